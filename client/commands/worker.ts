@@ -1,0 +1,19 @@
+// `mailroom worker`: one worker process; run as many as you like against the same task queue.
+import type { Command } from 'commander';
+import { context, resolveTemporal } from '../connect.ts';
+import { ExitCode, UserError } from '../errors.ts';
+import { readStackState } from '../../dev/stack-state.ts';
+import { runWorker } from '../../worker/run-worker.ts';
+
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description('run a worker: executes campaign workflows and activities until SIGINT/SIGTERM')
+    .addHelpText('after', '\nUses DATABASE_URL and TEMPORAL_ADDRESS (+ TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE), or the running `mailroom dev` stack.')
+    .action(async () => {
+      const ctx = context();
+      const databaseUrl = ctx.env.DATABASE_URL ?? readStackState(ctx.paths)?.databaseUrl;
+      if (!databaseUrl) throw new UserError('the worker needs DATABASE_URL, or a running `mailroom dev` stack', ExitCode.unavailable);
+      await runWorker({ databaseUrl, temporal: resolveTemporal(ctx) });
+    });
+}

@@ -1,0 +1,26 @@
+// A progress bar on stderr for anything that takes more than a few seconds; silent when stderr is
+// not a terminal (CI logs, pipes) so that output stays clean.
+import cliProgress from 'cli-progress';
+
+export interface Progress {
+  update(value: number, payload?: Record<string, unknown>): void;
+  stop(): void;
+}
+
+export function progressBar(label: string, total: number, opts: { unit?: string; format?: string } = {}): Progress {
+  if (!process.stderr.isTTY) return { update() {}, stop() {} };
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: opts.format ?? `${label} [{bar}] {percentage}% | {value}/{total} ${opts.unit ?? ''} | {eta_formatted} left`,
+      hideCursor: true,
+      clearOnComplete: false,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  return {
+    update: (value, payload) => bar.update(value, payload),
+    stop: () => bar.stop(),
+  };
+}

@@ -1,0 +1,34 @@
+// Every environment variable Mailroom reads, validated once. README "Configuration" lists them.
+import { z } from 'zod';
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+export const envSchema = z.object({
+  MAILROOM_HOME: optionalText,
+  MAILROOM_CACHE_DIR: optionalText,
+  DATABASE_URL: optionalText,
+  TEMPORAL_ADDRESS: optionalText,
+  TEMPORAL_NAMESPACE: optionalText.transform((v) => v ?? 'default'),
+  TEMPORAL_TASK_QUEUE: optionalText.transform((v) => v ?? 'mailroom'),
+  TEMPORAL_TLS_CERT: optionalText,
+  TEMPORAL_TLS_KEY: optionalText,
+  TEMPORAL_TLS_CA: optionalText,
+  TEMPORAL_API_KEY: optionalText,
+  TEMPORAL_CLI_PATH: optionalText,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = issue?.path.join('.') ?? '?';
+    throw new Error(`environment variable ${name} is invalid: ${issue?.message} (value ${JSON.stringify(source[name])})`);
+  }
+  return parsed.data;
+}

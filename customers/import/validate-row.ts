@@ -1,0 +1,159 @@
+// Turns one CSV record into a normalised customer or order, or into the list of reasons it was
+// rejected. Every reason names the column, the field and the value.
+import {
+  FieldError, cleanText, defaultLocale, defaultTimezone, hasCjk, parseBoolean, parseConsent, parseCountry,
+  parseCurrency, parseDate, parseDateTime, parseDecimal, parseEmail, parseGender, parseLocale, parsePhone,
+  parsePostalCode, parseTimezone,
+} from '../fields.ts';
+import type { CustomerRecord, OrderRecord } from '../records.ts';
+import type { AttributeType, ColumnMapping } from './mapping.ts';
+
+export interface RowSettings {
+  /** Default region for phone numbers without a country code, and default country. */
+  region: string;
+  country: string;
+  currency: string;
+  today: string;
+}
+
+export type RowResult<T> = { ok: true; record: T } | { ok: false; reasons: string[] };
+
+function show(value: string): string {
+  const v = value.length > 60 ? `${value.slice(0, 57)}…` : value;
+  return JSON.stringify(v);
+}
+
+class RowReader {
+  readonly reasons: string[] = [];
+  constructor(
+    private readonly mapping: ColumnMapping,
+    private readonly fields: string[],
+  ) {}
+
+  /** The raw value of a field, or undefined when the file has no such column or the cell is empty. */
+  raw(field: string): { value: string; header: string } | undefined {
+    const index = this.mapping.fieldIndex.get(field);
+    if (index === undefined) return undefined;
+    const value = this.fields[index] ?? '';
+    return value.trim() === '' ? undefined : { value, header: this.mapping.headers[index]! };
+  }
+
+  get<T>(field: string, parse: (v: string) => T): T | undefined {
+    const cell = this.raw(field);
+    if (!cell) return undefined;
+    try {
+      return parse(cell.value);
+    } catch (error) {
+      if (!(error instanceof FieldError)) throw error;
+      const label = cell.header === field ? field : `${field} (column "${cell.header}")`;
+      this.reasons.push(`${label}: ${show(cell.value)} ${error.message}`);
+      return undefined;
+    }
+  }
+
+  attributes(): Record<string, string | number | boolean> {
+    const out: Record<string, string | number | boolean> = {};
+    this.mapping.targets.forEach((target, index) => {
+      if (target.kind !== 'attribute') return;
+      const value = this.fields[index] ?? '';
+      if (value.trim() === '') return;
+      try {
+        out[target.key] = parseAttribute(value, target.type);
+      } catch (error) {
+        if (!(error instanceof FieldError)) throw error;
+        this.reasons.push(`attributes.${target.key} (column "${this.mapping.headers[index]}"): ${show(value)} ${error.message}`);
+      }
+    });
+    return out;
+  }
+
+  required(field: string, label = field): void {
+    if (!this.raw(field)) this.reasons.push(`${label}: is required but empty`);
+  }
+}
+
+function parseAttribute(value: string, type: AttributeType): string | number | boolean {
+  switch (type) {
+    case 'number':
+      return Number(parseDecimal(value, { allowNegative: true }));
+    case 'date':
+      return parseDate(value);
+    case 'boolean':
+      return parseBoolean(value);
+    default:
+      return cleanText(value, 1000);
+  }
+}
+
+function columnCountReason(mapping: ColumnMapping, fields: string[]): string | undefined {
+  if (fields.length === mapping.headers.length) return undefined;
+  return `has ${fields.length} values but the header has ${mapping.headers.length} columns`;
+}
+
+export function validateCustomerRow(mapping: ColumnMapping, fields: string[], settings: RowSettings): RowResult<CustomerRecord> {
+  const countProblem = columnCountReason(mapping, fields);
+  if (countProblem) return { ok: false, reasons: [countProblem] };
+  const r = new RowReader(mapping, fields);
+  r.required('external_id');
+  const text = (max: number) => (v: string) => cleanText(v, max);
+  const external_id = r.get('external_id', text(100));
+  const family_name = r.get('family_name', text(100));
+  const given_name = r.get('given_name', text(100));
+  let full_name = r.get('full_name', text(200));
+  if (!full_name && !r.raw('full_name') && (family_name || given_name)) {
+    const cjk = hasCjk(`${family_name ?? ''}${given_name ?? ''}`);
+    full_name = cjk ? `${family_name ?? ''}${given_name ?? ''}` : [given_name, family_name].filter(Boolean).join(' ');
+  }
+  if (!full_name && !r.raw('full_name') && !family_name && !given_name) r.reasons.push('full_name: is required but empty (or give family_name/given_name)');
+  const country = r.get('country', parseCountry);
+  const effectiveCountry = country ?? settings.country;
+  const record: CustomerRecord = {
+    external_id: external_id ?? '',
+    full_name: full_name ?? '',
+    family_name,
+    given_name,
+    gender: r.get('gender', parseGender),
+    salutation: r.get('salutation', text(50)),
+    locale: r.get('locale', parseLocale),
+    email: r.get('email', parseEmail),
+    phone: r.get('phone', (v) => parsePhone(v, country ?? settings.region)),
+    address_line1: r.get('address_line1', text(300)),
+    address_line2: r.get('address_line2', text(300)),
+    district: r.get('district', text(100)),
+    city: r.get('city', text(100)),
+    province: r.get('province', text(100)),
+    postal_code: r.get('postal_code', (v) => parsePostalCode(v, effectiveCountry)),
+    country,
+    birthday: r.get('birthday', (v) => parseDate(v, { notBefore: '1900-01-01', notAfter: settings.today })),
+    timezone: r.get('timezone', parseTimezone),
+    created_at: r.get('created_at', parseDateTime),
+    attributes: r.attributes(),
+    consents: {
+      mail: r.get('consent_mail', parseConsent),
+      email: r.get('consent_email', parseConsent),
+      sms: r.get('consent_sms', parseConsent),
+    },
+    defaults: {
+      country: effectiveCountry,
+      timezone: defaultTimezone(effectiveCountry),
+      locale: defaultLocale(full_name ?? '', effectiveCountry),
+    },
+  };
+  return r.reasons.length ? { ok: false, reasons: r.reasons } : { ok: true, record };
+}
+
+export function validateOrderRow(mapping: ColumnMapping, fields: string[], settings: RowSettings): RowResult<OrderRecord> {
+  const countProblem = columnCountReason(mapping, fields);
+  if (countProblem) return { ok: false, reasons: [countProblem] };
+  const r = new RowReader(mapping, fields);
+  for (const f of ['order_ref', 'customer_external_id', 'amount', 'occurred_at']) r.required(f);
+  const record: OrderRecord = {
+    order_ref: r.get('order_ref', (v) => cleanText(v, 100)) ?? '',
+    customer_external_id: r.get('customer_external_id', (v) => cleanText(v, 100)) ?? '',
+    amount: r.get('amount', (v) => parseDecimal(v, { allowNegative: true, maxScale: 2 })) ?? '0',
+    currency: r.get('currency', parseCurrency) ?? settings.currency,
+    occurred_at: r.get('occurred_at', parseDateTime) ?? '',
+    channel: r.get('channel', (v) => cleanText(v, 50)),
+  };
+  return r.reasons.length ? { ok: false, reasons: r.reasons } : { ok: true, record };
+}

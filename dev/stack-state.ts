@@ -1,0 +1,56 @@
+// The running dev stack, recorded in .mailroom/stack.json so that CLI commands, tests and scripts
+// find it. A record whose supervisor process is gone is stale and ignored.
+import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import type { Paths } from '../config/paths.ts';
+
+export const stackStateSchema = z.object({
+  pid: z.number().int(),
+  startedAt: z.string(),
+  home: z.string(),
+  databaseUrl: z.string(),
+  database: z.enum(['embedded', 'DATABASE_URL']),
+  temporal: z.object({
+    address: z.string(),
+    namespace: z.string(),
+    taskQueue: z.string(),
+    uiUrl: z.string().optional(),
+    source: z.string(),
+    binary: z.string().optional(),
+  }),
+  workerPid: z.number().int().optional(),
+  logs: z.string(),
+});
+
+export type StackState = z.infer<typeof stackStateSchema>;
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function readStackState(paths: Paths): StackState | undefined {
+  if (!existsSync(paths.stackState)) return undefined;
+  let state: StackState;
+  try {
+    state = stackStateSchema.parse(JSON.parse(readFileSync(paths.stackState, 'utf8')));
+  } catch {
+    return undefined;
+  }
+  return processAlive(state.pid) ? state : undefined;
+}
+
+export function writeStackState(paths: Paths, state: StackState): void {
+  mkdirSync(dirname(paths.stackState), { recursive: true });
+  writeFileSync(paths.stackState, JSON.stringify(state, null, 2), { mode: 0o600 });
+}
+
+export function removeStackState(paths: Paths, pid = process.pid): void {
+  const current = existsSync(paths.stackState) ? readFileSync(paths.stackState, 'utf8') : '';
+  if (current.includes(`"pid": ${pid},`)) rmSync(paths.stackState, { force: true });
+}

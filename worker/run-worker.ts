@@ -1,0 +1,48 @@
+// The worker: registers the workflows and the activities on one task queue and runs until
+// SIGINT/SIGTERM, then finishes in-flight tasks and exits.
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities/index.ts';
+import { connectDatabase } from '../db/connection.ts';
+import { workerConnectionOptions, type TemporalTarget } from '../config/temporal.ts';
+import { logger } from '../config/logger.ts';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface WorkerSetup {
+  databaseUrl: string;
+  temporal: TemporalTarget;
+  /** A prebuilt bundle (tests bundle once per run); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+export async function createMailroomWorker(setup: WorkerSetup) {
+  const sql = connectDatabase(setup.databaseUrl, { application: 'mailroom-worker' });
+  const connection = await NativeConnection.connect(workerConnectionOptions(setup.temporal));
+  const worker = await Worker.create({
+    connection,
+    namespace: setup.temporal.namespace,
+    taskQueue: setup.temporal.taskQueue,
+    activities: createActivities({ sql }),
+    ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+  });
+  return {
+    worker,
+    async run() {
+      try {
+        await worker.run();
+      } finally {
+        await sql.end({ timeout: 5 });
+        await connection.close();
+      }
+    },
+  };
+}
+
+export async function runWorker(setup: WorkerSetup): Promise<void> {
+  const log = logger();
+  const { run } = await createMailroomWorker(setup);
+  log.info({ taskQueue: setup.temporal.taskQueue, namespace: setup.temporal.namespace, address: setup.temporal.address }, 'worker started');
+  await run();
+  log.info('worker stopped');
+}

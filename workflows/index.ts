@@ -1,0 +1,2 @@
+// The workflows the worker registers. Deterministic orchestration only: no I/O, no Node APIs.
+export { stackCheckWorkflow } from './stack-check.ts';
