@@ -10,9 +10,9 @@ import { positiveInt } from '../parse-options.ts';
 interface ImportFlags {
   mapping?: string;
   encoding?: string;
-  region: string;
-  timezone: string;
-  currency: string;
+  region?: string;
+  timezone?: string;
+  currency?: string;
   rejects?: string;
   batchSize: number;
   json?: boolean;
@@ -70,9 +70,9 @@ export function registerImport(program: Command): void {
       )
       .option('--mapping <file>', 'YAML mapping of your column names to Mailroom fields (see README)')
       .option('--encoding <name>', 'file encoding (utf8, gbk, …); detected when omitted')
-      .option('--region <code>', 'default country for phone numbers without +country code, and for addresses', 'CN')
-      .option('--timezone <tz>', 'time zone of date-times without an offset', 'Asia/Shanghai')
-      .option('--currency <code>', 'currency of amounts when the file has no currency column', 'CNY')
+      .option('--region <code>', 'default country of rows without one, for phone numbers and postal codes (default: CN)')
+      .option('--timezone <tz>', 'time zone of date-times without an offset (default: Asia/Shanghai)')
+      .option('--currency <code>', 'currency of amounts when the file has no currency column (default: CNY)')
       .option('--rejects <path>', 'where to write rejected rows (default: FILE.rejects.csv beside the input)')
       .option('--batch-size <n>', 'rows per database statement', positiveInt, 1000)
       .option('--json', 'print the summary as JSON')

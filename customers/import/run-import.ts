@@ -54,10 +54,9 @@ interface Pending<T> {
 export async function runImport(sql: Sql, opts: ImportOptions): Promise<ImportSummary> {
   const started = Date.now();
   const mappingFile = opts.mappingPath ? loadMappingFile(opts.mappingPath) : mappingFileSchema.parse({});
-  const region = (opts.region ?? mappingFile.defaults.region ?? 'CN').toUpperCase();
+  const region = (opts.region ?? mappingFile.defaults.region ?? mappingFile.defaults.country ?? 'CN').toUpperCase();
   const settings: RowSettings = {
-    region,
-    country: (mappingFile.defaults.country ?? region).toUpperCase(),
+    country: (opts.region ?? mappingFile.defaults.country ?? region).toUpperCase(),
     currency: (opts.currency ?? mappingFile.defaults.currency ?? 'CNY').toUpperCase(),
     today: new Date().toISOString().slice(0, 10),
   };
@@ -68,6 +67,12 @@ export async function runImport(sql: Sql, opts: ImportOptions): Promise<ImportSu
   if (first.done) throw new UserError(`${opts.file} is empty: expected a header line naming the columns`, ExitCode.badInput);
   if (first.value.error) throw new UserError(`${opts.file} line 1 (the header) cannot be read: ${first.value.error}`, ExitCode.badInput);
   const headers = first.value.fields;
+  if (headers.some((h) => h.includes('\uFFFD'))) {
+    throw new UserError(
+      `the header line of ${opts.file} is not readable as ${displayEncoding(source.encoding.encoding)}. ${opts.encoding ? 'Leave --encoding out to detect the encoding, or name another (e.g. --encoding gbk).' : 'Name the encoding with --encoding.'}`,
+      ExitCode.badInput,
+    );
+  }
   const mapping = mapColumns(opts.kind, headers, mappingFile, opts.mappingPath);
 
   const [imp] = await sql<{ id: number }[]>`

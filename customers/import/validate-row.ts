@@ -9,8 +9,7 @@ import type { CustomerRecord, OrderRecord } from '../records.ts';
 import type { AttributeType, ColumnMapping } from './mapping.ts';
 
 export interface RowSettings {
-  /** Default region for phone numbers without a country code, and default country. */
-  region: string;
+  /** Country of rows that name none: the region for phone numbers and the postal-code rules. */
   country: string;
   currency: string;
   today: string;
@@ -116,7 +115,7 @@ export function validateCustomerRow(mapping: ColumnMapping, fields: string[], se
     salutation: r.get('salutation', text(50)),
     locale: r.get('locale', parseLocale),
     email: r.get('email', parseEmail),
-    phone: r.get('phone', (v) => parsePhone(v, country ?? settings.region)),
+    phone: r.get('phone', (v) => parsePhone(v, effectiveCountry)),
     address_line1: r.get('address_line1', text(300)),
     address_line2: r.get('address_line2', text(300)),
     district: r.get('district', text(100)),
