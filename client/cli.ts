@@ -13,7 +13,9 @@ const program = new Command('mailroom')
   .description('Database-marketing campaigns as durable Temporal workflows: segment, personalise, print, send, track, feed back.')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
-  .exitOverride();
+  .exitOverride()
+  // `dev --json` and `dev status --json` are different options of different commands.
+  .enablePositionalOptions();
 
 registerDev(program);
 registerWorker(program);
