@@ -24,9 +24,15 @@ export function registerDemo(program: Command): void {
                  to_char(sum((attributes->>'annual_spend')::numeric), 'FM999,999,999,990') as annual_spend_cny
           from customers group by 1
           order by min((attributes->>'annual_spend')::numeric) desc`,
+        // In China the first two digits of the postal code name the province, whatever the
+        // language the address is written in.
         regions: await sql`
-          select coalesce(province, city || ' (' || country || ')') as province, count(*)::int as customers
-          from customers group by 1 order by 2 desc limit 12`,
+          select coalesce(p.name, c.city || ' (' || c.country || ')', '(no address)') as province, count(*)::int as customers
+          from customers c
+          left join (values ('10', '北京市'), ('20', '上海市'), ('21', '江苏省'), ('31', '浙江省'), ('43', '湖北省'),
+                            ('51', '广东省'), ('61', '四川省'), ('71', '陕西省')) as p(prefix, name)
+            on c.country = 'CN' and left(c.postal_code, 2) = p.prefix
+          group by 1 order by 2 desc limit 12`,
       }));
       say('\nCustomers by key-account tier (annual spend):');
       say(formatTable(tiers));

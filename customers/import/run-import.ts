@@ -85,11 +85,7 @@ export async function runImport(sql: Sql, opts: ImportOptions): Promise<ImportSu
   let batch: Pending<AnyRecord>[] = [];
   let keys = new Set<string>();
 
-  const flush = async () => {
-    if (!batch.length) return;
-    const current = batch;
-    batch = [];
-    keys = new Set();
+  const write = async (current: Pending<AnyRecord>[]) => {
     const outcomes =
       opts.kind === 'customers'
         ? await upsertCustomers(sql, current.map((p) => p.record as CustomerRecord), importId, `import:${basename(opts.file)}`)
@@ -109,6 +105,19 @@ export async function runImport(sql: Sql, opts: ImportOptions): Promise<ImportSu
       }
     }
     opts.onProgress?.({ bytes: source.bytesRead(), totalBytes: source.size, read: summary.read });
+  };
+
+  // The next batch is read and validated while the previous one is written. Writes stay one at
+  // a time and in file order: the duplicate check depends on it.
+  let inFlight: Promise<void> = Promise.resolve();
+  const flush = async () => {
+    if (!batch.length) return;
+    const current = batch;
+    batch = [];
+    keys = new Set();
+    await inFlight;
+    inFlight = write(current);
+    inFlight.catch(() => {}); // observed by the next await, not lost
   };
 
   for await (const rec of source.records) {
@@ -134,6 +143,7 @@ export async function runImport(sql: Sql, opts: ImportOptions): Promise<ImportSu
     if (batch.length >= batchSize) await flush();
   }
   await flush();
+  await inFlight;
   const rejectsPath = await rejects.close();
   await sql`
     update imports set finished_at = now(), read = ${summary.read}, inserted = ${summary.inserted},

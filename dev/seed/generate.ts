@@ -2,6 +2,7 @@
 // follow the domain: key-account tiers by annual spend, member levels by cumulative spend.
 import type { CustomerRecord, OrderRecord } from '../../customers/records.ts';
 import { Random } from './random.ts';
+import { FieldError, parsePhone } from '../../customers/fields.ts';
 import { ACCOUNT_MANAGERS, CHINESE_FAMILY_NAMES, CHINESE_GIVEN_CHARS, COMPANY_WORDS, ENGLISH_FAMILY_NAMES, ENGLISH_GIVEN_NAMES, INDUSTRIES } from './names.ts';
 import { ABROAD, CHINESE_CITIES, HONG_KONG } from './places.ts';
 
@@ -67,6 +68,18 @@ function englishPerson(rng: Random): Person {
   return { family_name: family, given_name: given, full_name: `${given} ${family}`, gender, locale: 'en', emailName: `${given}.${family}`.toLowerCase().replace(/[^a-z.]/g, '') };
 }
 
+/** A number the import would accept: drawn until the phone-number rules call it valid. */
+function validPhone(rng: Random, draw: () => string): string {
+  for (let attempt = 0; ; attempt++) {
+    const candidate = draw();
+    try {
+      return parsePhone(candidate, 'CN');
+    } catch (error) {
+      if (!(error instanceof FieldError) || attempt > 50) throw error;
+    }
+  }
+}
+
 type Place = Pick<CustomerRecord, 'address_line1' | 'address_line2' | 'district' | 'city' | 'province' | 'postal_code' | 'country' | 'timezone'> & { phone: string };
 
 function mainlandPlace(rng: Random, english: boolean): Place {
@@ -86,7 +99,7 @@ function mainlandPlace(rng: Random, english: boolean): Place {
     address_line2: english ? `Building ${building}, Room ${room}` : `${building}栋${room}室`,
     postal_code: postal,
     timezone: 'Asia/Shanghai',
-    phone: `+86${rng.pick(MOBILE_PREFIXES)}${rng.digits(8)}`,
+    phone: validPhone(rng, () => `+86${rng.pick(MOBILE_PREFIXES)}${rng.digits(8)}`),
   };
 }
 
@@ -99,7 +112,7 @@ function hongKongPlace(rng: Random): Place {
     address_line1: `${HONG_KONG.streets[d]}${rng.int(1, 300)}號`,
     address_line2: `${rng.int(2, 40)}樓${String.fromCharCode(65 + rng.int(0, 7))}室`,
     timezone: 'Asia/Hong_Kong',
-    phone: `+852${rng.pick(['5', '6', '9'])}${rng.digits(7)}`,
+    phone: validPhone(rng, () => `+852${rng.pick(['5', '6', '9'])}${rng.digits(7)}`),
   };
 }
 
@@ -112,7 +125,7 @@ function abroadPlace(rng: Random): Place {
     address_line2: rng.chance(0.5) ? `Flat ${rng.int(1, 40)}` : undefined,
     postal_code: rng.pick(place.postal),
     timezone: place.timezone,
-    phone: `${place.phonePrefix}${place.country === 'US' ? `01${rng.digits(2)}` : rng.digits(3)}`,
+    phone: validPhone(rng, () => `${place.phonePrefix}${rng.digits(place.country === 'US' ? 7 : 6)}`),
   };
 }
 

@@ -40,6 +40,6 @@ export const HONG_KONG = {
 };
 
 export const ABROAD = [
-  { country: 'GB', city: 'London', postal: ['SW1A 2AA', 'EC1A 1BB', 'W1A 0AX', 'N1 9GU'], streets: ['High Street', 'Station Road', 'Church Lane', 'Park Road'], timezone: 'Europe/London', phonePrefix: '+447700900' },
-  { country: 'US', city: 'New York, NY', postal: ['10001', '10011', '10016', '10128'], streets: ['Broadway', 'Park Avenue', 'Lexington Avenue', 'West 72nd Street'], timezone: 'America/New_York', phonePrefix: '+1212555' },
+  { country: 'GB', city: 'London', postal: ['SW1A 2AA', 'EC1A 1BB', 'W1A 0AX', 'N1 9GU'], streets: ['High Street', 'Station Road', 'Church Lane', 'Park Road'], timezone: 'Europe/London', phonePrefix: '+447911' },
+  { country: 'US', city: 'New York, NY', postal: ['10001', '10011', '10016', '10128'], streets: ['Broadway', 'Park Avenue', 'Lexington Avenue', 'West 72nd Street'], timezone: 'America/New_York', phonePrefix: '+1212' },
 ] as const;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSeed } from '../../dev/seed/run-seed.ts';
 import { keyAccountTier, memberLevel } from '../../dev/seed/generate.ts';
+import { parseEmail, parsePhone, parsePostalCode } from '../../customers/fields.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 const asOf = new Date('2026-11-01T12:00:00Z');
@@ -53,6 +54,16 @@ describe('mailroom seed', () => {
       expect(Number(r.cumulative)).toBeCloseTo(Number(r.spent ?? 0), 1);
     }
     expect(new Set(rows.map((r) => r.tier))).toEqual(new Set(['Standard', 'VIP', 'Gold', 'Platinum', 'Diamond']));
+  });
+
+  it('produces phones, emails and postal codes that the import itself accepts', async () => {
+    const rows = await a.sql<{ phone: string | null; email: string | null; postal_code: string | null; country: string }[]>`
+      select phone, email, postal_code, country from customers`;
+    for (const r of rows) {
+      if (r.phone) expect(parsePhone(r.phone, 'CN')).toBe(r.phone);
+      if (r.email) expect(parseEmail(r.email)).toBe(r.email);
+      if (r.postal_code) expect(parsePostalCode(r.postal_code, r.country)).toBe(r.postal_code);
+    }
   });
 
   it('has Chinese and English customers with valid-looking addresses, denied consents and suppressions', async () => {
