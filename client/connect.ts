@@ -34,7 +34,8 @@ export async function withDatabase<T>(ctx: Context, fn: (sql: Sql, url: string) 
   const sql = connectDatabase(url, { max: opts.max ?? 4 });
   try {
     await sql`select 1`.catch((error: Error) => {
-      throw new UserError(`cannot connect to PostgreSQL (${redactUrl(url!)}): ${error.message}`, ExitCode.unavailable);
+      const hint = ctx.env.DATABASE_URL ? 'Check DATABASE_URL, or unset it to use the embedded PostgreSQL.' : 'Is the `mailroom dev` stack still running? See `mailroom dev status`.';
+      throw new UserError(`cannot connect to PostgreSQL (${redactUrl(url!)}): ${error.message}. ${hint}`, ExitCode.unavailable);
     });
     await migrate(sql);
     return await fn(sql, url);

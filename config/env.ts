@@ -1,5 +1,6 @@
 // Every environment variable Mailroom reads, validated once. README "Configuration" lists them.
 import { z } from 'zod';
+import { ExitCode, UserError } from '../client/errors.ts';
 
 const optionalText = z
   .string()
@@ -9,7 +10,9 @@ const optionalText = z
 export const envSchema = z.object({
   MAILROOM_HOME: optionalText,
   MAILROOM_CACHE_DIR: optionalText,
-  DATABASE_URL: optionalText,
+  DATABASE_URL: optionalText.refine((v) => v === undefined || /^postgres(ql)?:\/\/[^\s]+$/.test(v), {
+    message: 'expected postgres://user:password@host:port/database',
+  }),
   TEMPORAL_ADDRESS: optionalText,
   TEMPORAL_NAMESPACE: optionalText.transform((v) => v ?? 'default'),
   TEMPORAL_TASK_QUEUE: optionalText.transform((v) => v ?? 'mailroom'),
@@ -28,7 +31,8 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = issue?.path.join('.') ?? '?';
-    throw new Error(`environment variable ${name} is invalid: ${issue?.message} (value ${JSON.stringify(source[name])})`);
+    const shown = name === 'DATABASE_URL' ? String(source[name]).replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@') : source[name];
+    throw new UserError(`environment variable ${name} is invalid: ${issue?.message} (value ${JSON.stringify(shown)})`, ExitCode.usage);
   }
   return parsed.data;
 }

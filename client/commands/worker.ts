@@ -13,7 +13,7 @@ export function registerWorker(program: Command): void {
     .action(async () => {
       const ctx = context();
       const databaseUrl = ctx.env.DATABASE_URL ?? readStackState(ctx.paths)?.databaseUrl;
-      if (!databaseUrl) throw new UserError('the worker needs DATABASE_URL, or a running `mailroom dev` stack', ExitCode.unavailable);
+      if (!databaseUrl) throw new UserError('the worker needs DATABASE_URL, or a running stack: start one with `mailroom dev --detach` (it runs a worker of its own)', ExitCode.unavailable);
       await runWorker({ databaseUrl, temporal: resolveTemporal(ctx) });
     });
 }
