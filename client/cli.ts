@@ -7,6 +7,7 @@ import { registerDev } from './commands/dev.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerImport } from './commands/import.ts';
 import { registerSeed } from './commands/seed.ts';
+import { registerSegment } from './commands/segment.ts';
 import { registerWorker } from './commands/worker.ts';
 
 const program = new Command('mailroom')
@@ -22,6 +23,7 @@ registerWorker(program);
 registerDb(program);
 registerImport(program);
 registerSeed(program);
+registerSegment(program);
 registerDoctor(program);
 registerDemo(program);
 

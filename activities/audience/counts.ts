@@ -1,0 +1,28 @@
+// Counts of an audience by band, variant, holdout and suppression reason.
+import type { Sql } from '../../db/connection.ts';
+import type { Fragment } from './compile.ts';
+
+export interface AudienceCounts {
+  members: number;
+  /** Members who will be contacted: not suppressed and not in the holdout. */
+  contactable: number;
+  holdout: number;
+  suppressed: Record<string, number>;
+  bands: Record<string, number>;
+  variants: Record<string, number>;
+}
+
+export async function audienceCounts(sql: Sql, rows: Fragment): Promise<AudienceCounts> {
+  const groups = await sql<{ band: string | null; variant: string | null; holdout: boolean; suppression_reason: string | null; n: number }[]>`
+    select band, variant, holdout, suppression_reason, count(*)::int as n from (${rows}) a group by 1, 2, 3, 4`;
+  const counts: AudienceCounts = { members: 0, contactable: 0, holdout: 0, suppressed: {}, bands: {}, variants: {} };
+  for (const g of groups) {
+    counts.members += g.n;
+    if (g.suppression_reason) counts.suppressed[g.suppression_reason] = (counts.suppressed[g.suppression_reason] ?? 0) + g.n;
+    else if (g.holdout) counts.holdout += g.n;
+    else counts.contactable += g.n;
+    if (g.band && !g.suppression_reason) counts.bands[g.band] = (counts.bands[g.band] ?? 0) + g.n;
+    if (g.variant) counts.variants[g.variant] = (counts.variants[g.variant] ?? 0) + g.n;
+  }
+  return counts;
+}

@@ -1,0 +1,50 @@
+// The customer fields a segment rule may name, with their types. Attributes the import knows are
+// typed here; any other attribute is reached as `attributes.NAME` (text unless `type:` says).
+import { KNOWN_ATTRIBUTES } from '../../customers/import/mapping.ts';
+
+export type FieldType = 'text' | 'number' | 'date' | 'timestamp' | 'boolean';
+
+export type FieldRef =
+  | { kind: 'column'; name: string; type: FieldType }
+  | { kind: 'attribute'; key: string; type: FieldType };
+
+export const CUSTOMER_COLUMNS: Record<string, FieldType> = {
+  id: 'number',
+  external_id: 'text',
+  full_name: 'text',
+  family_name: 'text',
+  given_name: 'text',
+  gender: 'text',
+  salutation: 'text',
+  locale: 'text',
+  email: 'text',
+  phone: 'text',
+  address_line1: 'text',
+  address_line2: 'text',
+  district: 'text',
+  city: 'text',
+  province: 'text',
+  postal_code: 'text',
+  country: 'text',
+  birthday: 'date',
+  timezone: 'text',
+  created_at: 'timestamp',
+};
+
+export function knownFieldNames(): string[] {
+  return [...Object.keys(CUSTOMER_COLUMNS), ...Object.keys(KNOWN_ATTRIBUTES)];
+}
+
+/** Resolves a field name; undefined when it names nothing. */
+export function resolveField(name: string, declaredType?: FieldType): FieldRef | undefined {
+  const column = CUSTOMER_COLUMNS[name];
+  if (column) return { kind: 'column', name, type: column };
+  const attr = /^attributes\.(.+)$/.exec(name);
+  if (attr) {
+    const key = attr[1]!;
+    return { kind: 'attribute', key, type: declaredType ?? KNOWN_ATTRIBUTES[key]?.type ?? 'text' };
+  }
+  const known = KNOWN_ATTRIBUTES[name];
+  if (known) return { kind: 'attribute', key: name, type: declaredType ?? known.type };
+  return undefined;
+}

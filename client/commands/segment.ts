@@ -1,0 +1,104 @@
+// `mailroom segment preview|list`
+import type { Command } from 'commander';
+import { context, withDatabase } from '../connect.ts';
+import { ExitCode, UserError } from '../errors.ts';
+import { formatTable, printJson, say } from '../output.ts';
+import { positiveInt } from '../parse-options.ts';
+import { parseAudience, type Audience } from '../../activities/audience/audience.ts';
+import { loadSegments } from '../../activities/audience/load.ts';
+import { previewAudience } from '../../activities/audience/preview.ts';
+import { CHANNELS, type Channel } from '../../activities/audience/rules.ts';
+
+interface PreviewFlags {
+  segment?: string;
+  limit: number;
+  explain?: boolean;
+  json?: boolean;
+  channel?: string;
+  asOf?: string;
+}
+
+function parseAsOf(value: string | undefined): Date {
+  if (!value) return new Date();
+  const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T12:00:00Z` : value);
+  if (Number.isNaN(date.getTime())) throw new UserError(`--as-of ${value} is not a date (YYYY-MM-DD)`, ExitCode.usage);
+  return date;
+}
+
+/** The audience to preview: --segment NAME, else the file's audience, else its only segment. */
+function chooseAudience(file: string | undefined, flags: PreviewFlags): { audience: Audience; key: string; label: string } {
+  const { registry, source } = loadSegments(file);
+  const doc = (source?.toJS() ?? {}) as Record<string, unknown>;
+  const channel = (flags.channel ?? 'mail') as Channel;
+  if (flags.channel && !CHANNELS.includes(channel)) throw new UserError(`--channel ${flags.channel}: use mail, email or sms`, ExitCode.usage);
+  const key = typeof doc.name === 'string' ? doc.name : 'preview';
+  const plain = (name: string): Audience => {
+    const segment = registry.get(name);
+    if (!segment) throw new UserError(`unknown segment "${name}". Known: ${registry.names().join(', ')}`, ExitCode.badInput);
+    return { segment, channel, holdoutPercent: 0, variants: [], onePerHousehold: false };
+  };
+  if (flags.segment) return { audience: plain(flags.segment), key, label: `segment ${flags.segment}` };
+  if (source && doc.audience !== undefined) {
+    const audience = parseAudience(source, registry);
+    return { audience: flags.channel ? { ...audience, channel } : audience, key, label: `audience of ${file}` };
+  }
+  const own = Object.keys((doc.segments as Record<string, unknown> | undefined) ?? {});
+  if (own.length === 1) return { audience: plain(own[0]!), key, label: `segment ${own[0]}` };
+  throw new UserError(
+    file
+      ? `${file} has ${own.length ? `${own.length} segments (${own.join(', ')})` : 'no audience and no segments'}; choose one with --segment NAME`
+      : `name a segment with --segment NAME (built-in: ${registry.names().join(', ')})`,
+    ExitCode.usage,
+  );
+}
+
+function printPreview(label: string, audience: Audience, preview: Awaited<ReturnType<typeof previewAudience>>): void {
+  const c = preview.counts;
+  say(`${label} on channel ${audience.channel}: ${c.members} members, ${c.contactable} to contact, ${c.holdout} in holdout, ${Object.values(c.suppressed).reduce((a, b) => a + b, 0)} suppressed`);
+  const table = (title: string, counts: Record<string, number>, col: string) => {
+    if (!Object.keys(counts).length) return;
+    say(`\n${title}`);
+    say(formatTable(Object.entries(counts).map(([k, n]) => ({ [col]: k, members: n }))));
+  };
+  table('By band (contactable and holdout):', c.bands, 'band');
+  table('By variant:', c.variants, 'variant');
+  table('Suppressed, by reason:', c.suppressed, 'reason');
+  say(`\nSample of members:`);
+  say(formatTable(preview.sample.map((m) => ({ ...m, holdout: m.holdout ? 'yes' : '' }))));
+  if (preview.sql) say(`\nSQL (user values are parameters):\n${preview.sql}\n\nPlan:\n${preview.plan}`);
+}
+
+export function registerSegment(program: Command): void {
+  const segment = program.command('segment').description('preview segments and audiences');
+  segment
+    .command('preview [file]')
+    .description('count and sample a segment or a campaign audience without writing anything')
+    .option('--segment <name>', 'a named segment (built-in, mailroom.yaml or the file)')
+    .option('--limit <n>', 'how many sample members to show', positiveInt, 20)
+    .option('--channel <channel>', 'channel for consent, address and suppression checks (mail, email, sms)')
+    .option('--as-of <date>', 'evaluate relative dates (birthdays, days since) as of this day')
+    .option('--explain', 'also print the SQL and its query plan')
+    .option('--json', 'print as JSON')
+    .addHelpText('after', '\nFILE is a campaign file (its audience: block) or a segments file (segments: NAME: …).\nExit codes: 0 previewed, 2 wrong usage, 3 a bad rule (the message names file, line and path).')
+    .action(async (file: string | undefined, flags: PreviewFlags) => {
+      const asOf = parseAsOf(flags.asOf);
+      const { audience, key, label } = chooseAudience(file, flags);
+      const ctx = context({ quiet: flags.json === true });
+      const { config } = loadSegments(file);
+      const preview = await withDatabase(ctx, (sql) =>
+        previewAudience({ sql, registry: loadSegments(file).registry, asOf, frequencyCap: config.frequencyCap }, audience, key, { limit: flags.limit, explain: flags.explain === true }),
+      );
+      if (flags.json) return printJson({ segment: audience.segment.name, channel: audience.channel, ...preview });
+      printPreview(label, audience, preview);
+    });
+  segment
+    .command('list [file]')
+    .description('list the segments in force: built-in, from mailroom.yaml, and from FILE')
+    .option('--json', 'print as JSON')
+    .action((file: string | undefined, flags: { json?: boolean }) => {
+      const { registry } = loadSegments(file);
+      const rows = registry.all().map((s) => ({ segment: s.name, description: s.description ?? '', defined: s.origin }));
+      if (flags.json) return printJson(rows);
+      say(formatTable(rows));
+    });
+}
