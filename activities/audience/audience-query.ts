@@ -64,6 +64,26 @@ export function audienceQuery(ctx: AudienceContext, audience: Audience, key: str
     ? sql`case ${variantCases.slice(1).reduce((acc, f) => sql`${acc} ${f}`, variantCases[0]!)} else ${audience.variants.at(-1)!.name}::text end`
     : sql`null::text`;
 
+  // Window functions sort every row; use them only when the audience ranks, samples a number,
+  // or keeps one member per household.
+  const deduped = audience.onePerHousehold
+    ? sql`
+      select m.customer_id, m.sort_key, m.holdout_hash, m.variant_hash,
+        case when m.reason is null and m.household is not null
+              and row_number() over (partition by m.reason is null, m.household order by m.sort_key desc nulls last, m.customer_id) > 1
+             then 'household_duplicate' else m.reason end as reason
+      from matched m
+      where m.in_sample`
+    : sql`select m.customer_id, m.sort_key, m.holdout_hash, m.variant_hash, m.reason from matched m where m.in_sample`;
+  const ranked =
+    limit !== undefined
+      ? sql`
+      select d.*,
+        case when d.reason is null then row_number() over (partition by d.reason is null order by d.sort_key desc nulls last, d.customer_id) end as erank,
+        row_number() over (order by d.sort_key desc nulls last, d.customer_id) as arank
+      from deduped d`
+      : sql`select d.*, null::bigint as erank, null::bigint as arank from deduped d`;
+
   return sql`
     with matched as (
       select c.id as customer_id, ${sortKey} as sort_key, ${reason} as reason, ${household} as household,
@@ -72,20 +92,8 @@ export function audienceQuery(ctx: AudienceContext, audience: Audience, key: str
       from customers c
       where ${where} and ${hasMetric}
     ),
-    deduped as (
-      select m.customer_id, m.sort_key, m.holdout_hash, m.variant_hash,
-        case when m.reason is null and m.household is not null
-              and row_number() over (partition by m.reason is null, m.household order by m.sort_key desc nulls last, m.customer_id) > 1
-             then 'household_duplicate' else m.reason end as reason
-      from matched m
-      where m.in_sample
-    ),
-    ranked as (
-      select d.*,
-        case when d.reason is null then row_number() over (partition by d.reason is null order by d.sort_key desc nulls last, d.customer_id) end as erank,
-        row_number() over (order by d.sort_key desc nulls last, d.customer_id) as arank
-      from deduped d
-    ),
+    deduped as (${deduped}),
+    ranked as (${ranked}),
     cut as (
       -- Suppressed customers are kept (with their reason) when they would have made the cut.
       select case when count(*) filter (where erank is not null) < ${limit ?? 0}::int then null
