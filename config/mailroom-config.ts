@@ -10,6 +10,8 @@ export const mailroomConfigSchema = z.strictObject({
   frequency_cap: z.strictObject({ max_contacts: z.number().int().positive(), days: z.number().int().positive() }).optional(),
   // Segments that replace built-in ones of the same name, or add new ones.
   segments: z.record(z.string(), z.unknown()).optional(),
+  // Standalone segments files, relative to this file.
+  include: z.array(z.string()).optional(),
 });
 
 export interface MailroomConfig {

@@ -1,4 +1,7 @@
-// The segments in force for a file: built-in, then mailroom.yaml's, then the file's own.
+// The segments in force for a file: built-in, then mailroom.yaml's, then the file's own; each of
+// the two may `include:` standalone segments files (paths relative to the including file).
+import { dirname, resolve } from 'node:path';
+import { ExitCode, UserError } from '../../client/errors.ts';
 import { YamlSource } from '../../config/yaml-file.ts';
 import { loadMailroomConfig, type MailroomConfig } from '../../config/mailroom-config.ts';
 import { builtinSegments, type SegmentRegistry } from './segments.ts';
@@ -9,12 +12,33 @@ export interface LoadedSegments {
   source?: YamlSource | undefined;
 }
 
+function addWithIncludes(registry: SegmentRegistry, source: YamlSource): void {
+  const doc = source.toJS() as Record<string, unknown> | null;
+  const include = doc?.include;
+  if (include !== undefined) {
+    if (!Array.isArray(include) || include.some((p) => typeof p !== 'string')) {
+      throw new UserError(`${source.where(['include'])}: include: must be a list of segments files`, ExitCode.badInput);
+    }
+    include.forEach((path: string, i) => {
+      const full = resolve(dirname(source.file), path);
+      let included: YamlSource;
+      try {
+        included = YamlSource.read(full);
+      } catch (error) {
+        throw new UserError(`${source.where(['include', i])}: include[${i}]: ${(error as Error).message}`, ExitCode.badInput);
+      }
+      registry.addFrom(included);
+    });
+  }
+  registry.addFrom(source);
+}
+
 export function loadSegments(file?: string): LoadedSegments {
   const registry = builtinSegments();
   const config = loadMailroomConfig();
-  if (config.source) registry.addFrom(config.source);
+  if (config.source) addWithIncludes(registry, config.source);
   const source = file ? YamlSource.read(file) : undefined;
-  if (source) registry.addFrom(source);
+  if (source) addWithIncludes(registry, source);
   registry.check();
   return { registry, config, source };
 }
