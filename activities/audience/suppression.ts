@@ -16,7 +16,8 @@ export interface FrequencyCap {
 export function channelAddress(sql: Sql, channel: Channel): Fragment {
   if (channel === 'email') return sql`lower(c.email)`;
   if (channel === 'sms') return sql`c.phone`;
-  return sql`mailroom_postal_key(c.country, c.postal_code, c.address_line1, c.address_line2)`;
+  // Stored on the customer (a generated column): see db/migrations/0003_postal_key.sql.
+  return sql`c.postal_key`;
 }
 
 function consentMissing(sql: Sql, channel: Channel): Fragment {

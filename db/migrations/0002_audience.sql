@@ -44,4 +44,3 @@ alter table campaigns add column audience_channel text check (audience_channel i
 create index suppressions_customer on suppressions (customer_id) where customer_id is not null;
 create index deliveries_customer_sent on deliveries (customer_id, sent_at) where status = 'sent';
 create index responses_customer on responses (customer_id, campaign_id);
-create index campaign_members_campaign on campaign_members (campaign_id, band, variant);
