@@ -6,6 +6,7 @@ import { registerDemo } from './commands/demo.ts';
 import { registerDev } from './commands/dev.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerImport } from './commands/import.ts';
+import { registerPrint } from './commands/print.ts';
 import { registerSeed } from './commands/seed.ts';
 import { registerSegment } from './commands/segment.ts';
 import { registerWorker } from './commands/worker.ts';
@@ -24,6 +25,7 @@ registerDb(program);
 registerImport(program);
 registerSeed(program);
 registerSegment(program);
+registerPrint(program);
 registerDoctor(program);
 registerDemo(program);
 

@@ -18,7 +18,7 @@ interface PreviewFlags {
   asOf?: string;
 }
 
-function parseAsOf(value: string | undefined): Date {
+export function parseAsOf(value: string | undefined): Date {
   if (!value) return new Date();
   const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T12:00:00Z` : value);
   if (Number.isNaN(date.getTime())) throw new UserError(`--as-of ${value} is not a date (YYYY-MM-DD)`, ExitCode.usage);

@@ -1,0 +1,69 @@
+// Renders print files on worker threads, one per core, so a large wave keeps the worker's event
+// loop free and uses every core.
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { PiecePages } from './render-document.ts';
+import type { RenderJob } from './render-worker.ts';
+
+const BOOTSTRAP = fileURLToPath(new URL('./worker-bootstrap.mjs', import.meta.url));
+const MODULE = new URL('./render-worker.ts', import.meta.url).href;
+
+export class RenderPool {
+  private readonly idle: Worker[] = [];
+  private readonly waiting: ((w: Worker) => void)[] = [];
+  private readonly workers: Worker[] = [];
+  private nextId = 0;
+
+  constructor(size = availableParallelism()) {
+    for (let i = 0; i < Math.max(1, size); i++) {
+      const worker = new Worker(BOOTSTRAP, { workerData: { module: MODULE } });
+      this.workers.push(worker);
+      this.idle.push(worker);
+    }
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  private acquire(): Promise<Worker> {
+    const w = this.idle.pop();
+    return w ? Promise.resolve(w) : new Promise((r) => this.waiting.push(r));
+  }
+
+  private release(w: Worker): void {
+    const next = this.waiting.shift();
+    if (next) next(w);
+    else this.idle.push(w);
+  }
+
+  async render(job: Omit<RenderJob, 'id'>): Promise<PiecePages[]> {
+    const worker = await this.acquire();
+    const id = this.nextId++;
+    try {
+      return await new Promise<PiecePages[]>((resolveJob, reject) => {
+        const onMessage = (msg: { id: number; pages?: PiecePages[]; error?: string }) => {
+          if (msg.id !== id) return;
+          worker.off('message', onMessage);
+          worker.off('error', onError);
+          if (msg.error) reject(new Error(msg.error));
+          else resolveJob(msg.pages!);
+        };
+        const onError = (error: Error) => {
+          worker.off('message', onMessage);
+          reject(error);
+        };
+        worker.on('message', onMessage);
+        worker.once('error', onError);
+        worker.postMessage({ ...job, id });
+      });
+    } finally {
+      this.release(worker);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

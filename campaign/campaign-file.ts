@@ -1,0 +1,97 @@
+// A campaign file: who (audience), what (waves of mail, email and SMS with their templates),
+// offers by rank band. Validated with zod; every error names the file, line and path.
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { ExitCode, UserError } from '../client/errors.ts';
+import { YamlSource, formatPath } from '../config/yaml-file.ts';
+import { parseAudience, type Audience } from '../activities/audience/audience.ts';
+import { loadSegments } from '../activities/audience/load.ts';
+import type { MailroomConfig } from '../config/mailroom-config.ts';
+import type { SegmentRegistry } from '../activities/audience/segments.ts';
+
+const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lower-case letters, digits and dashes (e.g. wealth-month-2026-12)');
+const duration = z.string().regex(/^\d+(\.\d+)?\s*(s|m|h|d|w)$/, 'a duration such as 90s, 30m, 36h, 7d or 2w');
+
+export const waveSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,40}$/, 'use lower-case letters, digits, - and _'),
+  channel: z.enum(['mail', 'email', 'sms']),
+  template: z.union([z.string().min(1), z.record(z.string(), z.string().min(1))]),
+  after: duration.default('0s'),
+  to: z.string().default('all'),
+  rate_limit: z.number().positive().optional(),
+  cost_per_piece: z.number().min(0).optional(),
+  quiet_hours: z.strictObject({ from: z.string().regex(/^\d{2}:\d{2}$/), to: z.string().regex(/^\d{2}:\d{2}$/) }).optional(),
+});
+export type Wave = z.infer<typeof waveSchema>;
+
+export const campaignFileSchema = z.looseObject({
+  name: slug,
+  title: z.string().optional(),
+  description: z.string().optional(),
+  owner: z.string().optional(),
+  offers: z.record(z.string(), z.string()).default({}),
+  waves: z.array(waveSchema).min(1, 'a campaign needs at least one wave'),
+});
+
+export interface LoadedCampaign {
+  file: string;
+  dir: string;
+  source: YamlSource;
+  slug: string;
+  title: string;
+  description?: string | undefined;
+  owner?: string | undefined;
+  offers: Record<string, string>;
+  waves: Wave[];
+  audience: Audience;
+  registry: SegmentRegistry;
+  config: MailroomConfig;
+}
+
+export function loadCampaign(file: string): LoadedCampaign {
+  const path = resolve(file);
+  const { registry, config, source } = loadSegments(path);
+  const parsed = campaignFileSchema.safeParse(source!.toJS() ?? {});
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${source!.where(i.path as (string | number)[])}: ${formatPath(i.path as (string | number)[])}: ${i.message}`);
+    throw new UserError(lines.join('\n'), ExitCode.badInput);
+  }
+  const c = parsed.data;
+  const names = new Set<string>();
+  c.waves.forEach((w, i) => {
+    if (names.has(w.name)) throw new UserError(`${source!.where(['waves', i, 'name'])}: waves[${i}].name: another wave is already called ${w.name}`, ExitCode.badInput);
+    names.add(w.name);
+  });
+  return {
+    file: path,
+    dir: dirname(path),
+    source: source!,
+    slug: c.name,
+    title: c.title ?? c.description ?? c.name,
+    description: c.description,
+    owner: c.owner,
+    offers: c.offers,
+    waves: c.waves,
+    audience: parseAudience(source!, registry),
+    registry,
+    config,
+  };
+}
+
+export function findWave(campaign: LoadedCampaign, name: string | undefined, channel?: Wave['channel']): Wave {
+  const candidates = campaign.waves.filter((w) => !channel || w.channel === channel);
+  if (name) {
+    const wave = campaign.waves.find((w) => w.name === name);
+    if (!wave) throw new UserError(`${campaign.file} has no wave "${name}"; its waves: ${campaign.waves.map((w) => w.name).join(', ')}`, ExitCode.badInput);
+    if (channel && wave.channel !== channel) throw new UserError(`wave ${name} of ${campaign.file} is a ${wave.channel} wave, not ${channel}`, ExitCode.badInput);
+    return wave;
+  }
+  if (candidates.length === 1) return candidates[0]!;
+  throw new UserError(`${campaign.file} has ${candidates.length} ${channel ?? ''} waves (${candidates.map((w) => w.name).join(', ')}); choose one with --wave NAME`, ExitCode.usage);
+}
+
+/** The template folder a member of `variant` gets in `wave`. */
+export function waveTemplateName(wave: Wave, variant: string | null): string {
+  if (typeof wave.template === 'string') return wave.template;
+  return (variant ? wave.template[variant] : undefined) ?? wave.template.default ?? Object.values(wave.template)[0]!;
+}
