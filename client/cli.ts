@@ -7,6 +7,7 @@ import { registerDev } from './commands/dev.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerImport } from './commands/import.ts';
 import { registerPrint } from './commands/print.ts';
+import { registerProof } from './commands/proof.ts';
 import { registerSeed } from './commands/seed.ts';
 import { registerSegment } from './commands/segment.ts';
 import { registerWorker } from './commands/worker.ts';
@@ -26,6 +27,7 @@ registerImport(program);
 registerSeed(program);
 registerSegment(program);
 registerPrint(program);
+registerProof(program);
 registerDoctor(program);
 registerDemo(program);
 

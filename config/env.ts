@@ -22,6 +22,7 @@ export const envSchema = z.object({
   TEMPORAL_API_KEY: optionalText,
   TEMPORAL_CLI_PATH: optionalText,
   MAILROOM_SECRET: optionalText,
+  MAILROOM_FROM: optionalText.transform((v) => v ?? 'Mailroom <marketing@example.com>'),
   MAILROOM_TRACKING_URL: optionalText.transform((v) => v ?? 'http://127.0.0.1:8088'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -26,12 +26,23 @@ export async function memberSource(sql: Sql, campaign: LoadedCampaign, asOf: Dat
   return { rows: audienceQuery({ sql, registry: campaign.registry, asOf, frequencyCap: campaign.config.frequencyCap }, campaign.audience, campaign.slug), fromSnapshot: false };
 }
 
+const MEMBER_COLUMNS = (sql: Sql) => sql`
+    c.external_id, c.full_name, c.family_name, c.given_name, c.gender, c.salutation, c.locale,
+    c.email, c.phone, c.address_line1, c.address_line2, c.district, c.city, c.province, c.postal_code, c.country,
+    to_char(c.birthday, 'YYYY-MM-DD') as birthday, c.timezone, c.attributes`;
+
+/** Customers by id as members outside any audience (no rank, band or variant): for proofs. */
+export async function customersAsMembers(sql: Sql, ids: number[]): Promise<MemberRow[]> {
+  if (!ids.length) return [];
+  return (await sql`
+    select c.id as customer_id, ${MEMBER_COLUMNS(sql)}, null::int as rank, null::text as band, null::text as variant
+    from customers c where c.id = any(${ids}::bigint[]) order by c.id`) as unknown as MemberRow[];
+}
+
 export async function* memberBatches(sql: Sql, campaign: LoadedCampaign, q: MemberQuery, batch = 500): AsyncGenerator<MemberRow[]> {
   const { rows: source } = await memberSource(sql, campaign, q.asOf);
   const rows = sql`
-    select a.customer_id, c.external_id, c.full_name, c.family_name, c.given_name, c.gender, c.salutation, c.locale,
-           c.email, c.phone, c.address_line1, c.address_line2, c.district, c.city, c.province, c.postal_code, c.country,
-           to_char(c.birthday, 'YYYY-MM-DD') as birthday, c.timezone, c.attributes, a.rank, a.band, a.variant
+    select a.customer_id, ${MEMBER_COLUMNS(sql)}, a.rank, a.band, a.variant
     from (${source}) a join customers c on c.id = a.customer_id
     where ${q.everyone ? sql`true` : sql`a.suppression_reason is null and not a.holdout`}
       and ${q.customerIds ? sql`a.customer_id = any(${q.customerIds}::bigint[])` : sql`true`}

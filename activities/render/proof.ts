@@ -1,0 +1,112 @@
+// Proofs: exactly what given customers would get from each wave — the letter as PDF (and PNG of
+// page 1 when poppler is installed), the email as an .eml file, the SMS text with its encoding
+// and part count — so a marketer can check before anything is sent.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+import type { Sql } from '../../db/connection.ts';
+import { waveTemplateName, type LoadedCampaign, type Wave } from '../../campaign/campaign-file.ts';
+import { findOnPath } from '../../dev/temporal-cli.ts';
+import { buildContext, type MemberRow, type RenderContext } from './context.ts';
+import { purl, responseCode } from './codes.ts';
+import { customersAsMembers, memberBatches, memberSource } from './members.ts';
+import { renderDocument } from './print/render-document.ts';
+import { loadTemplate, renderEmail, renderSms, resolveTemplateDir } from './templates.ts';
+
+export interface ProofOptions {
+  out: string;
+  customerIds: number[];
+  wave?: string | undefined;
+  asOf: Date;
+  secret: string;
+  trackingUrl: string;
+  from: string;
+}
+
+export interface ProofResult {
+  external_id: string;
+  status: string;
+  files: string[];
+}
+
+export function contextFor(row: MemberRow, campaign: LoadedCampaign, opts: Pick<ProofOptions, 'secret' | 'trackingUrl' | 'asOf'>): RenderContext {
+  const code = responseCode(opts.secret, campaign.slug, row.customer_id);
+  const base = opts.trackingUrl.replace(/\/+$/, '');
+  return buildContext(
+    row,
+    { name: campaign.title, slug: campaign.slug, description: campaign.description, owner: campaign.owner, offers: campaign.offers },
+    { responseCode: code, purl: purl(base, code), unsubscribe: `${base}/u/${code}` },
+    opts.asOf.toISOString().slice(0, 10),
+  );
+}
+
+export async function composeEmail(ctx: RenderContext, rendered: { subject: string; html: string; text: string }, from: string, date: Date, messageId: string): Promise<Buffer> {
+  const mail = new MailComposer({
+    from,
+    to: ctx.customer.email ? { name: ctx.customer.full_name, address: ctx.customer.email } : undefined,
+    subject: rendered.subject,
+    text: rendered.text,
+    html: rendered.html,
+    date,
+    messageId,
+    headers: { 'List-Unsubscribe': `<${ctx.links.unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+  });
+  return new Promise((resolveBuild, reject) => mail.compile().build((error, message) => (error ? reject(error) : resolveBuild(message))));
+}
+
+async function proofWave(dir: string, wave: Wave, multiple: boolean, campaign: LoadedCampaign, ctx: RenderContext, opts: ProofOptions): Promise<string[]> {
+  const template = loadTemplate(resolveTemplateDir(waveTemplateName(wave, ctx.variant), campaign.dir));
+  const base = (name: string) => join(dir, multiple ? `${wave.name}-${name}` : name);
+  if (template.channel === 'mail') {
+    const pdf = base('letter.pdf');
+    await renderDocument(template, [ctx], pdf, `${campaign.slug} ${wave.name} proof`);
+    const files = [pdf];
+    if (findOnPath('pdftoppm')) {
+      const png = pdf.replace(/\.pdf$/, '');
+      if (spawnSync('pdftoppm', ['-png', '-r', '110', '-f', '1', '-l', '1', '-singlefile', pdf, png]).status === 0) files.push(`${png}.png`);
+    }
+    return files;
+  }
+  if (template.channel === 'email') {
+    const eml = base('email.eml');
+    writeFileSync(eml, await composeEmail(ctx, renderEmail(template, ctx), opts.from, opts.asOf, `<proof.${ctx.response_code}.${wave.name}@mailroom.invalid>`));
+    return [eml];
+  }
+  const sms = renderSms(template, ctx);
+  const txt = base('sms.txt');
+  writeFileSync(txt, `${sms.text}\n\n--\nto: ${ctx.customer.phone ?? '(no phone)'}\nencoding: ${sms.encoding}, ${sms.units} ${sms.encoding === 'GSM-7' ? 'septets' : 'UTF-16 units'}, ${sms.segments} part${sms.segments === 1 ? '' : 's'} (${sms.perSegment} per part)\n`);
+  return [txt];
+}
+
+export async function writeProofs(sql: Sql, campaign: LoadedCampaign, opts: ProofOptions): Promise<ProofResult[]> {
+  const waves = opts.wave ? campaign.waves.filter((w) => w.name === opts.wave) : campaign.waves;
+  const results: ProofResult[] = [];
+  const { rows } = await memberSource(sql, campaign, opts.asOf);
+  const status = new Map(
+    (await sql<{ customer_id: number; holdout: boolean; suppression_reason: string | null }[]>`
+      select customer_id, holdout, suppression_reason from (${rows}) a where customer_id = any(${opts.customerIds}::bigint[])`).map((r) => [r.customer_id, r]),
+  );
+  const members: MemberRow[] = [];
+  for await (const batch of memberBatches(sql, campaign, { asOf: opts.asOf, customerIds: opts.customerIds, everyone: true })) members.push(...batch);
+  const outside = opts.customerIds.filter((id) => !members.some((m) => m.customer_id === id));
+  members.push(...(await customersAsMembers(sql, outside)));
+  {
+    for (const row of members) {
+      const ctx = contextFor(row, campaign, opts);
+      const dir = join(opts.out, row.external_id.replace(/[^\w.-]+/g, '_'));
+      mkdirSync(dir, { recursive: true });
+      const files: string[] = [];
+      const counts: Record<string, number> = {};
+      for (const w of waves) counts[w.channel] = (counts[w.channel] ?? 0) + 1;
+      for (const wave of waves) files.push(...(await proofWave(dir, wave, (counts[wave.channel] ?? 0) > 1, campaign, ctx, opts)));
+      const s = status.get(row.customer_id);
+      results.push({
+        external_id: row.external_id,
+        status: !s ? 'not in the audience' : s.suppression_reason ? `excluded: ${s.suppression_reason}` : s.holdout ? 'holdout: would not be contacted' : 'in the audience',
+        files,
+      });
+    }
+  }
+  return results;
+}
