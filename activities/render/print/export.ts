@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { Sql } from '../../../db/connection.ts';
 import { findWave, waveTemplateName, type LoadedCampaign } from '../../../campaign/campaign-file.ts';
-import { buildContext, type RenderContext } from '../context.ts';
+import { buildContext, type MemberRow, type RenderContext } from '../context.ts';
 import { purl, responseCode } from '../codes.ts';
 import { memberBatches } from '../members.ts';
 import { loadTemplate, resolveTemplateDir } from '../templates.ts';
@@ -52,7 +52,6 @@ async function sha256(path: string): Promise<string> {
 
 export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: PrintOptions): Promise<PrintJob> {
   const wave = findWave(campaign, opts.wave, 'mail');
-  mkdirSync(opts.out, { recursive: true });
   const today = opts.asOf.toISOString().slice(0, 10);
   const info = { name: campaign.title, slug: campaign.slug, description: campaign.description, owner: campaign.owner, offers: campaign.offers };
   // Load every template of the wave here first: a broken one fails before anything is written.
@@ -65,6 +64,18 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
     return t;
   });
   const g = geometryFor(layouts[0]!.layout);
+  const members = memberBatches(sql, campaign, { asOf: opts.asOf, limit: opts.limit });
+  const first = await members.next();
+  const contextOf = (row: MemberRow) => {
+    const code = responseCode(opts.secret, campaign.slug, row.customer_id);
+    return buildContext(row, info, { responseCode: code, purl: purl(opts.trackingUrl, code), unsubscribe: `${opts.trackingUrl.replace(/\/+$/, '')}/u/${code}` }, today);
+  };
+  // Preflight: every text block of every template renders for a real member before any file is written.
+  if (!first.done && first.value.length) {
+    const sample = contextOf(first.value[0]!);
+    for (const t of layouts) for (const page of t.pages) for (const block of page.blocks) block.compiled?.render(sample);
+  }
+  mkdirSync(opts.out, { recursive: true });
   const pool = opts.pool ?? new RenderPool();
   const manifestPath = join(opts.out, 'manifest.csv');
   const manifest = createWriteStream(manifestPath);
@@ -107,11 +118,13 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
   const manifestRows = new Map<number, string>();
   const byTemplate = new Map<string, RenderContext[]>();
   try {
-    for await (const batch of memberBatches(sql, campaign, { asOf: opts.asOf, limit: opts.limit })) {
+    const batches = async function* () {
+      if (!first.done) yield first.value;
+      yield* members;
+    };
+    for await (const batch of batches()) {
       for (const row of batch) {
-        const code = responseCode(opts.secret, campaign.slug, row.customer_id);
-        const link = purl(opts.trackingUrl, code);
-        const ctx = buildContext(row, info, { responseCode: code, purl: link, unsubscribe: `${opts.trackingUrl.replace(/\/+$/, '')}/u/${code}` }, today);
+        const ctx = contextOf(row);
         const key = waveTemplateName(wave, row.variant);
         const list = byTemplate.get(key) ?? [];
         list.push(ctx);

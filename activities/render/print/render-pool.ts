@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { PiecePages } from './render-document.ts';
 import type { RenderJob } from './render-worker.ts';
+import { UserError, type ExitCodeValue } from '../../../client/errors.ts';
 
 const BOOTSTRAP = fileURLToPath(new URL('./worker-bootstrap.mjs', import.meta.url));
 const MODULE = new URL('./render-worker.ts', import.meta.url).href;
@@ -43,11 +44,12 @@ export class RenderPool {
     const id = this.nextId++;
     try {
       return await new Promise<PiecePages[]>((resolveJob, reject) => {
-        const onMessage = (msg: { id: number; pages?: PiecePages[]; error?: string }) => {
+        const onMessage = (msg: { id: number; pages?: PiecePages[]; error?: string; exitCode?: ExitCodeValue }) => {
           if (msg.id !== id) return;
           worker.off('message', onMessage);
           worker.off('error', onError);
-          if (msg.error) reject(new Error(msg.error));
+          // A user's mistake (a template naming a missing field) keeps its exit code across the thread.
+          if (msg.error) reject(msg.exitCode ? new UserError(msg.error, msg.exitCode) : new Error(msg.error));
           else resolveJob(msg.pages!);
         };
         const onError = (error: Error) => {
