@@ -11,6 +11,8 @@ import { mkdirSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import PDFDocument from 'pdfkit';
 import { context } from '../client/connect.ts';
 import { connectDatabase } from '../db/connection.ts';
@@ -112,10 +114,30 @@ async function plain(n: number) {
   return { seconds: Number(process.hrtime.bigint() - t) / 1e9, pages, peak };
 }
 
+const child = process.argv.indexOf('--child');
+if (child !== -1) {
+  const mode = process.argv[child + 1];
+  const n = Number(process.argv[child + 2]);
+  const result = mode === 'mailroom' ? await mailroom(n) : await plain(n);
+  clearInterval(sampler);
+  await sql.end();
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+  process.exit(0);
+}
+
+// Each measurement runs in a fresh process: RSS never shrinks, so runs sharing a process would
+// inherit each other's peaks.
+function measure(mode: string, n: number): { seconds: number; pages: number; peak: number } {
+  const run = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', mode, String(n)], { encoding: 'utf8', env: process.env, maxBuffer: 1 << 24 });
+  const line = run.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`${mode} ${n} failed: ${run.stderr}`);
+  return JSON.parse(line.slice(7));
+}
+
 console.log(`print bench — ${cpus().length} cores (${cpus()[0]?.model}), Node ${process.version}, A4 letters with Noto Sans SC, QR and Code 128`);
 for (const n of sizes) {
-  const m = await mailroom(n);
-  const p = await plain(n);
+  const m = measure('mailroom', n);
+  const p = measure('plain', n);
   const rate = (r: { pages: number; seconds: number }) => Math.round(r.pages / r.seconds);
   console.log(`  ${n.toLocaleString()} letters: mailroom print ${m.pages.toLocaleString()} pages in ${m.seconds.toFixed(1)} s = ${rate(m).toLocaleString()} pages/s, peak RSS ${mb(m.peak)} | ` +
     `plain PDFKit loop ${p.pages.toLocaleString()} pages in ${p.seconds.toFixed(1)} s = ${rate(p).toLocaleString()} pages/s, peak RSS ${mb(p.peak)} | ratio ${(rate(m) / rate(p)).toFixed(2)}×`);

@@ -26,7 +26,10 @@ export function registerPrint(program: Command): void {
       const campaign = loadCampaign(file);
       const asOf = parseAsOf(flags.asOf);
       const job = await withDatabase(ctx, async (sql) => {
-        const bar = progressBar('Rendering', flags.limit ?? 0, { format: 'Rendering [{bar}] {value} pieces' });
+        // Without --limit the number of pieces is known only at the end: count, no bar.
+        const bar = flags.limit
+          ? progressBar('Rendering', flags.limit, { unit: 'pieces' })
+          : progressBar('Rendering', 1, { format: 'Rendering… {value} pieces written' });
         try {
           return await exportPrint(sql, campaign, {
             out: resolve(flags.out), wave: flags.wave, perFile: flags.perFile, limit: flags.limit, asOf,

@@ -138,6 +138,35 @@ describe('print export and proofs', () => {
     expect(readdirSync(join(out, 'P-CN2')).sort()).toEqual(['card-letter.pdf', 'card-letter.png', 'email.eml', 'letter-letter.pdf', 'letter-letter.png', 'sms.txt']);
   });
 
+  it('places a logo and a per-recipient image named by an attribute', async () => {
+    const withImages = join(dir, 'images');
+    const tdir = join(withImages, 'templates', 'photo-card');
+    cpSync(join(TEMPLATES, 'member-postcard'), tdir, { recursive: true });
+    // A 1×1 PNG is enough to check placement.
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+    writeFileSync(join(tdir, 'logo.png'), png);
+    writeFileSync(join(tdir, 'photo-1.png'), png);
+    writeFileSync(join(tdir, 'template.yaml'), readFileSync(join(tdir, 'template.yaml'), 'utf8').replace(
+      '      - { type: text, text: "{{campaign.name}}", x: 8, y: 8, width: 60, size: 8 }',
+      '      - { type: text, text: "{{campaign.name}}", x: 8, y: 8, width: 60, size: 8 }\n      - { type: image, file: logo.png, x: 110, y: 5, width: 30 }\n      - { type: image, field: customer.attributes.photo, x: 8, y: 20, width: 20 }',
+    ));
+    await db.sql`update customers set attributes = attributes || '{"photo": "photo-1.png"}' where external_id = 'P-CN1'`;
+    const file = campaignFile(withImages).replace('campaign.yaml', 'campaign.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('template: member-postcard', 'template: photo-card'));
+    const run = await runCli(['print', file, '--wave', 'card', '--out', join(withImages, 'out'), '--json'], env());
+    expect(run.code, run.stderr).toBe(0);
+    const job = JSON.parse(run.stdout);
+    // Rows of type "image" (the test PNG's alpha channel adds "smask" rows).
+    const images = tool('pdfimages', ['-list', join(withImages, 'out', job.files[0].file)]).trim().split('\n').slice(2).filter((l) => l.split(/\s+/)[3] === 'image');
+    // One logo on the back of each of the 4 cards, plus P-CN1's own photo.
+    expect(images).toHaveLength(5);
+    await db.sql`update customers set attributes = attributes || '{"photo": "missing.png"}' where external_id = 'P-CN1'`;
+    const missing = await runCli(['print', file, '--wave', 'card', '--out', join(withImages, 'out2')], env());
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/customer P-CN1: customer\.attributes\.photo names .*missing\.png, which does not exist/);
+    await db.sql`update customers set attributes = attributes - 'photo' where external_id = 'P-CN1'`;
+  });
+
   it('stops before writing anything when a template uses a missing field or does not compile', async () => {
     const bad = join(dir, 'bad');
     mkdirSync(bad, { recursive: true });

@@ -109,13 +109,19 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
             ...[0, 1, 2, 3, 4].map((k) => lines[k] ?? ''), ctx.customer.postal_code ?? '', ctx.customer.country, file,
             pages[i]!.firstPage, pages[i]!.pageCount, ctx.response_code, ctx.purl, ctx.band ?? '', ctx.variant ?? ''];
         });
-        manifestRows.set(fileNo === 0 ? 0 : job.files.indexOf(entry), stringify(rows));
+        manifestRows.set(job.files.indexOf(entry), stringify(rows));
+        // Write every row whose file and all files before it are done: memory stays flat.
+        while (manifestRows.has(written)) {
+          manifest.write(manifestRows.get(written)!);
+          manifestRows.delete(written++);
+        }
         opts.onProgress?.((job.pieces += pieces.length));
       }),
     );
   };
   // Manifest rows are written in file order even when files finish out of order.
   const manifestRows = new Map<number, string>();
+  let written = 0;
   const byTemplate = new Map<string, RenderContext[]>();
   try {
     const batches = async function* () {
@@ -142,7 +148,6 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
   } finally {
     if (!opts.pool) await pool.close();
   }
-  for (let i = 0; i < job.files.length; i++) manifest.write(manifestRows.get(i) ?? '');
   manifest.end();
   await once(manifest, 'finish');
   job.pages = job.files.reduce((s, f) => s + f.pages, 0);

@@ -1,6 +1,8 @@
 // Renders a print file: many personalised pieces, one after another, each page with its boxes
 // and crop marks. The same input gives byte-identical output (fixed dates, derived ids).
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { ExitCode, UserError } from '../../../client/errors.ts';
 import { once } from 'node:events';
 import PDFDocument from 'pdfkit';
 import type { RenderContext } from '../context.ts';
@@ -25,6 +27,27 @@ function colour(layout: PrintLayout, c: string | [number, number, number, number
   return typeof c === 'string' ? (layout.colors[c] ?? BUILTIN_COLORS[c] ?? BUILTIN_COLORS.text!) : c;
 }
 
+const images = new Map<string, Buffer>();
+
+/**
+ * A per-recipient image: `field` names a context value (e.g. customer.attributes.photo) holding a
+ * PNG or JPEG path, absolute or relative to the template. No value draws nothing; a value that
+ * names no file stops the job, naming the customer, rather than printing a gap.
+ */
+function recipientImage(dir: string, field: string, ctx: RenderContext): Buffer | undefined {
+  const value = field.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | null | undefined)?.[key], ctx);
+  if (value === null || value === undefined || value === '') return undefined;
+  const path = isAbsolute(String(value)) ? String(value) : join(dir, String(value));
+  let image = images.get(path);
+  if (!image) {
+    if (!existsSync(path)) throw new UserError(`customer ${ctx.customer.external_id}: ${field} names ${path}, which does not exist`, ExitCode.badInput);
+    image = readFileSync(path);
+    if (images.size > 200) images.clear();
+    images.set(path, image);
+  }
+  return image;
+}
+
 function drawBlock(doc: PDFDoc, g: Geometry, t: MailTemplate, block: PrintBlock, ctx: RenderContext): void {
   const bottomOfTrim = g.height - t.layout.margins.bottom;
   switch (block.type) {
@@ -44,9 +67,11 @@ function drawBlock(doc: PDFDoc, g: Geometry, t: MailTemplate, block: PrintBlock,
     case 'barcode':
       drawCode128(doc, ctx.response_code, pt(g, block.x), pt(g, block.y), block.width * MM, block.height * MM);
       return;
-    case 'image':
-      if (block.image) doc.image(block.image, pt(g, block.x), pt(g, block.y), { width: block.width * MM });
+    case 'image': {
+      const image = block.image ?? (block.field ? recipientImage(t.dir, block.field, ctx) : undefined);
+      if (image) doc.image(image, pt(g, block.x), pt(g, block.y), { width: block.width * MM });
       return;
+    }
     case 'text': {
       const text = block.compiled!.render(ctx);
       doc.font(block.bold ? 'bold' : 'regular').fontSize(block.size).fillColor(colour(t.layout, block.color));
