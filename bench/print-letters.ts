@@ -68,8 +68,14 @@ async function mailroom(n: number) {
   rmSync(join(work, 'out'), { recursive: true, force: true });
   peak = process.memoryUsage().rss;
   const t = process.hrtime.bigint();
-  const job = await exportPrint(sql, campaign, { out: join(work, 'out'), wave: 'letter', perFile: 1000, limit: n, ...opts });
-  return { seconds: Number(process.hrtime.bigint() - t) / 1e9, pages: job.pages, peak };
+  const byTenth: string[] = [];
+  const job = await exportPrint(sql, campaign, {
+    out: join(work, 'out'), wave: 'letter', perFile: 1000, limit: n, ...opts,
+    onProgress: (done) => {
+      while (byTenth.length < 10 && done >= (n * (byTenth.length + 1)) / 10) byTenth.push(mb(process.memoryUsage().rss));
+    },
+  });
+  return { seconds: Number(process.hrtime.bigint() - t) / 1e9, pages: job.pages, peak, byTenth };
 }
 
 /** The same letters drawn with plain PDFKit calls in this one thread, 1,000 to a file. */
@@ -127,7 +133,7 @@ if (child !== -1) {
 
 // Each measurement runs in a fresh process: RSS never shrinks, so runs sharing a process would
 // inherit each other's peaks.
-function measure(mode: string, n: number): { seconds: number; pages: number; peak: number } {
+function measure(mode: string, n: number): { seconds: number; pages: number; peak: number; byTenth?: string[] } {
   const run = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', mode, String(n)], { encoding: 'utf8', env: process.env, maxBuffer: 1 << 24 });
   const line = run.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`${mode} ${n} failed: ${run.stderr}`);
@@ -135,8 +141,14 @@ function measure(mode: string, n: number): { seconds: number; pages: number; pea
 }
 
 console.log(`print bench — ${cpus().length} cores (${cpus()[0]?.model}), Node ${process.version}, A4 letters with Noto Sans SC, QR and Code 128`);
+const modes = (process.argv[process.argv.indexOf('--modes') + 1] ?? '').split(',');
 for (const n of sizes) {
   const m = measure('mailroom', n);
+  if (m.byTenth) console.log(`  (mailroom print RSS at each tenth of ${n.toLocaleString()}: ${m.byTenth.join(', ')})`);
+  if (modes.includes('mailroom-only')) {
+    console.log(`  ${n.toLocaleString()} letters: mailroom print ${m.pages.toLocaleString()} pages in ${m.seconds.toFixed(1)} s = ${Math.round(m.pages / m.seconds).toLocaleString()} pages/s, peak RSS ${mb(m.peak)}`);
+    continue;
+  }
   const p = measure('plain', n);
   const rate = (r: { pages: number; seconds: number }) => Math.round(r.pages / r.seconds);
   console.log(`  ${n.toLocaleString()} letters: mailroom print ${m.pages.toLocaleString()} pages in ${m.seconds.toFixed(1)} s = ${rate(m).toLocaleString()} pages/s, peak RSS ${mb(m.peak)} | ` +
