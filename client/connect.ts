@@ -46,7 +46,13 @@ export async function withDatabase<T>(ctx: Context, fn: (sql: Sql, url: string) 
 }
 
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]+):.*@/, '//$1:***@');
+  }
 }
 
 export function resolveTemporal(ctx: Context): TemporalTarget {

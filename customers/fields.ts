@@ -4,6 +4,11 @@ import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/
 
 export class FieldError extends Error {}
 
+/** A lookup in a word table by own keys only: a cell reading "constructor" is not a word. */
+function lookup<T>(table: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 const CJK = /[\u3400-\u9fff\uf900-\ufaff]/;
 
 export function hasCjk(text: string): boolean {
@@ -54,7 +59,7 @@ const NO_POSTAL_CODES = new Set(['HK', 'MO']);
 export function parsePostalCode(value: string, country: string): string {
   const v = cleanText(value, 12);
   if (NO_POSTAL_CODES.has(country)) throw new FieldError(`is given, but ${country} has no postal codes; leave it empty`);
-  const rule = POSTAL_CODES[country];
+  const rule = lookup(POSTAL_CODES, country);
   if (rule) {
     if (!rule.pattern.test(v)) throw new FieldError(`is not a valid postal code for ${country} (${rule.hint})`);
     return country === 'GB' || country === 'CA' ? v.toUpperCase() : v;
@@ -74,7 +79,7 @@ const COUNTRY_NAMES: Record<string, string> = {
 
 export function parseCountry(value: string): string {
   const v = cleanText(value, 60);
-  const named = COUNTRY_NAMES[v.toLowerCase()];
+  const named = lookup(COUNTRY_NAMES, v.toLowerCase());
   if (named) return named;
   if (/^[A-Za-z]{2}$/.test(v)) return v.toUpperCase();
   throw new FieldError('is not a country: use a two-letter ISO code such as CN, HK, US or GB');
@@ -87,11 +92,15 @@ const COUNTRY_TIMEZONES: Record<string, string> = {
 };
 
 export function defaultTimezone(country: string): string {
-  return COUNTRY_TIMEZONES[country] ?? 'UTC';
+  return lookup(COUNTRY_TIMEZONES, country) ?? 'UTC';
 }
 
 export function parseTimezone(value: string): string {
   const v = cleanText(value, 64);
+  // Abbreviations are ambiguous (CST is China Standard Time in Chinese data, US Central in ICU).
+  if (/^[A-Za-z]{2,5}$/.test(v) && v.toUpperCase() !== 'UTC' && v.toUpperCase() !== 'GMT') {
+    throw new FieldError('is an abbreviation, which is ambiguous; use an IANA time zone such as Asia/Shanghai');
+  }
   try {
     return new Intl.DateTimeFormat('en', { timeZone: v }).resolvedOptions().timeZone;
   } catch {
@@ -121,7 +130,7 @@ const GENDERS: Record<string, 'female' | 'male' | 'other' | 'unknown'> = {
 
 export function parseGender(value: string): 'female' | 'male' | 'other' | 'unknown' {
   const v = cleanText(value, 20).toLowerCase().replace(/\.$/, '');
-  const gender = GENDERS[v];
+  const gender = lookup(GENDERS, v);
   if (!gender) throw new FieldError('is not a gender: use female/male/other/unknown (or F/M, 女/男)');
   return gender;
 }
@@ -132,7 +141,7 @@ const CONSENT: Record<string, 'granted' | 'denied'> = {
 };
 
 export function parseConsent(value: string): 'granted' | 'denied' {
-  const consent = CONSENT[cleanText(value, 20).toLowerCase()];
+  const consent = lookup(CONSENT, cleanText(value, 20).toLowerCase());
   if (!consent) throw new FieldError('is not a consent value: use yes/no (or granted/denied, 1/0, 是/否)');
   return consent;
 }
@@ -186,7 +195,7 @@ export function parseDateTime(value: string): string {
 }
 
 /** A decimal number as text (exact: money never passes through floating point). */
-export function parseDecimal(value: string, opts: { allowNegative?: boolean; maxScale?: number } = {}): string {
+export function parseDecimal(value: string, opts: { allowNegative?: boolean; maxScale?: number; maxIntegerDigits?: number } = {}): string {
   let v = cleanText(value, 40).replace(/^[¥￥$€£]|^(CNY|RMB|USD|EUR|GBP|HKD)\s*/i, '').replace(/\s+/g, '');
   if (/^-?\d{1,3}(,\d{3})+(\.\d+)?$/.test(v)) v = v.replace(/,/g, '');
   const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(v);
@@ -194,7 +203,7 @@ export function parseDecimal(value: string, opts: { allowNegative?: boolean; max
   if (m[1] && !opts.allowNegative) throw new FieldError('must not be negative');
   if (opts.maxScale !== undefined && (m[3]?.length ?? 0) > opts.maxScale) throw new FieldError(`has more than ${opts.maxScale} decimal places`);
   const whole = m[2]!.replace(/^0+(?=\d)/, '');
-  if (whole.length > 15) throw new FieldError('is too large');
+  if (whole.length > (opts.maxIntegerDigits ?? 15)) throw new FieldError(`is too large (at most ${opts.maxIntegerDigits ?? 15} digits before the decimal point)`);
   return `${m[1]}${whole}${m[3] ? `.${m[3]}` : ''}`;
 }
 

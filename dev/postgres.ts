@@ -3,7 +3,8 @@
 // that end the process with code 0, which would hide the CLI's exit codes.)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { ExitCode, UserError } from '../client/errors.ts';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import type { Paths } from '../config/paths.ts';
@@ -63,6 +64,9 @@ function chooseDataDir(paths: Paths, runAs: RunAs | undefined): string {
   mkdirSync(paths.pgData, { recursive: true, mode: 0o700 });
   chownSync(paths.pgData, runAs.uid, runAs.gid);
   if (canReach(paths.pgData, runAs)) return paths.pgData;
+  if (readdirSync(paths.pgData).length) {
+    throw new Error(`${paths.pgData} holds files, but the postgres user cannot reach it and ${paths.pgConfig} is missing. Move the checkout where the postgres user can read it, or set DATABASE_URL.`);
+  }
   rmSync(paths.pgData, { recursive: true, force: true });
   const fallback = join('/var/lib/mailroom', `pg-${createHash('sha256').update(paths.home).digest('hex').slice(0, 12)}`);
   mkdirSync(fallback, { recursive: true, mode: 0o700 });
@@ -88,7 +92,9 @@ export async function initialisePostgres(paths: Paths, say: (line: string) => vo
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   if (runAs) chownSync(config.dataDir, runAs.uid, runAs.gid);
   const pwfile = join(config.dataDir, '..', `.pwfile-${process.pid}`);
-  writeFileSync(pwfile, config.password, { mode: 0o644 });
+  // Readable by the postgres user only, for the moment initdb needs it.
+  writeFileSync(pwfile, config.password, { mode: 0o600 });
+  if (runAs) chownSync(pwfile, runAs.uid, runAs.gid);
   try {
     say(`Creating the embedded PostgreSQL cluster in ${config.dataDir}`);
     const result = spawnSync(
@@ -104,17 +110,36 @@ export async function initialisePostgres(paths: Paths, say: (line: string) => vo
   return config;
 }
 
-/** A postmaster left behind by a killed stack holds the data directory; stop it first. */
+/** The parent pid and command line of a process, from /proc; undefined when it is gone. */
+function processInfo(pid: number): { ppid: number; cmdline: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return { ppid, cmdline: readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ') };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The data directory may be held by a postmaster. If it is one of ours whose owner died (killed
+ * stack: its parent is gone, so it was re-parented to init), stop it. If its owner is alive —
+ * another Mailroom command using the embedded server right now — leave it alone and say so.
+ * A pid that is not a postgres on this directory is a stale file: PostgreSQL handles that itself.
+ */
 async function stopOrphan(dataDir: string): Promise<void> {
   const pidFile = join(dataDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (!pid) return;
-  try {
-    process.kill(pid, 'SIGINT');
-  } catch {
-    return; // not running: PostgreSQL removes a stale pid file itself
+  const info = pid ? processInfo(pid) : undefined;
+  if (!info || !info.cmdline.includes('postgres') || !info.cmdline.includes(dataDir)) return;
+  if (info.ppid !== 1 && processInfo(info.ppid)) {
+    throw new UserError(
+      `another Mailroom command is using the embedded PostgreSQL right now (pid ${pid}). Wait for it, or start the stack with \`mailroom dev --detach\` so that commands share one server.`,
+      ExitCode.unavailable,
+    );
   }
+  process.kill(pid, 'SIGINT');
   for (let i = 0; i < 120 && existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 250));
 }
 

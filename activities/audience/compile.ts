@@ -139,11 +139,21 @@ function leaf(ctx: CompileContext, rule: Exclude<Rule, { kind: 'all' | 'any' | '
                          where mailroom_birthday_on(c.birthday, d.day::date))`;
     case 'joined':
     case 'last_order': {
-      const days = rule.withinDays ?? rule.moreThanDaysAgo!;
-      const cutoff = sql`${asOf} - make_interval(days => ${days}::int)`;
-      if (rule.kind === 'joined') return rule.withinDays !== undefined ? sql`c.created_at > ${cutoff}` : sql`c.created_at <= ${cutoff}`;
-      const recent = sql`exists (select 1 from orders o where o.customer_id = c.id and o.occurred_at > ${cutoff} and o.occurred_at <= ${asOf})`;
-      return rule.withinDays !== undefined ? recent : sql`not ${recent}`;
+      const cutoff = (days: number) => sql`${asOf} - make_interval(days => ${days}::int)`;
+      if (rule.kind === 'joined') {
+        const parts = [
+          ...(rule.withinDays !== undefined ? [sql`c.created_at > ${cutoff(rule.withinDays)}`] : []),
+          ...(rule.moreThanDaysAgo !== undefined ? [sql`c.created_at <= ${cutoff(rule.moreThanDaysAgo)}`] : []),
+        ];
+        return joinFragments(sql, parts, 'and');
+      }
+      const orderedSince = (days: number) => sql`exists (select 1 from orders o where o.customer_id = c.id and o.occurred_at > ${cutoff(days)} and o.occurred_at <= ${asOf})`;
+      // Both bounds: ordered within the longer window but not within the shorter ("lapsing").
+      const parts = [
+        ...(rule.withinDays !== undefined ? [orderedSince(rule.withinDays)] : []),
+        ...(rule.moreThanDaysAgo !== undefined ? [sql`not ${orderedSince(rule.moreThanDaysAgo)}`] : []),
+      ];
+      return joinFragments(sql, parts, 'and');
     }
     case 'orders': {
       const window = within(sql, sql`o.occurred_at`, asOf, rule.withinDays);

@@ -37,14 +37,15 @@ export function knownFieldNames(): string[] {
 
 /** Resolves a field name; undefined when it names nothing. */
 export function resolveField(name: string, declaredType?: FieldType): FieldRef | undefined {
-  const column = CUSTOMER_COLUMNS[name];
+  // Own keys only: "constructor" or "__proto__" must not resolve to anything.
+  const column = Object.hasOwn(CUSTOMER_COLUMNS, name) ? CUSTOMER_COLUMNS[name] : undefined;
   if (column) return { kind: 'column', name, type: column };
   const attr = /^attributes\.(.+)$/.exec(name);
   if (attr) {
     const key = attr[1]!;
-    return { kind: 'attribute', key, type: declaredType ?? KNOWN_ATTRIBUTES[key]?.type ?? 'text' };
+    return { kind: 'attribute', key, type: declaredType ?? (Object.hasOwn(KNOWN_ATTRIBUTES, key) ? KNOWN_ATTRIBUTES[key]!.type : 'text') };
   }
-  const known = KNOWN_ATTRIBUTES[name];
+  const known = Object.hasOwn(KNOWN_ATTRIBUTES, name) ? KNOWN_ATTRIBUTES[name] : undefined;
   if (known) return { kind: 'attribute', key: name, type: declaredType ?? known.type };
   return undefined;
 }

@@ -61,10 +61,20 @@ function days(obj: Obj, path: Path): { withinDays?: number; moreThanDaysAgo?: nu
   if ('within_days' in obj) out.withinDays = positiveInt(obj.within_days, [...path, 'within_days'], 'within_days');
   if ('more_than_days_ago' in obj) out.moreThanDaysAgo = positiveInt(obj.more_than_days_ago, [...path, 'more_than_days_ago'], 'more_than_days_ago');
   if (out.withinDays === undefined && out.moreThanDaysAgo === undefined) throw new RuleError(path, 'give within_days or more_than_days_ago');
+  if (out.withinDays !== undefined && out.moreThanDaysAgo !== undefined && out.moreThanDaysAgo >= out.withinDays) {
+    throw new RuleError(path, `more_than_days_ago (${out.moreThanDaysAgo}) must be smaller than within_days (${out.withinDays}): together they mean "between the two"`);
+  }
   return out;
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A real calendar date (JavaScript's Date.parse accepts 2024-02-30; PostgreSQL does not). */
+function realDate(text: string): boolean {
+  const [y, m, d] = text.slice(0, 10).split('-').map(Number);
+  const date = new Date(Date.UTC(y!, m! - 1, d!));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m! - 1 && date.getUTCDate() === d;
+}
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 function typedValue(v: unknown, type: FieldType, path: Path, field: string): Scalar {
@@ -77,10 +87,10 @@ function typedValue(v: unknown, type: FieldType, path: Path, field: string): Sca
       if (typeof v !== 'boolean') throw bad('true or false');
       return v;
     case 'date':
-      if (typeof v !== 'string' || !DATE.test(v) || Number.isNaN(Date.parse(v))) throw bad('a date (YYYY-MM-DD)');
+      if (typeof v !== 'string' || !DATE.test(v) || !realDate(v)) throw bad('a date (YYYY-MM-DD)');
       return v;
     case 'timestamp':
-      if (typeof v !== 'string' || !TIMESTAMP.test(v) || Number.isNaN(Date.parse(v.replace(' ', 'T')))) throw bad('a date or date-time');
+      if (typeof v !== 'string' || !TIMESTAMP.test(v) || Number.isNaN(Date.parse(v.replace(' ', 'T'))) || !realDate(v)) throw bad('a date or date-time');
       return v;
     default: {
       if (typeof v !== 'string' && typeof v !== 'number') throw bad('text');

@@ -79,6 +79,16 @@ async function proofWave(dir: string, wave: Wave, multiple: boolean, campaign: L
   return [txt];
 }
 
+/**
+ * A folder per customer named by external id when the id is a safe name (letters of any script,
+ * digits, . _ -); otherwise the cleaned id plus Mailroom's id, so two customers never share one
+ * and no id can point outside --out.
+ */
+export function proofFolder(externalId: string, customerId: number): string {
+  if (/^[\p{L}\p{N}_.-]+$/u.test(externalId) && !/^\.+$/.test(externalId)) return externalId;
+  return `${externalId.replace(/[^\p{L}\p{N}_-]+/gu, '_')}-${customerId}`;
+}
+
 export async function writeProofs(sql: Sql, campaign: LoadedCampaign, opts: ProofOptions): Promise<ProofResult[]> {
   const waves = opts.wave ? campaign.waves.filter((w) => w.name === opts.wave) : campaign.waves;
   const results: ProofResult[] = [];
@@ -94,7 +104,7 @@ export async function writeProofs(sql: Sql, campaign: LoadedCampaign, opts: Proo
   {
     for (const row of members) {
       const ctx = contextFor(row, campaign, opts);
-      const dir = join(opts.out, row.external_id.replace(/[^\w.-]+/g, '_'));
+      const dir = join(opts.out, proofFolder(row.external_id, row.customer_id));
       mkdirSync(dir, { recursive: true });
       const files: string[] = [];
       const counts: Record<string, number> = {};

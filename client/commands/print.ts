@@ -19,9 +19,10 @@ export function registerPrint(program: Command): void {
     .option('--limit <n>', 'render only the first N pieces (postal-code order)', positiveInt)
     .option('--per-file <n>', 'pieces per PDF file', positiveInt, 1000)
     .option('--as-of <date>', 'the date printed on letters and used for relative rules')
+    .option('--force', 'replace an earlier print job in --out')
     .option('--json', 'print the job (job.json) as JSON')
     .addHelpText('after', '\nPieces are ordered by postal code, then customer. The same inputs give byte-identical files.\nExit codes: 0 written, 3 a bad campaign file or template (file, line and field are named).')
-    .action(async (file: string, flags: { out: string; wave?: string; limit?: number; perFile: number; asOf?: string; json?: boolean }) => {
+    .action(async (file: string, flags: { out: string; wave?: string; limit?: number; perFile: number; asOf?: string; json?: boolean; force?: boolean }) => {
       const ctx = context({ quiet: flags.json === true });
       const campaign = loadCampaign(file);
       const asOf = parseAsOf(flags.asOf);
@@ -34,7 +35,7 @@ export function registerPrint(program: Command): void {
           return await exportPrint(sql, campaign, {
             out: resolve(flags.out), wave: flags.wave, perFile: flags.perFile, limit: flags.limit, asOf,
             secret: installationSecret(ctx.env, ctx.paths), trackingUrl: ctx.env.MAILROOM_TRACKING_URL,
-            onProgress: (n) => bar.update(n),
+            onProgress: (n) => bar.update(n), replace: flags.force === true,
           });
         } finally {
           bar.stop();

@@ -42,7 +42,10 @@ export function registerProof(program: Command): void {
       const results = await withDatabase(ctx, async (sql) => {
         const ids: number[] = [];
         for (const given of flags.customer ?? []) {
-          const [row] = await sql<{ id: number }[]>`select id from customers where external_id = ${given} or (${/^\d+$/.test(given)} and id = ${/^\d+$/.test(given) ? Number(given) : 0})`;
+          // An external_id match wins over Mailroom's numeric id.
+          const [row] = await sql<{ id: number }[]>`
+            select id from customers where external_id = ${given} or (${/^\d+$/.test(given)} and id = ${/^\d+$/.test(given) ? Number(given) : 0})
+            order by (external_id = ${given}) desc limit 1`;
           if (!row) throw new UserError(`no customer with external_id or id "${given}"`, ExitCode.badInput);
           ids.push(row.id);
         }

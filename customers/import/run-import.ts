@@ -10,6 +10,7 @@ import { openCsv } from './csv-file.ts';
 import { displayEncoding } from './encoding.ts';
 import { loadMappingFile, mapColumns, mappingFileSchema, type ImportKind } from './mapping.ts';
 import { RejectsWriter } from './rejects.ts';
+import { FieldError, parseCountry, parseCurrency, parseTimezone } from '../fields.ts';
 import { validateCustomerRow, validateOrderRow, type RowSettings } from './validate-row.ts';
 
 export interface ImportOptions {
@@ -54,13 +55,23 @@ interface Pending<T> {
 export async function runImport(sql: Sql, opts: ImportOptions): Promise<ImportSummary> {
   const started = Date.now();
   const mappingFile = opts.mappingPath ? loadMappingFile(opts.mappingPath) : mappingFileSchema.parse({});
-  const region = (opts.region ?? mappingFile.defaults.region ?? mappingFile.defaults.country ?? 'CN').toUpperCase();
+  // Defaults from flags or the mapping file pass the same checks as cell values, naming their source.
+  const setting = <T>(label: string, value: string, parse: (v: string) => T): T => {
+    try {
+      return parse(value);
+    } catch (error) {
+      if (error instanceof FieldError) throw new UserError(`${label} ${JSON.stringify(value)} ${error.message}`, ExitCode.usage);
+      throw error;
+    }
+  };
+  const where = (flag: string, key: string, given: string | undefined) => (given !== undefined ? flag : `${opts.mappingPath}: defaults.${key}`);
+  const countryGiven = opts.region ?? mappingFile.defaults.country ?? mappingFile.defaults.region ?? 'CN';
   const settings: RowSettings = {
-    country: (opts.region ?? mappingFile.defaults.country ?? region).toUpperCase(),
-    currency: (opts.currency ?? mappingFile.defaults.currency ?? 'CNY').toUpperCase(),
+    country: setting(where('--region', 'country', opts.region), countryGiven, parseCountry),
+    currency: setting(where('--currency', 'currency', opts.currency), opts.currency ?? mappingFile.defaults.currency ?? 'CNY', parseCurrency),
     today: new Date().toISOString().slice(0, 10),
   };
-  const timezone = opts.timezone ?? mappingFile.defaults.timezone ?? 'Asia/Shanghai';
+  const timezone = setting(where('--timezone', 'timezone', opts.timezone), opts.timezone ?? mappingFile.defaults.timezone ?? 'Asia/Shanghai', parseTimezone);
   const batchSize = opts.batchSize ?? 1000;
   const source = await openCsv(opts.file, opts.encoding);
   const first = await source.records.next();

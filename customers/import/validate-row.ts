@@ -149,7 +149,8 @@ export function validateOrderRow(mapping: ColumnMapping, fields: string[], setti
   const record: OrderRecord = {
     order_ref: r.get('order_ref', (v) => cleanText(v, 100)) ?? '',
     customer_external_id: r.get('customer_external_id', (v) => cleanText(v, 100)) ?? '',
-    amount: r.get('amount', (v) => parseDecimal(v, { allowNegative: true, maxScale: 2 })) ?? '0',
+    // orders.amount is numeric(14,2): twelve digits before the point.
+    amount: r.get('amount', (v) => parseDecimal(v, { allowNegative: true, maxScale: 2, maxIntegerDigits: 12 })) ?? '0',
     currency: r.get('currency', parseCurrency) ?? settings.currency,
     occurred_at: r.get('occurred_at', parseDateTime) ?? '',
     channel: r.get('channel', (v) => cleanText(v, 50)),

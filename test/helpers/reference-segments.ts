@@ -130,12 +130,11 @@ export function evaluate(c: RefCustomer, rule: Rule, registry: SegmentRegistry, 
       return c.consents.get(rule.channel) === rule.status;
     case 'joined': {
       const created = c.columns.created_at as number;
-      return rule.withinDays !== undefined ? created > now - rule.withinDays * DAY : created <= now - rule.moreThanDaysAgo! * DAY;
+      return (rule.withinDays === undefined || created > now - rule.withinDays * DAY) && (rule.moreThanDaysAgo === undefined || created <= now - rule.moreThanDaysAgo * DAY);
     }
     case 'last_order': {
-      const days = rule.withinDays ?? rule.moreThanDaysAgo!;
-      const recent = orders.some((o) => o.at > now - days * DAY);
-      return rule.withinDays !== undefined ? recent : !recent;
+      const since = (days: number) => orders.some((o) => o.at > now - days * DAY);
+      return (rule.withinDays === undefined || since(rule.withinDays)) && (rule.moreThanDaysAgo === undefined || !since(rule.moreThanDaysAgo));
     }
     case 'orders': {
       const inWindow = orders.filter((o) => rule.withinDays === undefined || o.at > now - rule.withinDays * DAY);

@@ -156,6 +156,9 @@ describe('mailroom import customers', () => {
     const mapped = await cli([noId, '--mapping', badMapping]);
     expect(mapped.code).toBe(3);
     expect(mapped.stderr).toMatch(/columns\."phone": "telephone_number" is not a customer field/);
+    const region = await cli([noId.replace('noid', 'good'), '--region', 'china-mainland']);
+    expect(region.code).toBe(2);
+    expect(region.stderr).toMatch(/--region "china-mainland" is not a country: use a two-letter ISO code/);
     const dupHeader = writeCsv(dir, 'dup.csv', [['external_id', 'name', 'Name'], ['a', 'b', 'c']]);
     expect((await cli([dupHeader])).stderr).toMatch(/the header "Name" appears twice \(columns 2 and 3\)/);
     const after = await db.sql`select count(*)::int as n from customers`;

@@ -24,11 +24,12 @@ describe('mailroom import orders', () => {
       ['O5', 'C1', '12.345', '2026-03-02', ''],
       ['O1', 'C1', '1', '2026-03-03', ''],
       ['O6', 'C2', '10', 'yesterday', ''],
+      ['O7', 'C2', '1234567890123', '2026-03-02', ''],
     ]);
     const run = await runCli(['import', 'orders', file, '--timezone', 'Asia/Shanghai', '--json'], { DATABASE_URL: db.url });
     expect(run.code).toBe(0);
     const summary = JSON.parse(run.stdout);
-    expect(summary).toMatchObject({ read: 7, inserted: 3, updated: 0, rejected: 4 });
+    expect(summary).toMatchObject({ read: 8, inserted: 3, updated: 0, rejected: 5 });
     const rows = await db.sql`
       select o.order_ref, c.external_id, o.amount, o.currency, o.channel, to_char(o.occurred_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') as utc
       from orders o join customers c on c.id = o.customer_id order by o.order_ref`;
@@ -42,6 +43,8 @@ describe('mailroom import orders', () => {
     expect(reasons['6']).toBe('amount (column "金额"): "12.345" has more than 2 decimal places');
     expect(reasons['7']).toMatch(/order_ref: "O1" appears on an earlier row of this file/);
     expect(reasons['8']).toMatch(/occurred_at \(column "下单时间"\): "yesterday" is not a date-time/);
+    // Too large for the column: rejected with its row, instead of failing the batch in PostgreSQL.
+    expect(reasons['9']).toMatch(/amount \(column "金额"\): "1234567890123" is too large \(at most 12 digits/);
   });
 
   it('updates an order imported earlier when a later file sends it again', async () => {

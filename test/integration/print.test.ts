@@ -116,6 +116,14 @@ describe('print export and proofs', () => {
     const files = readdirSync(a).sort();
     expect(readdirSync(b).sort()).toEqual(files);
     for (const f of files) expect(readFileSync(join(b, f)).equals(readFileSync(join(a, f))), f).toBe(true);
+    // An earlier job in the folder is refused, or replaced whole with --force (no stale PDFs).
+    const again = await runCli(['print', campaignFile(dir), '--wave', 'letter', '--out', a, '--per-file', '3'], env());
+    expect(again.code).toBe(3);
+    expect(again.stderr).toMatch(/already holds a print job .*pass --force to replace it/);
+    writeFileSync(join(a, 'print-test-letter-009.pdf'), 'stale');
+    const forced = await runCli(['print', campaignFile(dir), '--wave', 'letter', '--out', a, '--per-file', '3', '--force'], env());
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(readdirSync(a).sort()).toEqual(['job.json', 'manifest.csv', 'print-test-letter-001.pdf', 'print-test-letter-002.pdf']);
   });
 
   it('keeps hostile customer data inside its piece: one valid page, escaped in HTML email', async () => {
@@ -165,6 +173,25 @@ describe('print export and proofs', () => {
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/customer P-CN1: customer\.attributes\.photo names .*missing\.png, which does not exist/);
     await db.sql`update customers set attributes = attributes - 'photo' where external_id = 'P-CN1'`;
+  });
+
+  it('ends cleanly when a later piece fails in a render thread: exit 3, no job.json, no half-written file', async () => {
+    const later = join(dir, 'later');
+    const tdir = join(later, 'templates', 'caption-letter');
+    cpSync(join(TEMPLATES, 'wealth-letter'), tdir, { recursive: true });
+    writeFileSync(join(tdir, 'body.hbs'), '{{customer.attributes.caption}}\n');
+    // Only the first member in postal-code order has the attribute, so the preflight passes.
+    await db.sql`update customers set attributes = attributes || '{"caption": "hi"}' where external_id = 'P-HOSTILE'`;
+    const file = campaignFile(later);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('template: wealth-letter', 'template: caption-letter'));
+    const run = await runCli(['print', file, '--wave', 'letter', '--out', join(later, 'out'), '--per-file', '1'], env());
+    await db.sql`update customers set attributes = attributes - 'caption' where external_id = 'P-HOSTILE'`;
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stderr).toMatch(/caption-letter\/body\.hbs:1: "customer\.attributes\.caption" is not in the data/);
+    expect(run.stderr).not.toMatch(/Unhandled|at async/);
+    const left = readdirSync(join(later, 'out'));
+    expect(left).not.toContain('job.json');
+    for (const f of left.filter((x) => x.endsWith('.pdf'))) expect(spawnSync('qpdf', ['--check', join(later, 'out', f)]).status).toBe(0);
   });
 
   it('stops before writing anything when a template uses a missing field or does not compile', async () => {

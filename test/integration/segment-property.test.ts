@@ -65,8 +65,8 @@ describe('segment compiler against a reference reading (property)', () => {
       fc.record({ field: fc.constant('created_at'), op: fc.constantFrom('<', '>='), value: date }),
       fc.record({ consent: fc.constantFrom('mail', 'email', 'sms'), status: fc.constantFrom('granted', 'denied') }),
       fc.record({ orders: fc.record({ metric: fc.constantFrom('count', 'sum', 'max_amount', 'days_since_last'), op: orderOp, value: fc.integer({ min: 0, max: 3000 }), within_days: fc.constantFrom(30, 90, 365, 2000) }) }),
-      fc.record({ last_order: fc.oneof(fc.record({ within_days: fc.integer({ min: 0, max: 400 }) }), fc.record({ more_than_days_ago: fc.integer({ min: 0, max: 400 }) })) }),
-      fc.record({ joined: fc.oneof(fc.record({ within_days: fc.integer({ min: 0, max: 3000 }) }), fc.record({ more_than_days_ago: fc.integer({ min: 0, max: 3000 }) })) }),
+      fc.record({ last_order: fc.oneof(fc.record({ within_days: fc.integer({ min: 0, max: 400 }) }), fc.record({ more_than_days_ago: fc.integer({ min: 0, max: 400 }) }), fc.record({ within_days: fc.integer({ min: 0, max: 400 }), more_than_days_ago: fc.integer({ min: 0, max: 400 }) })) }),
+      fc.record({ joined: fc.oneof(fc.record({ within_days: fc.integer({ min: 0, max: 3000 }) }), fc.record({ more_than_days_ago: fc.integer({ min: 0, max: 3000 }) }), fc.record({ within_days: fc.integer({ min: 0, max: 3000 }), more_than_days_ago: fc.integer({ min: 0, max: 3000 }) })) }),
       fc.record({ segment: fc.constantFrom('dormant-members', 'tier-vip', 'member-red', 'key-accounts', 'dormant-low-balance') }),
       // Ill-typed on purpose: the compiler must refuse these with a clear message.
       fc.record({ field: numberField, op: textOp, value: text }),

@@ -81,6 +81,9 @@ describe('segment rules on PostgreSQL', () => {
     expect(await select({ joined: { more_than_days_ago: 365 } })).toEqual(['A', 'C', 'D']);
     expect(await select({ last_order: { within_days: 30 } })).toEqual(['A']);
     expect(await select({ last_order: { more_than_days_ago: 30 } })).toEqual(['B', 'C', 'D', 'E']);
+    // Lapsing: ordered within 60 days but not within the last 30.
+    expect(await select({ last_order: { within_days: 60, more_than_days_ago: 30 } })).toEqual(['C']);
+    expect(await select({ joined: { within_days: 30, more_than_days_ago: 5 } })).toEqual(['B']);
     expect(await select({ orders: { metric: 'count', op: '>=', value: 2 } })).toEqual(['A']);
     expect(await select({ orders: { metric: 'count', op: '=', value: 0 } })).toEqual(['B', 'D', 'E']);
     expect(await select({ orders: { metric: 'sum', within_days: 60, op: '>=', value: 1000 } })).toEqual(['C']);

@@ -67,6 +67,15 @@ describe('field parsers', () => {
     fails(() => parseTimezone('Mars/Olympus'), /not an IANA time zone/);
   });
 
+  it('does not take object-prototype names for words, and refuses ambiguous zone abbreviations', () => {
+    fails(() => parseConsent('constructor'), /not a consent value/);
+    fails(() => parseCountry('__proto__'), /not a country/);
+    fails(() => parseGender('constructor'), /not a gender/);
+    fails(() => parseTimezone('CST'), /abbreviation, which is ambiguous/);
+    expect(parseTimezone('UTC')).toBe('UTC');
+    fails(() => parseDecimal('1234567890123', { maxIntegerDigits: 12 }), /too large \(at most 12 digits/);
+  });
+
   it('refuses NUL characters, undecodable bytes and over-long values', () => {
     fails(() => cleanText('a\u0000b', 10), /NUL/);
     fails(() => cleanText('a\uFFFDb', 10), /not text in this encoding/);

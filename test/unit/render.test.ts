@@ -3,6 +3,7 @@ import { CODE_LENGTH, purl, responseCode } from '../../activities/render/codes.t
 import { buildContext, type MemberRow } from '../../activities/render/context.ts';
 import { addressLines } from '../../activities/render/print/address.ts';
 import { smsSegments } from '../../activities/render/sms-segments.ts';
+import { proofFolder } from '../../activities/render/proof.ts';
 import { compilePart } from '../../activities/render/template-source.ts';
 
 function member(over: Partial<MemberRow> = {}): MemberRow {
@@ -69,6 +70,16 @@ describe('address blocks', () => {
   it('run name first for British and American addresses, with the country when abroad', () => {
     const gb = ctxOf({ locale: 'en', full_name: 'Emma Wright', family_name: 'Wright', gender: 'female', country: 'GB', city: 'London', province: null, district: null, postal_code: 'SW1A 2AA', address_line1: '107 Park Road', address_line2: 'Flat 9' });
     expect(addressLines(gb.customer)).toEqual(['Ms Emma Wright', 'Flat 9, 107 Park Road', 'London SW1A 2AA', 'United Kingdom']);
+  });
+});
+
+describe('proof folders', () => {
+  it('use the external id when it is a safe name, in any script, and never collide or leave --out', () => {
+    expect(proofFolder('P-CN1', 1)).toBe('P-CN1');
+    expect(proofFolder('会员001', 2)).toBe('会员001');
+    expect(proofFolder('A/1', 7)).toBe('A_1-7');
+    expect(proofFolder('A_1', 8)).toBe('A_1');
+    expect(proofFolder('..', 9)).toBe('_-9');
   });
 });
 

@@ -39,6 +39,9 @@ describe('bad segment and audience files', () => {
     expectError(['audience:', '  rules: { wealthy: true }'].join('\n'), /^campaign\.yaml:2: audience\.rules: unknown rule; a rule starts with one of: all, any, not, field/);
     expectError(['audience:', '  rules: { orders: { metric: average, op: ">", value: 3 } }'].join('\n'), /campaign\.yaml:2: audience\.rules\.orders\.metric: metric must be one of count, sum, max_amount, days_since_last/);
     expectError(['audience:', '  rules: { field: city, op: "=", value: "a\\0b" }'].join('\n'), /contains a NUL character/);
+    expectError(['audience:', '  rules: { field: birthday, op: "=", value: 2024-02-30 }'].join('\n'), 'campaign.yaml:2: audience.rules.value: birthday is a date field; "2024-02-30" is not a date (YYYY-MM-DD)');
+    expectError(['audience:', '  rules: { field: constructor, op: "=", value: x }'].join('\n'), /audience\.rules\.field: unknown field "constructor"/);
+    expectError(['audience:', '  rules: { last_order: { within_days: 30, more_than_days_ago: 60 } }'].join('\n'), /more_than_days_ago \(60\) must be smaller than within_days \(30\)/);
   });
 
   it('name an unknown segment and a cycle between segments', () => {

@@ -2,7 +2,7 @@
 // (one row per piece: where it is and to whom it goes) and job.json (counts, page format and a
 // SHA-256 per file). The campaign workflow and `mailroom print` both run this.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
@@ -27,6 +27,23 @@ export interface PrintOptions {
   trackingUrl: string;
   onProgress?: (pieces: number) => void;
   pool?: RenderPool;
+  /** Replace an earlier job in `out` (its PDFs, manifest and job.json) instead of refusing. */
+  replace?: boolean;
+}
+
+/**
+ * A print shop takes "every PDF in the folder": an earlier job's files must not linger beside a
+ * new one. An output folder holding a job is refused unless asked to replace it, and then the
+ * old job's files go first. job.json is written last, so it exists only for a complete job.
+ */
+function prepareOutput(out: string, prefix: string, replace: boolean): void {
+  mkdirSync(out, { recursive: true });
+  const earlier = readdirSync(out).filter((f) => f === 'job.json' || f === 'manifest.csv' || (f.startsWith(prefix) && f.endsWith('.pdf')));
+  if (!earlier.length) return;
+  if (!replace) {
+    throw new UserError(`${out} already holds a print job (${earlier.slice(0, 3).join(', ')}${earlier.length > 3 ? ', …' : ''}); choose another --out, or pass --force to replace it`, ExitCode.badInput);
+  }
+  for (const f of earlier) rmSync(join(out, f), { force: true });
 }
 
 export interface PrintJob {
@@ -71,11 +88,16 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
     return buildContext(row, info, { responseCode: code, purl: purl(opts.trackingUrl, code), unsubscribe: `${opts.trackingUrl.replace(/\/+$/, '')}/u/${code}` }, today);
   };
   // Preflight: every text block of every template renders for a real member before any file is written.
-  if (!first.done && first.value.length) {
-    const sample = contextOf(first.value[0]!);
-    for (const t of layouts) for (const page of t.pages) for (const block of page.blocks) block.compiled?.render(sample);
+  try {
+    if (!first.done && first.value.length) {
+      const sample = contextOf(first.value[0]!);
+      for (const t of layouts) for (const page of t.pages) for (const block of page.blocks) block.compiled?.render(sample);
+    }
+    prepareOutput(opts.out, `${campaign.slug}-${wave.name}-`, opts.replace === true);
+  } catch (error) {
+    await members.return(undefined);
+    throw error;
   }
-  mkdirSync(opts.out, { recursive: true });
   const pool = opts.pool ?? new RenderPool();
   const manifestPath = join(opts.out, 'manifest.csv');
   const manifest = createWriteStream(manifestPath);
@@ -86,6 +108,14 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
     bleed_mm: g.bleed, crop_marks: g.marks, order: 'postal_code, customer_id', files: [],
   };
   const pending: Promise<void>[] = [];
+  // The first failure of any file in flight; checked after every batch so nothing is left unhandled.
+  let failure: unknown;
+  const track = (p: Promise<void>) => {
+    const handled = p.catch((error) => {
+      failure ??= error;
+    });
+    pending.push(handled);
+  };
   let fileNo = 0;
   let sequence = 0;
   const flushFile = (pieces: RenderContext[]) => {
@@ -98,7 +128,7 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
     job.files.push(entry);
     // Pieces of one file share a template; mixed-variant waves split by template below.
     const templateDir = resolveTemplateDir(waveTemplateName(wave, pieces[0]!.variant), campaign.dir);
-    pending.push(
+    track(
       pool.render({ templateDir, path: join(opts.out, file), title: `${campaign.slug} ${wave.name} ${fileNo}`, pieces }).then(async (pages) => {
         entry.pages = pages.reduce((s, p) => s + p.pageCount, 0);
         entry.sha256 = await sha256(join(opts.out, file));
@@ -142,10 +172,21 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
       }
       // Keep at most a few files in flight so memory stays flat on large waves.
       while (pending.length >= pool.size * 2) await pending.shift();
+      if (failure) throw failure;
     }
     for (const list of byTemplate.values()) flushFile(list);
     await Promise.all(pending);
+    if (failure) throw failure;
+  } catch (error) {
+    // Let files in flight settle, then close the manifest and remove it: without job.json the
+    // folder holds no complete job, and a partial manifest would only mislead.
+    await Promise.all(pending);
+    manifest.end();
+    await once(manifest, 'close').catch(() => {});
+    rmSync(manifestPath, { force: true });
+    throw error;
   } finally {
+    await members.return(undefined);
     if (!opts.pool) await pool.close();
   }
   manifest.end();

@@ -1,6 +1,6 @@
 // Renders a print file: many personalised pieces, one after another, each page with its boxes
 // and crop marks. The same input gives byte-identical output (fixed dates, derived ids).
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { ExitCode, UserError } from '../../../client/errors.ts';
 import { once } from 'node:events';
@@ -114,13 +114,23 @@ export async function renderDocument(t: MailTemplate, pieces: RenderContext[], p
   const out = createWriteStream(path);
   doc.pipe(out);
   const result: PiecePages[] = [];
-  for (const ctx of pieces) {
-    const first = pages + 1;
-    for (const page of t.pages) {
-      addPage(doc, g, t.layout);
-      for (const block of page.blocks) drawBlock(doc, g, t, block, ctx);
+  try {
+    for (const ctx of pieces) {
+      const first = pages + 1;
+      for (const page of t.pages) {
+        addPage(doc, g, t.layout);
+        for (const block of page.blocks) drawBlock(doc, g, t, block, ctx);
+      }
+      result.push({ firstPage: first, pageCount: pages - first + 1 });
     }
-    result.push({ firstPage: first, pageCount: pages - first + 1 });
+  } catch (error) {
+    // No half-written file stays behind, and the descriptor is closed.
+    doc.unpipe(out);
+    out.destroy();
+    // The stream opens its file asynchronously: remove it only once the stream has closed.
+    await once(out, 'close').catch(() => {});
+    rmSync(path, { force: true });
+    throw error;
   }
   doc.end();
   await once(out, 'finish');

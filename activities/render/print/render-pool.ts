@@ -16,12 +16,23 @@ export class RenderPool {
   private readonly workers: Worker[] = [];
   private nextId = 0;
 
+  private closing = false;
+
   constructor(size = availableParallelism()) {
-    for (let i = 0; i < Math.max(1, size); i++) {
-      const worker = new Worker(BOOTSTRAP, { workerData: { module: MODULE } });
-      this.workers.push(worker);
-      this.idle.push(worker);
-    }
+    for (let i = 0; i < Math.max(1, size); i++) this.idle.push(this.spawn());
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(BOOTSTRAP, { workerData: { module: MODULE } });
+    this.workers.push(worker);
+    return worker;
+  }
+
+  /** A thread that died (out of memory, a crash) is replaced, never handed another job. */
+  private replace(dead: Worker): void {
+    const i = this.workers.indexOf(dead);
+    if (i !== -1) this.workers.splice(i, 1);
+    if (!this.closing) this.release(this.spawn());
   }
 
   get size(): number {
@@ -42,30 +53,44 @@ export class RenderPool {
   async render(job: Omit<RenderJob, 'id'>): Promise<PiecePages[]> {
     const worker = await this.acquire();
     const id = this.nextId++;
+    let alive = true;
     try {
       return await new Promise<PiecePages[]>((resolveJob, reject) => {
-        const onMessage = (msg: { id: number; pages?: PiecePages[]; error?: string; exitCode?: ExitCodeValue }) => {
-          if (msg.id !== id) return;
+        const done = () => {
           worker.off('message', onMessage);
           worker.off('error', onError);
+          worker.off('exit', onExit);
+        };
+        const onMessage = (msg: { id: number; pages?: PiecePages[]; error?: string; exitCode?: ExitCodeValue }) => {
+          if (msg.id !== id) return;
+          done();
           // A user's mistake (a template naming a missing field) keeps its exit code across the thread.
           if (msg.error) reject(msg.exitCode ? new UserError(msg.error, msg.exitCode) : new Error(msg.error));
           else resolveJob(msg.pages!);
         };
         const onError = (error: Error) => {
-          worker.off('message', onMessage);
-          reject(error);
+          done();
+          alive = false;
+          reject(new Error(`a render thread failed while writing ${job.path}: ${error.message}`));
+        };
+        const onExit = (code: number) => {
+          done();
+          alive = false;
+          reject(new Error(`a render thread stopped (exit ${code}) while writing ${job.path}`));
         };
         worker.on('message', onMessage);
         worker.once('error', onError);
+        worker.once('exit', onExit);
         worker.postMessage({ ...job, id });
       });
     } finally {
-      this.release(worker);
+      if (alive) this.release(worker);
+      else this.replace(worker);
     }
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
