@@ -5,11 +5,20 @@ import { formatTable, say } from '../output.ts';
 import { runStackCheck } from '../stack-check.ts';
 import { startDetached } from '../../dev/stack.ts';
 import { seedCustomers } from './seed.ts';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadCampaign } from '../../campaign/campaign-file.ts';
+import { installationSecret } from '../../config/secret.ts';
+import { previewAudience } from '../../activities/audience/preview.ts';
+import { exportPrint } from '../../activities/render/print/export.ts';
+import { writeProofs } from '../../activities/render/proof.ts';
+
+const EXAMPLE = fileURLToPath(new URL('../../examples/wealth-month.yaml', import.meta.url));
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('start the embedded stack, seed 10,000 customers and show them by tier and province')
+    .description('start the embedded stack, seed 10,000 customers, show them, and print and proof the sample campaign')
     .option('--customers <n>', 'how many customers to seed', '10000')
     .action(async (flags: { customers: string }) => {
       const ctx = context();
@@ -38,6 +47,22 @@ export function registerDemo(program: Command): void {
       say(formatTable(tiers));
       say('\nCustomers by province:');
       say(formatTable(regions));
+      // The savings bank's wealth month: its audience, a few print-ready letters and a proof set.
+      const campaign = loadCampaign(EXAMPLE);
+      const asOf = new Date();
+      const demoDir = join(ctx.paths.home, 'demo');
+      const { counts, job, proofs } = await withDatabase(ctx, async (sql) => {
+        const preview = await previewAudience({ sql, registry: campaign.registry, asOf, frequencyCap: campaign.config.frequencyCap }, campaign.audience, campaign.slug, { limit: 1, explain: false });
+        const common = { asOf, secret: installationSecret(ctx.env, ctx.paths), trackingUrl: ctx.env.MAILROOM_TRACKING_URL };
+        const printed = await exportPrint(sql, campaign, { ...common, out: join(demoDir, 'print'), wave: 'letter', perFile: 10, limit: 20, replace: true });
+        const sample = await sql<{ id: number }[]>`select id from customers where external_id = ${preview.sample[0]?.external_id ?? "S42-0000001"}`;
+        const written = await writeProofs(sql, campaign, { ...common, out: join(demoDir, 'proofs'), customerIds: sample.map((r) => r.id), from: ctx.env.MAILROOM_FROM });
+        return { counts: preview.counts, job: printed, proofs: written };
+      });
+      say(`\nThe wealth-management month (examples/wealth-month.yaml): top 500 by assets in gift bands —`);
+      say(`${counts.contactable} to contact, ${counts.holdout} held out, bands ${Object.entries(counts.bands).map(([b, n]) => `${b} ${n}`).join(', ')}.`);
+      say(`Print-ready letters (first ${job.pieces}, ${job.files.length} files, manifest.csv, job.json): ${join(demoDir, 'print')}`);
+      say(`Proofs of every wave for ${proofs.map((p) => p.external_id).join(', ')}: ${join(demoDir, 'proofs')}`);
       const check = await runStackCheck(ctx, 60);
       say(`\nA check workflow ran on Temporal and counted ${check.customers} customers in PostgreSQL.`);
       say(`\nTemporal UI   ${state.temporal.uiUrl ?? '(external cluster)'}`);

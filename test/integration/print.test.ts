@@ -86,6 +86,16 @@ describe('print export and proofs', () => {
     expect(manifest.find((r) => r.external_id === 'P-GB')).toMatchObject({ address_1: 'Ms Emma Wright', address_3: 'London SW1A 2AA', address_4: 'United Kingdom' });
   });
 
+  it('counts pieces in job.json when called without a progress callback (as the workflow will)', async () => {
+    const { loadCampaign } = await import('../../campaign/campaign-file.ts');
+    const { exportPrint } = await import('../../activities/render/print/export.ts');
+    const job = await exportPrint(db.sql, loadCampaign(campaignFile(dir)), {
+      out: join(dir, 'api'), wave: 'letter', perFile: 3, asOf: new Date('2026-12-01T00:00:00Z'), secret: 's', trackingUrl: 'https://go.example.com',
+    });
+    expect(job).toMatchObject({ pieces: 4, pages: 4 });
+    expect(JSON.parse(readFileSync(join(dir, 'api', 'job.json'), 'utf8'))).toMatchObject({ pieces: 4 });
+  });
+
   it('sets MediaBox ⊇ BleedBox ⊇ TrimBox with 3 mm of bleed on every page, for letters and postcards', async () => {
     const out = join(dir, 'boxes');
     const letter = await runCli(['print', campaignFile(dir), '--wave', 'letter', '--out', out, '--json'], env());

@@ -145,7 +145,8 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
           manifest.write(manifestRows.get(written)!);
           manifestRows.delete(written++);
         }
-        opts.onProgress?.((job.pieces += pieces.length));
+        job.pieces += pieces.length;
+        opts.onProgress?.(job.pieces);
       }),
     );
   };
