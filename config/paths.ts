@@ -11,6 +11,8 @@ export interface Paths {
   temporalDb: string;
   logs: string;
   stackState: string;
+  outbox: string;
+  smsOutbox: string;
   cache: string;
   cacheBin: string;
 }
@@ -25,6 +27,8 @@ export function mailroomPaths(env = readEnv()): Paths {
     temporalDb: join(home, 'temporal', 'history.db'),
     logs: join(home, 'logs'),
     stackState: join(home, 'stack.json'),
+    outbox: join(home, 'outbox'),
+    smsOutbox: join(home, 'sms-outbox'),
     cache,
     cacheBin: join(cache, 'bin'),
   };

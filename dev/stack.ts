@@ -15,6 +15,9 @@ import { logTail, startChild, waitUntilReady, type ManagedChild } from './child-
 import { initialisePostgres, startEmbeddedPostgres } from './postgres.ts';
 import { ensureTemporalCli, type TemporalCli } from './temporal-cli.ts';
 import { startTemporalDevServer } from './temporal-server.ts';
+import { startSmtpSink } from './smtp-sink.ts';
+import { startTwilioSandbox } from './twilio-sandbox.ts';
+import { randomBytes } from 'node:crypto';
 import { processAlive, readStackState, removeStackState, writeStackState, type StackState } from './stack-state.ts';
 
 export const CLI_ENTRY = fileURLToPath(new URL('../bin/mailroom.mjs', import.meta.url));
@@ -72,7 +75,7 @@ async function workerIsPolling(target: TemporalTarget, pid: number): Promise<boo
   }
 }
 
-export function startWorkerProcess(paths: Paths, databaseUrl: string, target: TemporalTarget): ManagedChild {
+export function startWorkerProcess(paths: Paths, databaseUrl: string, target: TemporalTarget, services: Pick<StackState, 'smtp' | 'sms'> = {}): ManagedChild {
   return startChild('worker', process.execPath, [CLI_ENTRY, 'worker'], {
     logPath: join(paths.logs, 'worker.log'),
     env: {
@@ -81,8 +84,20 @@ export function startWorkerProcess(paths: Paths, databaseUrl: string, target: Te
       TEMPORAL_ADDRESS: target.address,
       TEMPORAL_NAMESPACE: target.namespace,
       TEMPORAL_TASK_QUEUE: target.taskQueue,
+      ...(services.smtp ? { SMTP_URL: services.smtp.url } : {}),
+      ...(services.sms ? { TWILIO_ACCOUNT_SID: services.sms.accountSid, TWILIO_AUTH_TOKEN: services.sms.authToken, TWILIO_SANDBOX_URL: services.sms.url } : {}),
     },
   });
+}
+
+/** The sandbox's credentials stay the same across restarts of the stack. */
+function sandboxCredentials(paths: Paths): { accountSid: string; authToken: string } {
+  const file = join(paths.home, 'twilio-sandbox.json');
+  if (!existsSync(file)) {
+    mkdirSync(paths.home, { recursive: true });
+    writeFileSync(file, JSON.stringify({ accountSid: `AC${randomBytes(16).toString('hex')}`, authToken: randomBytes(16).toString('hex') }), { mode: 0o600 });
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as { accountSid: string; authToken: string };
 }
 
 export async function startStack(env: Env, paths: Paths, opts: { worker: boolean; say: (line: string) => void }): Promise<RunningStack> {
@@ -92,11 +107,13 @@ export async function startStack(env: Env, paths: Paths, opts: { worker: boolean
   }
   const releaseLock = acquireLock(paths);
   const children: ManagedChild[] = [];
+  const servers: { close(): Promise<void> }[] = [];
   let stopping = false;
   const stop = async () => {
     stopping = true;
-    // Worker first (it finishes in-flight tasks), then Temporal, then PostgreSQL.
+    // Worker first (it finishes in-flight tasks), then Temporal, then PostgreSQL, then the sinks.
     for (const child of [...children].reverse()) await child.stop(child.name === 'worker' ? 30_000 : 15_000);
+    for (const server of servers) await server.close();
     removeStackState(paths);
     releaseLock();
   };
@@ -128,9 +145,21 @@ export async function startStack(env: Env, paths: Paths, opts: { worker: boolean
       target = temporalTargetFromEnv(env, temporal.address);
       uiUrl = temporal.uiUrl;
     }
+    // Email and SMS go to local stand-ins unless the real services are configured.
+    const services: Pick<StackState, 'smtp' | 'sms'> = {};
+    if (!env.SMTP_URL) {
+      const sink = await startSmtpSink(paths.outbox);
+      servers.push(sink);
+      services.smtp = { url: sink.url, outbox: sink.outbox };
+    }
+    if (!env.TWILIO_ACCOUNT_SID) {
+      const sandbox = await startTwilioSandbox(paths.smsOutbox, sandboxCredentials(paths));
+      servers.push(sandbox);
+      services.sms = { url: sandbox.url, accountSid: sandbox.accountSid, authToken: sandbox.authToken, outbox: sandbox.outbox };
+    }
     let workerPid: number | undefined;
     if (opts.worker) {
-      const worker = startWorkerProcess(paths, databaseUrl, target);
+      const worker = startWorkerProcess(paths, databaseUrl, target, services);
       children.push(worker);
       workerPid = worker.process.pid!;
       await waitUntilReady(worker, () => workerIsPolling(target, workerPid!), { limitMs: 120_000, say, what: 'the worker' });
@@ -150,6 +179,7 @@ export async function startStack(env: Env, paths: Paths, opts: { worker: boolean
         ...(binary ? { binary } : {}),
       },
       ...(workerPid ? { workerPid } : {}),
+      ...services,
       logs: paths.logs,
     };
     writeStackState(paths, state);

@@ -12,6 +12,8 @@ function describe(state: StackState): string {
     ...(state.temporal.uiUrl ? [`Temporal UI   ${state.temporal.uiUrl}`] : []),
     `DATABASE_URL  ${state.databaseUrl}`,
     `Worker        ${state.workerPid ? `pid ${state.workerPid}, task queue ${state.temporal.taskQueue}` : 'not started (--no-worker)'}`,
+    `Email         ${state.smtp ? `${state.smtp.url} → ${state.smtp.outbox}` : 'SMTP_URL'}`,
+    `SMS           ${state.sms ? `Twilio sandbox ${state.sms.url} → ${state.sms.outbox}` : 'Twilio (TWILIO_ACCOUNT_SID)'}`,
     `Logs          ${state.logs}`,
   ].join('\n');
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import nodemailer from 'nodemailer';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -24,6 +25,13 @@ describe('mailroom dev', () => {
     const first = JSON.parse(started.stdout);
     expect(first).toMatchObject({ reused: false, database: 'embedded', temporal: { uiUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) } });
     expect((await runCli(['dev', '--detach', '--json'], env)).stdout).toContain('"reused": true');
+    // Email and SMS stand-ins run with the stack: mail sent to its SMTP port lands in its outbox.
+    expect(first.smtp.outbox).toBe(join(home, 'outbox'));
+    expect(first.sms).toMatchObject({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), accountSid: expect.stringMatching(/^AC[0-9a-f]{32}$/) });
+    const transport = nodemailer.createTransport({ url: first.smtp.url } as never);
+    await transport.sendMail({ from: 'm@example.com', to: 'w@example.com', subject: 'hello', text: 'x', messageId: '<stack-check@mailroom.test>' });
+    transport.close();
+    expect(readdirSync(first.smtp.outbox)).toContain('stack-check@mailroom.test.eml');
 
     expect((await runCli(['seed', '--customers', '120', '--seed', '5'], env)).code).toBe(0);
     const doctor = JSON.parse((await runCli(['doctor', '--json'], env)).stdout);
@@ -48,7 +56,8 @@ describe('mailroom dev', () => {
     const again = JSON.parse((await runCli(['doctor', '--json'], env)).stdout);
     expect(again.customers).toBe(120);
     const history = await runCli(['dev', 'status', '--json'], env);
-    const { temporal } = JSON.parse(history.stdout);
+    const { temporal, sms } = JSON.parse(history.stdout);
+    expect(sms.accountSid).toBe(first.sms.accountSid);
     const { Connection, Client } = await import('@temporalio/client');
     const connection = await Connection.connect({ address: temporal.address });
     const earlier = await new Client({ connection, namespace: temporal.namespace }).workflow.getHandle(doctor.workflowId).describe();

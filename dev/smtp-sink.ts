@@ -1,0 +1,53 @@
+// The embedded SMTP server: accepts every message on 127.0.0.1 and keeps it as an .eml file in
+// .mailroom/outbox/, named by its Message-ID. A second message with the same Message-ID is kept
+// beside the first (…​.2.eml), never over it, so a duplicate send is always visible.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SMTPServer } from 'smtp-server';
+import { preferredPort } from './ports.ts';
+
+export interface SmtpSink {
+  url: string;
+  port: number;
+  outbox: string;
+  close(): Promise<void>;
+}
+
+function fileName(outbox: string, message: Buffer): string {
+  const head = message.subarray(0, 64 * 1024).toString('utf8').split(/\r?\n\r?\n/)[0] ?? '';
+  const id = /^message-id:\s*<?([^>\r\n]+)>?/im.exec(head)?.[1] ?? `no-id-${Date.now()}`;
+  const base = id.replace(/[^\w.@-]+/g, '_').slice(0, 180);
+  let name = `${base}.eml`;
+  for (let n = 2; existsSync(join(outbox, name)); n++) name = `${base}.${n}.eml`;
+  return name;
+}
+
+export async function startSmtpSink(outbox: string, opts: { port?: number } = {}): Promise<SmtpSink> {
+  mkdirSync(outbox, { recursive: true });
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    banner: 'Mailroom SMTP sink',
+    onData(stream, _session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const message = Buffer.concat(chunks);
+        writeFileSync(join(outbox, fileName(outbox, message)), message);
+        callback();
+      });
+    },
+  });
+  const port = opts.port ?? (await preferredPort(2525));
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolveListen());
+  });
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    port,
+    outbox,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
