@@ -22,13 +22,24 @@ function fileName(outbox: string, message: Buffer): string {
   return name;
 }
 
-export async function startSmtpSink(outbox: string, opts: { port?: number } = {}): Promise<SmtpSink> {
+export async function startSmtpSink(outbox: string, opts: { port?: number; rejectRecipients?: RegExp } = {}): Promise<SmtpSink> {
   mkdirSync(outbox, { recursive: true });
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
     banner: 'Mailroom SMTP sink',
+    // Closing does not wait half a minute for idle pooled connections.
+    closeTimeout: 1000,
+    // Recipients matching `rejectRecipients` get a hard bounce (550), to test bounce handling.
+    onRcptTo(address, _session, callback) {
+      if (opts.rejectRecipients?.test(address.address)) {
+        const error = new Error(`5.1.1 <${address.address}>: mailbox unavailable`) as Error & { responseCode: number };
+        error.responseCode = 550;
+        return callback(error);
+      }
+      callback();
+    },
     onData(stream, _session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));

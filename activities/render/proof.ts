@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+import { emailMessage } from '../send/email-message.ts';
 import type { Sql } from '../../db/connection.ts';
 import { waveTemplateName, type LoadedCampaign, type Wave } from '../../campaign/campaign-file.ts';
 import { findOnPath } from '../../dev/temporal-cli.ts';
@@ -42,16 +43,7 @@ export function contextFor(row: MemberRow, campaign: LoadedCampaign, opts: Pick<
 }
 
 export async function composeEmail(ctx: RenderContext, rendered: { subject: string; html: string; text: string }, from: string, date: Date, messageId: string): Promise<Buffer> {
-  const mail = new MailComposer({
-    from,
-    to: ctx.customer.email ? { name: ctx.customer.full_name, address: ctx.customer.email } : undefined,
-    subject: rendered.subject,
-    text: rendered.text,
-    html: rendered.html,
-    date,
-    messageId,
-    headers: { 'List-Unsubscribe': `<${ctx.links.unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
-  });
+  const mail = new MailComposer(emailMessage(ctx, rendered, from, messageId, date));
   return new Promise((resolveBuild, reject) => mail.compile().build((error, message) => (error ? reject(error) : resolveBuild(message))));
 }
 

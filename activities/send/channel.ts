@@ -1,0 +1,30 @@
+// One small interface for every channel. A channel renders and hands one message to its
+// provider; the ledger (ledger.ts) decides whether it may.
+import type { RenderContext } from '../render/context.ts';
+
+export type ChannelName = 'mail' | 'email' | 'sms';
+
+export interface OutgoingMessage {
+  deliveryId: number;
+  context: RenderContext;
+}
+
+export interface Channel {
+  name: ChannelName;
+  /** Sends one message; resolves with the provider's id. Throws PermanentSendError or SendNotMadeError, or anything else when the outcome is unknown. */
+  send(message: OutgoingMessage): Promise<{ providerId: string }>;
+  close(): Promise<void>;
+}
+
+/** The provider refused this recipient for good (hard bounce, invalid number): record, do not retry. */
+export class PermanentSendError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string | number,
+  ) {
+    super(message);
+  }
+}
+
+/** The provider surely did not take the message (connection refused, 4xx): safe to try again later. */
+export class SendNotMadeError extends Error {}

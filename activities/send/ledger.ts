@@ -1,0 +1,120 @@
+// Sending through the deliveries ledger: a row per (campaign, wave, customer, channel) is written
+// 'pending' before the provider call and 'sent' or 'failed' after it. A retried batch skips rows
+// already decided. A 'pending' row left by a crash cannot tell whether the provider took the
+// message, so it becomes 'uncertain' and is not sent again (sending twice is the worse mistake).
+import type { Sql } from '../../db/connection.ts';
+import type { MemberRow, RenderContext } from '../render/context.ts';
+import { suppressionReason } from '../audience/suppression.ts';
+import { PermanentSendError, SendNotMadeError, type Channel } from './channel.ts';
+
+export interface BatchSpec {
+  campaignId: number;
+  wave: string;
+  /** Customer id range, inclusive: the workflow hands out ranges, never customer data. */
+  fromCustomerId: number;
+  toCustomerId: number;
+}
+
+export interface BatchResult {
+  planned: number;
+  sent: number;
+  failed: number;
+  uncertain: number;
+  /** Already decided by an earlier run of this batch. */
+  skipped: number;
+  /** Not contactable on this wave's channel (no address, no consent, suppressed). */
+  suppressed: number;
+}
+
+export interface BatchDeps {
+  sql: Sql;
+  channel: Channel;
+  context: (row: MemberRow) => RenderContext;
+  /** Messages per second for this batch; unlimited when undefined. */
+  ratePerSecond?: number | undefined;
+  concurrency?: number;
+  heartbeat?: (progress: BatchResult) => void;
+  asOf?: Date;
+}
+
+type Row = MemberRow & { delivery_id: number | null; delivery_status: string | null; reason: string | null };
+
+/** Hands out send slots at most `ratePerSecond` a second. */
+function pacer(ratePerSecond: number | undefined): () => Promise<void> {
+  if (!ratePerSecond) return async () => {};
+  const interval = 1000 / ratePerSecond;
+  let next = Date.now();
+  return async () => {
+    const now = Date.now();
+    const at = Math.max(next, now);
+    next = at + interval;
+    if (at > now) await new Promise((r) => setTimeout(r, at - now));
+  };
+}
+
+export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<BatchResult> {
+  const { sql, channel } = deps;
+  const reason = suppressionReason(sql, channel.name, deps.asOf ?? new Date(), undefined);
+  const rows = (await sql`
+    select m.customer_id, c.external_id, c.full_name, c.family_name, c.given_name, c.gender, c.salutation, c.locale,
+           c.email, c.phone, c.address_line1, c.address_line2, c.district, c.city, c.province, c.postal_code, c.country,
+           to_char(c.birthday, 'YYYY-MM-DD') as birthday, c.timezone, c.attributes, m.rank, m.band, m.variant,
+           d.id as delivery_id, d.status as delivery_status, ${reason} as reason
+    from campaign_members m
+    join customers c on c.id = m.customer_id
+    left join deliveries d on d.campaign_id = m.campaign_id and d.wave = ${spec.wave} and d.customer_id = m.customer_id and d.channel = ${channel.name}
+    where m.campaign_id = ${spec.campaignId} and m.customer_id between ${spec.fromCustomerId} and ${spec.toCustomerId}
+      and m.suppression_reason is null and not m.holdout
+    order by m.customer_id`) as unknown as Row[];
+  const result: BatchResult = { planned: rows.length, sent: 0, failed: 0, uncertain: 0, skipped: 0, suppressed: 0 };
+  const pace = pacer(deps.ratePerSecond);
+  const work: Row[] = [];
+  for (const row of rows) {
+    if (row.delivery_status === 'pending') {
+      await sql`update deliveries set status = 'uncertain', error = 'left pending by an interrupted send', updated_at = now() where id = ${row.delivery_id} and status = 'pending'`;
+      result.uncertain++;
+    } else if (row.delivery_status) result.skipped++;
+    else if (row.reason) result.suppressed++;
+    else work.push(row);
+  }
+  let transient: unknown;
+  const sendOne = async (row: Row) => {
+    const [d] = await sql<{ id: number }[]>`
+      insert into deliveries (campaign_id, wave, customer_id, channel, status, attempts)
+      values (${spec.campaignId}, ${spec.wave}, ${row.customer_id}, ${channel.name}, 'pending', 1)
+      on conflict on constraint deliveries_key do nothing returning id`;
+    if (!d) {
+      result.skipped++; // another run of this batch got there first
+      return;
+    }
+    await pace();
+    try {
+      const { providerId } = await channel.send({ deliveryId: d.id, context: deps.context(row) });
+      await sql`update deliveries set status = 'sent', provider_id = ${providerId}, sent_at = now(), updated_at = now() where id = ${d.id}`;
+      result.sent++;
+    } catch (error) {
+      if (error instanceof PermanentSendError) {
+        await sql`update deliveries set status = 'failed', error = ${error.message.slice(0, 500)}, updated_at = now() where id = ${d.id}`;
+        result.failed++;
+      } else if (error instanceof SendNotMadeError) {
+        // Nothing left the building: forget the row so that the retry sends it.
+        await sql`delete from deliveries where id = ${d.id} and status = 'pending'`;
+        transient ??= error;
+      } else {
+        transient ??= error; // unknown outcome: the row stays pending and a retry marks it uncertain
+      }
+    }
+    if ((result.sent + result.failed) % 100 === 0) deps.heartbeat?.(result);
+  };
+  // Bounded concurrency: the channel's connection pool, not one connection, sets the pace.
+  const limit = deps.concurrency ?? 8;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, work.length) }, async () => {
+      while (next < work.length && !transient) await sendOne(work[next++]!);
+    }),
+  );
+  deps.heartbeat?.(result);
+  if (transient) throw transient;
+  return result;
+}

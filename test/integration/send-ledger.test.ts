@@ -1,0 +1,105 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { snapshotAudience } from '../../activities/audience/snapshot.ts';
+import { builtinSegments } from '../../activities/audience/segments.ts';
+import { parseRule } from '../../activities/audience/rules.ts';
+import { contextFor } from '../../activities/render/proof.ts';
+import { loadTemplate, resolveTemplateDir } from '../../activities/render/templates.ts';
+import { createEmailChannel } from '../../activities/send/email-channel.ts';
+import { sendBatch, type BatchDeps } from '../../activities/send/ledger.ts';
+import type { LoadedCampaign } from '../../campaign/campaign-file.ts';
+import { anyFreePort } from '../../dev/ports.ts';
+import { startSmtpSink, type SmtpSink } from '../../dev/smtp-sink.ts';
+import { tempDir } from '../helpers/csv.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+describe('sending email through the deliveries ledger (real SMTP server)', () => {
+  let db: TestDatabase;
+  let sink: SmtpSink;
+  let port: number;
+  let campaignId: number;
+  let ids: number[];
+  const outbox = join(tempDir(), 'outbox');
+  const template = loadTemplate(resolveTemplateDir('wealth-reminder-email', '.'));
+  if (template.channel !== 'email') throw new Error('expected an email template');
+  const campaign = { slug: 'ledger-test', title: 'Ledger test', offers: {}, dir: '.' } as unknown as LoadedCampaign;
+  const channel = () => createEmailChannel({ smtpUrl: sink.url, from: 'Mailroom <m@example.com>', campaignSlug: 'ledger-test', template: () => template });
+  const opened: { close(): Promise<void> }[] = [];
+  const deps = (overrides: Partial<BatchDeps> = {}): BatchDeps => ({
+    sql: db.sql,
+    channel: (() => {
+      const c = channel();
+      opened.push(c);
+      return c;
+    })(),
+    context: (row) => contextFor(row, campaign, { secret: 's', trackingUrl: 'https://go.example.com', asOf: new Date() }),
+    ...overrides,
+  });
+  const spec = (wave: string) => ({ campaignId, wave, fromCustomerId: Math.min(...ids), toCustomerId: Math.max(...ids) });
+  const files = () => readdirSync(outbox).sort();
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    port = await anyFreePort();
+    sink = await startSmtpSink(outbox, { port, rejectRecipients: /bounce/ });
+    const sql = db.sql;
+    await sql`insert into customers (external_id, full_name, family_name, gender, email) values
+      ('L1', '王晓明', '王', 'male', 'wang@example.com'), ('L2', '李娜', '李', 'female', 'li@example.com'),
+      ('L3', 'Emma Wright', 'Wright', 'female', 'emma@example.com'), ('L4', 'Bounce', null, 'unknown', 'bounce@example.com'),
+      ('L5', '无邮箱', null, 'unknown', null)`;
+    await sql`update customers set address_line1 = '建国路1号', city = '北京市', postal_code = '100001'`;
+    await sql`insert into consents (customer_id, channel, status, source) select id, 'email', 'granted', 't' from customers`;
+    ids = (await sql<{ id: number }[]>`select id from customers order by id`).map((r) => r.id);
+    const [c] = await sql<{ id: number }[]>`insert into campaigns (slug, name, spec, workflow_id) values ('ledger-test', 'L', '{}', 'campaign-ledger-test') returning id`;
+    campaignId = c!.id;
+    // The audience is on mail (no consent needed) so that the email wave's own checks show.
+    await snapshotAudience({ sql, registry: builtinSegments(), asOf: new Date() }, campaignId, {
+      segment: { name: 'all', rules: parseRule({ field: 'external_id', op: 'starts_with', value: 'L' }), origin: 't' },
+      channel: 'mail', holdoutPercent: 0, variants: [], onePerHousehold: false,
+    });
+  });
+  afterAll(async () => {
+    for (const c of opened) await c.close();
+    await sink.close();
+    await db.drop();
+  });
+
+  it('sends each member once, records bounces, skips what has no address, and a retry sends nothing again', async () => {
+    const first = await sendBatch(spec('reminder'), deps());
+    expect(first).toEqual({ planned: 5, sent: 3, failed: 1, uncertain: 0, skipped: 0, suppressed: 1 });
+    const rows = await db.sql<{ id: number; status: string; error: string | null }[]>`select id, status, error from deliveries where wave = 'reminder' order by customer_id`;
+    expect(rows.map((r) => r.status)).toEqual(['sent', 'sent', 'sent', 'failed']);
+    expect(rows[3]!.error).toMatch(/^SMTP 550/);
+    // Message-IDs name the delivery: one file per delivery at the SMTP server.
+    expect(files()).toEqual(rows.slice(0, 3).map((r) => `d${r.id}.ledger-test@mailroom.eml`).sort());
+    const again = await sendBatch(spec('reminder'), deps());
+    expect(again).toEqual({ planned: 5, sent: 0, failed: 0, uncertain: 0, skipped: 4, suppressed: 1 });
+    expect(files()).toHaveLength(3);
+  });
+
+  it('marks a row left pending by a crash as uncertain and does not send it again', async () => {
+    await db.sql`insert into deliveries (campaign_id, wave, customer_id, channel, status) values (${campaignId}, 'crash', ${ids[0]!}, 'email', 'pending')`;
+    const result = await sendBatch(spec('crash'), deps());
+    expect(result).toMatchObject({ sent: 2, failed: 1, uncertain: 1 });
+    const [row] = await db.sql`select status, error from deliveries where wave = 'crash' and customer_id = ${ids[0]!}`;
+    expect(row).toEqual({ status: 'uncertain', error: 'left pending by an interrupted send' });
+  });
+
+  it('keeps nothing pending when the SMTP server is down, and sends everything once it is back', async () => {
+    for (const c of opened) await c.close();
+    await sink.close();
+    await expect(sendBatch(spec('outage'), deps())).rejects.toThrow(/ECONNREFUSED|connect/);
+    expect((await db.sql`select count(*)::int as n from deliveries where wave = 'outage'`)[0]!.n).toBe(0);
+    sink = await startSmtpSink(outbox, { port, rejectRecipients: /bounce/ });
+    expect(await sendBatch(spec('outage'), deps())).toMatchObject({ sent: 3, failed: 1, uncertain: 0 });
+  });
+
+  it('keeps to a rate limit', async () => {
+    const t = Date.now();
+    const result = await sendBatch(spec('paced'), deps({ ratePerSecond: 10, concurrency: 4 }));
+    expect(result.sent).toBe(3);
+    // Three messages at ten a second take at least two intervals.
+    expect(Date.now() - t).toBeGreaterThanOrEqual(190);
+  });
+});
