@@ -16,11 +16,15 @@ export interface Channel {
   close(): Promise<void>;
 }
 
-/** The provider refused this recipient for good (hard bounce, invalid number): record, do not retry. */
+/**
+ * The provider refused this recipient for good (hard bounce, invalid number): record, do not
+ * retry; with `suppress`, the address also goes on the suppression list for the channel.
+ */
 export class PermanentSendError extends Error {
   constructor(
     message: string,
     readonly code?: string | number,
+    readonly suppress?: 'hard_bounce' | 'sms_stop' | 'invalid_address',
   ) {
     super(message);
   }

@@ -21,7 +21,10 @@ export function createEmailChannel(opts: { smtpUrl: string; from: string; campai
         return { providerId: info.messageId };
       } catch (error) {
         const e = error as Error & { responseCode?: number; code?: string; command?: string };
-        if (e.responseCode && e.responseCode >= 500) throw new PermanentSendError(`SMTP ${e.responseCode}: ${e.message}`, e.responseCode);
+        // 550/551/553: the mailbox does not exist — a hard bounce, never worth another try.
+        if (e.responseCode && e.responseCode >= 500) {
+          throw new PermanentSendError(`SMTP ${e.responseCode}: ${e.message}`, e.responseCode, [550, 551, 553].includes(e.responseCode) ? 'hard_bounce' : undefined);
+        }
         if ((e.responseCode && e.responseCode >= 400) || (e.code && NOT_SENT.has(e.code) && e.command === 'CONN')) {
           throw new SendNotMadeError(`SMTP ${e.responseCode ?? e.code}: ${e.message}`);
         }

@@ -24,6 +24,8 @@ export interface BatchResult {
   skipped: number;
   /** Not contactable on this wave's channel (no address, no consent, suppressed). */
   suppressed: number;
+  /** Held back for now (quiet hours in the customer's time zone): for a later batch, never dropped. */
+  deferred: number;
 }
 
 export interface BatchDeps {
@@ -35,6 +37,8 @@ export interface BatchDeps {
   concurrency?: number;
   heartbeat?: (progress: BatchResult) => void;
   asOf?: Date;
+  /** True for members who must not be contacted yet (e.g. inside their quiet hours). */
+  defer?: (row: MemberRow) => boolean;
 }
 
 type Row = MemberRow & { delivery_id: number | null; delivery_status: string | null; reason: string | null };
@@ -66,7 +70,7 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
     where m.campaign_id = ${spec.campaignId} and m.customer_id between ${spec.fromCustomerId} and ${spec.toCustomerId}
       and m.suppression_reason is null and not m.holdout
     order by m.customer_id`) as unknown as Row[];
-  const result: BatchResult = { planned: rows.length, sent: 0, failed: 0, uncertain: 0, skipped: 0, suppressed: 0 };
+  const result: BatchResult = { planned: rows.length, sent: 0, failed: 0, uncertain: 0, skipped: 0, suppressed: 0, deferred: 0 };
   const pace = pacer(deps.ratePerSecond);
   const work: Row[] = [];
   for (const row of rows) {
@@ -75,6 +79,7 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
       result.uncertain++;
     } else if (row.delivery_status) result.skipped++;
     else if (row.reason) result.suppressed++;
+    else if (deps.defer?.(row)) result.deferred++;
     else work.push(row);
   }
   let transient: unknown;
@@ -95,6 +100,12 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
     } catch (error) {
       if (error instanceof PermanentSendError) {
         await sql`update deliveries set status = 'failed', error = ${error.message.slice(0, 500)}, updated_at = now() where id = ${d.id}`;
+        const address = channel.name === 'email' ? row.email?.toLowerCase() : channel.name === 'sms' ? row.phone : null;
+        if (error.suppress && address) {
+          await sql`insert into suppressions (channel, address, reason, source)
+                    values (${channel.name}, ${address}, ${error.suppress}, ${`delivery:${d.id}`})
+                    on conflict on constraint suppressions_key do nothing`;
+        }
         result.failed++;
       } else if (error instanceof SendNotMadeError) {
         // Nothing left the building: forget the row so that the retry sends it.

@@ -8,6 +8,9 @@ import { contextFor } from '../../activities/render/proof.ts';
 import { loadTemplate, resolveTemplateDir } from '../../activities/render/templates.ts';
 import { createEmailChannel } from '../../activities/send/email-channel.ts';
 import { sendBatch, type BatchDeps } from '../../activities/send/ledger.ts';
+import { createSmsChannel } from '../../activities/send/sms-channel.ts';
+import { inQuietHours } from '../../activities/send/quiet-hours.ts';
+import { startTwilioSandbox } from '../../dev/twilio-sandbox.ts';
 import type { LoadedCampaign } from '../../campaign/campaign-file.ts';
 import { anyFreePort } from '../../dev/ports.ts';
 import { startSmtpSink, type SmtpSink } from '../../dev/smtp-sink.ts';
@@ -67,21 +70,23 @@ describe('sending email through the deliveries ledger (real SMTP server)', () =>
 
   it('sends each member once, records bounces, skips what has no address, and a retry sends nothing again', async () => {
     const first = await sendBatch(spec('reminder'), deps());
-    expect(first).toEqual({ planned: 5, sent: 3, failed: 1, uncertain: 0, skipped: 0, suppressed: 1 });
+    expect(first).toEqual({ planned: 5, sent: 3, failed: 1, uncertain: 0, skipped: 0, suppressed: 1, deferred: 0 });
+    // The hard bounce put the address on the email suppression list.
+    expect(await db.sql`select channel, address, reason from suppressions`).toEqual([{ channel: 'email', address: 'bounce@example.com', reason: 'hard_bounce' }]);
     const rows = await db.sql<{ id: number; status: string; error: string | null }[]>`select id, status, error from deliveries where wave = 'reminder' order by customer_id`;
     expect(rows.map((r) => r.status)).toEqual(['sent', 'sent', 'sent', 'failed']);
     expect(rows[3]!.error).toMatch(/^SMTP 550/);
     // Message-IDs name the delivery: one file per delivery at the SMTP server.
     expect(files()).toEqual(rows.slice(0, 3).map((r) => `d${r.id}.ledger-test@mailroom.eml`).sort());
     const again = await sendBatch(spec('reminder'), deps());
-    expect(again).toEqual({ planned: 5, sent: 0, failed: 0, uncertain: 0, skipped: 4, suppressed: 1 });
+    expect(again).toEqual({ planned: 5, sent: 0, failed: 0, uncertain: 0, skipped: 4, suppressed: 1, deferred: 0 });
     expect(files()).toHaveLength(3);
   });
 
   it('marks a row left pending by a crash as uncertain and does not send it again', async () => {
     await db.sql`insert into deliveries (campaign_id, wave, customer_id, channel, status) values (${campaignId}, 'crash', ${ids[0]!}, 'email', 'pending')`;
     const result = await sendBatch(spec('crash'), deps());
-    expect(result).toMatchObject({ sent: 2, failed: 1, uncertain: 1 });
+    expect(result).toMatchObject({ sent: 2, failed: 0, uncertain: 1, suppressed: 2 });
     const [row] = await db.sql`select status, error from deliveries where wave = 'crash' and customer_id = ${ids[0]!}`;
     expect(row).toEqual({ status: 'uncertain', error: 'left pending by an interrupted send' });
   });
@@ -92,7 +97,32 @@ describe('sending email through the deliveries ledger (real SMTP server)', () =>
     await expect(sendBatch(spec('outage'), deps())).rejects.toThrow(/ECONNREFUSED|connect/);
     expect((await db.sql`select count(*)::int as n from deliveries where wave = 'outage'`)[0]!.n).toBe(0);
     sink = await startSmtpSink(outbox, { port, rejectRecipients: /bounce/ });
-    expect(await sendBatch(spec('outage'), deps())).toMatchObject({ sent: 3, failed: 1, uncertain: 0 });
+    expect(await sendBatch(spec('outage'), deps())).toMatchObject({ sent: 3, failed: 0, uncertain: 0, suppressed: 2 });
+  });
+
+  it('sends SMS through the real twilio SDK, suppresses numbers that replied STOP, and defers quiet hours', async () => {
+    const sandbox = await startTwilioSandbox(join(tempDir(), 'sms'), { port: await anyFreePort() });
+    try {
+      await db.sql`update customers set phone = '+86139' || lpad(id::text, 8, '0')`;
+      await db.sql`insert into consents (customer_id, channel, status, source) select id, 'sms', 'granted', 't' from customers`;
+      const stopped = (await db.sql<{ phone: string }[]>`select phone from customers where external_id = 'L2'`)[0]!.phone;
+      sandbox.stopped.add(stopped);
+      const smsTemplate = loadTemplate(resolveTemplateDir('wealth-last-call-sms', '.'));
+      if (smsTemplate.channel !== 'sms') throw new Error('expected an sms template');
+      const sms = createSmsChannel({ twilio: { accountSid: sandbox.accountSid, authToken: sandbox.authToken, sandboxUrl: sandbox.url }, from: '+15005550006', template: () => smsTemplate });
+      // Everyone inside quiet hours: nothing is sent or recorded, everyone is deferred.
+      const quiet = await sendBatch(spec('sms'), deps({ channel: sms, defer: (row) => inQuietHours(new Date(), row.timezone, { from: '00:00', to: '23:59' }) }));
+      expect(quiet).toMatchObject({ sent: 0, deferred: 5 });
+      expect(sandbox.messages.size).toBe(0);
+      const result = await sendBatch(spec('sms'), deps({ channel: sms }));
+      expect(result).toMatchObject({ sent: 4, failed: 1, suppressed: 0, deferred: 0 });
+      expect([...sandbox.messages.values()].every((m) => m.body.startsWith('【财富管理月】'))).toBe(true);
+      const [failed] = await db.sql`select d.status, d.error from deliveries d join customers c on c.id = d.customer_id where d.wave = 'sms' and c.external_id = 'L2'`;
+      expect(failed).toMatchObject({ status: 'failed', error: expect.stringMatching(/^Twilio 21610/) });
+      expect(await db.sql`select reason from suppressions where channel = 'sms' and address = ${stopped}`).toEqual([{ reason: 'sms_stop' }]);
+    } finally {
+      await sandbox.close();
+    }
   });
 
   it('keeps to a rate limit', async () => {
