@@ -49,8 +49,16 @@ export interface LoadedCampaign {
 }
 
 export function loadCampaign(file: string): LoadedCampaign {
-  const path = resolve(file);
-  const { registry, config, source } = loadSegments(path);
+  return campaignFrom(resolve(file), loadSegments(resolve(file)));
+}
+
+/** A campaign from its stored text (as launched), read as if it still were at `file`. */
+export function loadCampaignText(file: string, text: string): LoadedCampaign {
+  return campaignFrom(file, loadSegments(file, YamlSource.parse(file, text)));
+}
+
+function campaignFrom(path: string, loaded: ReturnType<typeof loadSegments>): LoadedCampaign {
+  const { registry, config, source } = loaded;
   const parsed = campaignFileSchema.safeParse(source!.toJS() ?? {});
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${source!.where(i.path as (string | number)[])}: ${formatPath(i.path as (string | number)[])}: ${i.message}`);

@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
+import type { CampaignDeps } from '../activities/campaign.ts';
 import { connectDatabase } from '../db/connection.ts';
 import { workerConnectionOptions, type TemporalTarget } from '../config/temporal.ts';
 import { logger } from '../config/logger.ts';
@@ -12,6 +13,7 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', imp
 export interface WorkerSetup {
   databaseUrl: string;
   temporal: TemporalTarget;
+  campaign?: Omit<CampaignDeps, 'sql'>;
   /** A prebuilt bundle (tests bundle once per run); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -23,7 +25,7 @@ export async function createMailroomWorker(setup: WorkerSetup) {
     connection,
     namespace: setup.temporal.namespace,
     taskQueue: setup.temporal.taskQueue,
-    activities: createActivities({ sql }),
+    activities: createActivities({ sql, ...(setup.campaign ? { campaign: setup.campaign } : {}) }),
     ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
   return {

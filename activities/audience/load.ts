@@ -33,11 +33,11 @@ function addWithIncludes(registry: SegmentRegistry, source: YamlSource): void {
   registry.addFrom(source);
 }
 
-export function loadSegments(file?: string): LoadedSegments {
+export function loadSegments(file?: string, given?: YamlSource): LoadedSegments {
   const registry = builtinSegments();
   const config = loadMailroomConfig();
   if (config.source) addWithIncludes(registry, config.source);
-  const source = file ? YamlSource.read(file) : undefined;
+  const source = given ?? (file ? YamlSource.read(file) : undefined);
   if (source) addWithIncludes(registry, source);
   registry.check();
   return { registry, config, source };

@@ -4,6 +4,7 @@ import { context, resolveTemporal } from '../connect.ts';
 import { ExitCode, UserError } from '../errors.ts';
 import { readStackState } from '../../dev/stack-state.ts';
 import { runWorker } from '../../worker/run-worker.ts';
+import { installationSecret } from '../../config/secret.ts';
 
 export function registerWorker(program: Command): void {
   program
@@ -14,6 +15,19 @@ export function registerWorker(program: Command): void {
       const ctx = context();
       const databaseUrl = ctx.env.DATABASE_URL ?? readStackState(ctx.paths)?.databaseUrl;
       if (!databaseUrl) throw new UserError('the worker needs DATABASE_URL, or a running stack: start one with `mailroom dev --detach` (it runs a worker of its own)', ExitCode.unavailable);
-      await runWorker({ databaseUrl, temporal: resolveTemporal(ctx) });
+      const env = ctx.env;
+      await runWorker({
+        databaseUrl,
+        temporal: resolveTemporal(ctx),
+        campaign: {
+          secret: installationSecret(env, ctx.paths),
+          trackingUrl: env.MAILROOM_TRACKING_URL,
+          from: env.MAILROOM_FROM,
+          smtpUrl: env.SMTP_URL,
+          twilio: env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN
+            ? { accountSid: env.TWILIO_ACCOUNT_SID, authToken: env.TWILIO_AUTH_TOKEN, sandboxUrl: env.TWILIO_SANDBOX_URL, from: process.env.TWILIO_FROM ?? '+15005550006' }
+            : undefined,
+        },
+      });
     });
 }

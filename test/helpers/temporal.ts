@@ -5,6 +5,7 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
 import { inject } from 'vitest';
 import type { TemporalTarget } from '../../config/temporal.ts';
 import { createMailroomWorker, WORKFLOWS_PATH } from '../../worker/run-worker.ts';
+import type { CampaignDeps } from '../../activities/campaign.ts';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
@@ -22,8 +23,8 @@ export function testTarget(): TemporalTarget {
   };
 }
 
-export async function startTestWorker(databaseUrl: string, target: TemporalTarget) {
-  const { worker, run } = await createMailroomWorker({ databaseUrl, temporal: target, workflowBundle: await workflowBundle() });
+export async function startTestWorker(databaseUrl: string, target: TemporalTarget, campaign?: Omit<CampaignDeps, 'sql'>) {
+  const { worker, run } = await createMailroomWorker({ databaseUrl, temporal: target, workflowBundle: await workflowBundle(), ...(campaign ? { campaign } : {}) });
   const running = run();
   const connection = await Connection.connect({ address: target.address });
   const client = new Client({ connection, namespace: target.namespace });

@@ -1,0 +1,94 @@
+// The activities of a campaign run. They read the campaign from PostgreSQL (its file as stored at
+// launch) and hand the workflow only ids, counts and customer-id ranges — never customer data.
+import { heartbeat } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Sql } from '../db/connection.ts';
+import { loadCampaignText, waveTemplateName, type LoadedCampaign } from '../campaign/campaign-file.ts';
+import { snapshotAudience } from './audience/snapshot.ts';
+import { contextFor } from './render/proof.ts';
+import { loadTemplate, resolveTemplateDir, type LoadedTemplate } from './render/templates.ts';
+import { createEmailChannel } from './send/email-channel.ts';
+import { createSmsChannel } from './send/sms-channel.ts';
+import { sendBatch, type BatchResult } from './send/ledger.ts';
+import { inQuietHours } from './send/quiet-hours.ts';
+import type { Channel } from './send/channel.ts';
+import type { TwilioSettings } from './send/twilio-client.ts';
+
+export interface CampaignDeps {
+  sql: Sql;
+  secret: string;
+  trackingUrl: string;
+  from: string;
+  smtpUrl?: string | undefined;
+  twilio?: (TwilioSettings & { from: string }) | undefined;
+  clock?: () => Date;
+}
+
+export interface SnapshotSummary {
+  members: number;
+  contactable: number;
+  holdout: number;
+  suppressed: number;
+  /** Customer-id ranges of about `batchSize` contactable members each. */
+  ranges: [number, number][];
+}
+
+async function campaignOf(sql: Sql, campaignId: number): Promise<LoadedCampaign> {
+  const [row] = await sql<{ spec: { file: string; text: string } }[]>`select spec from campaigns where id = ${campaignId}`;
+  if (!row) throw ApplicationFailure.nonRetryable(`campaign ${campaignId} does not exist`);
+  return loadCampaignText(row.spec.file, row.spec.text);
+}
+
+export function createCampaignActivities(deps: CampaignDeps) {
+  const { sql } = deps;
+  const now = () => deps.clock?.() ?? new Date();
+  return {
+    async snapshotCampaign(input: { campaignId: number; batchSize: number }): Promise<SnapshotSummary> {
+      const campaign = await campaignOf(sql, input.campaignId);
+      const snap = await snapshotAudience({ sql, registry: campaign.registry, asOf: now(), frequencyCap: campaign.config.frequencyCap }, input.campaignId, campaign.audience);
+      const ranges = await sql<{ lo: number; hi: number }[]>`
+        select min(customer_id) as lo, max(customer_id) as hi
+        from (select customer_id, (row_number() over (order by customer_id) - 1) / ${input.batchSize} as bucket
+              from campaign_members where campaign_id = ${input.campaignId} and suppression_reason is null and not holdout) b
+        group by bucket order by bucket`;
+      const suppressed = Object.values(snap.counts.suppressed).reduce((a, b) => a + b, 0);
+      return { members: snap.counts.members, contactable: snap.counts.contactable, holdout: snap.counts.holdout, suppressed, ranges: ranges.map((r) => [r.lo, r.hi]) };
+    },
+
+    async sendWaveBatch(input: { campaignId: number; wave: string; from: number; to: number }): Promise<BatchResult> {
+      const campaign = await campaignOf(sql, input.campaignId);
+      const wave = campaign.waves.find((w) => w.name === input.wave);
+      if (!wave) throw ApplicationFailure.nonRetryable(`campaign ${campaign.slug} has no wave ${input.wave}`);
+      const templates = new Map<string, LoadedTemplate>();
+      const template = (variant: string | null) => {
+        const name = waveTemplateName(wave, variant);
+        let t = templates.get(name);
+        if (!t) templates.set(name, (t = loadTemplate(resolveTemplateDir(name, campaign.dir))));
+        return t;
+      };
+      let channel: Channel;
+      if (wave.channel === 'email') {
+        if (!deps.smtpUrl) throw ApplicationFailure.nonRetryable('no SMTP server configured for email waves (SMTP_URL)');
+        channel = createEmailChannel({ smtpUrl: deps.smtpUrl, from: deps.from, campaignSlug: campaign.slug, template: (v) => template(v) as Extract<LoadedTemplate, { channel: 'email' }> });
+      } else if (wave.channel === 'sms') {
+        if (!deps.twilio) throw ApplicationFailure.nonRetryable('no Twilio account configured for SMS waves');
+        channel = createSmsChannel({ twilio: deps.twilio, from: deps.twilio.from, template: (v) => template(v) as Extract<LoadedTemplate, { channel: 'sms' }> });
+      } else {
+        throw ApplicationFailure.nonRetryable(`wave ${wave.name}: mail waves are sent with \`mailroom print\`; the workflow does not post letters yet`);
+      }
+      try {
+        return await sendBatch(
+          { campaignId: input.campaignId, wave: wave.name, fromCustomerId: input.from, toCustomerId: input.to },
+          {
+            sql, channel, asOf: now(), ratePerSecond: wave.rate_limit,
+            context: (row) => contextFor(row, campaign, { secret: deps.secret, trackingUrl: deps.trackingUrl, asOf: now() }),
+            heartbeat: (progress) => heartbeat(progress),
+            ...(wave.quiet_hours ? { defer: (row) => inQuietHours(now(), row.timezone, wave.quiet_hours!) } : {}),
+          },
+        );
+      } finally {
+        await channel.close();
+      }
+    },
+  };
+}
