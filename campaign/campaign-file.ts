@@ -103,3 +103,11 @@ export function waveTemplateName(wave: Wave, variant: string | null): string {
   if (typeof wave.template === 'string') return wave.template;
   return (variant ? wave.template[variant] : undefined) ?? wave.template.default ?? Object.values(wave.template)[0]!;
 }
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** "90s", "36h", "7d" → milliseconds (the schema has checked the form). */
+export function durationMs(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/.exec(text.trim())!;
+  return Math.round(Number(m[1]) * UNIT_MS[m[2]!]!);
+}

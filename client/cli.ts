@@ -1,6 +1,7 @@
 // The `mailroom` command line.
 import { Command, CommanderError } from 'commander';
 import { ExitCode, UserError } from './errors.ts';
+import { registerCampaign } from './commands/campaign.ts';
 import { registerDb } from './commands/db.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerDev } from './commands/dev.ts';
@@ -28,6 +29,7 @@ registerSeed(program);
 registerSegment(program);
 registerPrint(program);
 registerProof(program);
+registerCampaign(program);
 registerDoctor(program);
 registerDemo(program);
 

@@ -10,6 +10,7 @@ export class YamlSource {
     readonly file: string,
     readonly doc: Document.Parsed,
     private readonly lines: LineCounter,
+    readonly text: string,
   ) {}
 
   static parse(file: string, text: string): YamlSource {
@@ -20,7 +21,7 @@ export class YamlSource {
       const line = first.linePos?.[0]?.line ?? lines.linePos(first.pos[0]).line;
       throw new UserError(`${file}:${line}: not valid YAML: ${first.message.split('\n')[0]}`, ExitCode.badInput);
     }
-    return new YamlSource(file, doc, lines);
+    return new YamlSource(file, doc, lines, text);
   }
 
   static read(file: string): YamlSource {

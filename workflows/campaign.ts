@@ -94,7 +94,8 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     const lane = async () => {
       while (next < snap.ranges.length && !cancelled) {
         await condition(() => !paused || cancelled);
-        if (cancelled) return;
+        // Another lane may have taken the last range while this one waited.
+        if (cancelled || next >= snap.ranges.length) return;
         const [from, to] = snap.ranges[next++]!;
         let result = await sendWaveBatch({ campaignId: input.campaignId, wave: wave.name, from, to });
         add(result, true);

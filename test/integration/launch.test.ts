@@ -1,0 +1,83 @@
+// Launching through the CLI on the test run's stack: its worker, SMTP sink and Twilio sandbox.
+import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { connectDatabase, type Sql } from '../../db/connection.ts';
+import { mailroomPaths } from '../../config/paths.ts';
+import { readStackState } from '../../dev/stack-state.ts';
+import { runCli } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/csv.ts';
+
+describe('mailroom launch', () => {
+  const tag = randomBytes(3).toString('hex');
+  const slug = `launch-test-${tag}`;
+  const dir = tempDir('mailroom-launch-');
+  // The stack's own database and services, as `mailroom launch` finds them.
+  const env = { DATABASE_URL: '', TEMPORAL_ADDRESS: '' };
+  let sql: Sql;
+
+  function campaignFile(name: string, extraWave = ''): string {
+    const file = join(dir, `${name}.yaml`);
+    writeFileSync(file, [
+      `name: ${name}`,
+      `audience: { rules: { field: external_id, op: starts_with, value: 'LX${tag}-' }, channel: email }`,
+      'waves:',
+      '  - { name: reminder, channel: email, template: wealth-reminder-email }',
+      '  - { name: last-call, channel: sms, template: wealth-last-call-sms, after: 2s }',
+      extraWave,
+    ].join('\n'));
+    return file;
+  }
+
+  beforeAll(async () => {
+    sql = connectDatabase(inject('databaseUrl'), { max: 2 });
+    for (let i = 1; i <= 6; i++) {
+      await sql`insert into customers (external_id, full_name, family_name, gender, email, phone)
+                values (${`LX${tag}-${i}`}, ${`李${i}`}, '李', 'female', ${`lx${tag}-${i}@example.com`}, ${`+8613900${tag.slice(0, 3).replace(/\D/g, '1').padEnd(3, '1')}${String(i).padStart(3, '0')}`})`;
+    }
+    await sql`insert into consents (customer_id, channel, status, source)
+              select id, ch, 'granted', 't' from customers, unnest(array['email', 'sms']) as ch where external_id like ${`LX${tag}-%`}`;
+  });
+  afterAll(() => sql.end());
+
+  it('validates, runs every wave once per member through the real services, and refuses a second launch', async () => {
+    const file = campaignFile(slug);
+    const dry = await runCli(['launch', file, '--dry-run', '--json'], env);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ launched: false, counts: { contactable: 6 } });
+    const run = await runCli(['launch', file, '--wait', '--json'], env);
+    expect(run.code, run.stderr).toBe(0);
+    const { progress } = JSON.parse(run.stdout);
+    expect(progress).toMatchObject({ status: 'completed', contactable: 6 });
+    expect(progress.waves.map((w: { sent: number }) => w.sent)).toEqual([6, 6]);
+    const state = readStackState(mailroomPaths())!;
+    expect(readdirSync(state.smtp!.outbox).filter((f) => f.includes(`.${slug}@mailroom`))).toHaveLength(6);
+    const sms = readFileSync(join(state.sms!.outbox, 'messages.jsonl'), 'utf8').split('\n').filter((l) => l.includes('+8613900')).map((l) => JSON.parse(l));
+    const ours = await sql<{ phone: string }[]>`select phone from customers where external_id like ${`LX${tag}-%`}`;
+    expect(sms.filter((m) => ours.some((o) => o.phone === m.to))).toHaveLength(6);
+    const status = await runCli(['status', slug, '--json'], env);
+    expect(JSON.parse(status.stdout)).toMatchObject({ status: 'completed', workflowStatus: 'COMPLETED' });
+    const again = await runCli(['launch', file], env);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toMatch(new RegExp(`campaign ${slug} was launched on .*give the campaign a new name`));
+  }, 120_000);
+
+  it('refuses before starting anything when a template uses a missing field, or a wave is mail', async () => {
+    const bad = join(dir, 'templates', 'bad-sms');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(bad, { recursive: true });
+    writeFileSync(join(bad, 'template.yaml'), 'channel: sms\n');
+    writeFileSync(join(bad, 'body.txt.hbs'), '{{customer.nickname}}\n');
+    const file = campaignFile(`bad-${tag}`).replace('.yaml', '.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('template: wealth-last-call-sms', 'template: bad-sms'));
+    const run = await runCli(['launch', file], env);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/bad-sms\/body\.txt\.hbs:1: "customer\.nickname" is not in the data/);
+    expect(await sql`select 1 from campaigns where slug = ${`bad-${tag}`}`).toHaveLength(0);
+    const mail = campaignFile(`mail-${tag}`, '  - { name: letter, channel: mail, template: wealth-letter }');
+    const refused = await runCli(['launch', mail], env);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/wave letter is a mail wave/);
+  });
+});
