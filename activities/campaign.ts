@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Sql } from '../db/connection.ts';
 import { loadCampaignText, waveTemplateName, type LoadedCampaign } from '../campaign/campaign-file.ts';
 import { snapshotAudience } from './audience/snapshot.ts';
-import { contextFor } from './render/proof.ts';
+import { contextFor } from './render/context.ts';
 import { loadTemplate, resolveTemplateDir, type LoadedTemplate } from './render/templates.ts';
 import { createEmailChannel } from './send/email-channel.ts';
 import { createSmsChannel } from './send/sms-channel.ts';
@@ -33,18 +33,31 @@ export interface SnapshotSummary {
   ranges: [number, number][];
 }
 
-async function campaignOf(sql: Sql, campaignId: number): Promise<LoadedCampaign> {
-  const [row] = await sql<{ spec: { file: string; text: string } }[]>`select spec from campaigns where id = ${campaignId}`;
-  if (!row) throw ApplicationFailure.nonRetryable(`campaign ${campaignId} does not exist`);
-  return loadCampaignText(row.spec.file, row.spec.text);
+interface Prepared {
+  text: string;
+  campaign: LoadedCampaign;
+  templates: Map<string, LoadedTemplate>;
 }
 
 export function createCampaignActivities(deps: CampaignDeps) {
   const { sql } = deps;
   const now = () => deps.clock?.() ?? new Date();
+  // Every batch of a wave needs the campaign and its templates. The stored text of a launched
+  // campaign does not change, so each worker parses it (and compiles templates) once.
+  const prepared = new Map<number, Prepared>();
+  const campaignOf = async (campaignId: number): Promise<Prepared> => {
+    const [row] = await sql<{ spec: { file: string; text: string } }[]>`select spec from campaigns where id = ${campaignId}`;
+    if (!row) throw ApplicationFailure.nonRetryable(`campaign ${campaignId} does not exist`);
+    const known = prepared.get(campaignId);
+    if (known?.text === row.spec.text) return known;
+    const fresh = { text: row.spec.text, campaign: loadCampaignText(row.spec.file, row.spec.text), templates: new Map<string, LoadedTemplate>() };
+    prepared.set(campaignId, fresh);
+    return fresh;
+  };
+
   return {
     async snapshotCampaign(input: { campaignId: number; batchSize: number }): Promise<SnapshotSummary> {
-      const campaign = await campaignOf(sql, input.campaignId);
+      const { campaign } = await campaignOf(input.campaignId);
       const snap = await snapshotAudience({ sql, registry: campaign.registry, asOf: now(), frequencyCap: campaign.config.frequencyCap }, input.campaignId, campaign.audience);
       const ranges = await sql<{ lo: number; hi: number }[]>`
         select min(customer_id) as lo, max(customer_id) as hi
@@ -56,10 +69,9 @@ export function createCampaignActivities(deps: CampaignDeps) {
     },
 
     async sendWaveBatch(input: { campaignId: number; wave: string; from: number; to: number }): Promise<BatchResult> {
-      const campaign = await campaignOf(sql, input.campaignId);
+      const { campaign, templates } = await campaignOf(input.campaignId);
       const wave = campaign.waves.find((w) => w.name === input.wave);
       if (!wave) throw ApplicationFailure.nonRetryable(`campaign ${campaign.slug} has no wave ${input.wave}`);
-      const templates = new Map<string, LoadedTemplate>();
       const template = (variant: string | null) => {
         const name = waveTemplateName(wave, variant);
         let t = templates.get(name);

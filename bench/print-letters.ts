@@ -20,7 +20,7 @@ import { readStackState } from '../dev/stack-state.ts';
 import { loadCampaign } from '../campaign/campaign-file.ts';
 import { exportPrint } from '../activities/render/print/export.ts';
 import { memberBatches } from '../activities/render/members.ts';
-import { contextFor } from '../activities/render/proof.ts';
+import { contextFor } from '../activities/render/context.ts';
 import { snapshotAudience } from '../activities/audience/snapshot.ts';
 import type { RenderContext } from '../activities/render/context.ts';
 import { loadTemplate, resolveTemplateDir } from '../activities/render/templates.ts';

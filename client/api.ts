@@ -7,7 +7,7 @@ import { durationMs, waveTemplateName, type LoadedCampaign } from '../campaign/c
 import { audienceQuery } from '../activities/audience/audience-query.ts';
 import { audienceCounts, type AudienceCounts } from '../activities/audience/counts.ts';
 import { customersAsMembers } from '../activities/render/members.ts';
-import { contextFor } from '../activities/render/proof.ts';
+import { contextFor } from '../activities/render/context.ts';
 import { loadTemplate, renderEmail, renderSms, resolveTemplateDir } from '../activities/render/templates.ts';
 import { campaignWorkflow, cancelSignal, pauseSignal, progressQuery, resumeSignal, skipWaitSignal, type CampaignProgress } from '../workflows/campaign.ts';
 import { ExitCode, UserError } from './errors.ts';

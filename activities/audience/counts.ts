@@ -12,9 +12,22 @@ export interface AudienceCounts {
   variants: Record<string, number>;
 }
 
+export interface CountGroup {
+  band: string | null;
+  variant: string | null;
+  holdout: boolean;
+  suppression_reason: string | null;
+  n: number;
+}
+
+/** The grouping `tallyCounts` reads, over audience rows named `a`. */
+export const COUNT_GROUPS = (sql: Sql) => sql`select band, variant, holdout, suppression_reason, count(*)::int as n from a group by 1, 2, 3, 4`;
+
 export async function audienceCounts(sql: Sql, rows: Fragment): Promise<AudienceCounts> {
-  const groups = await sql<{ band: string | null; variant: string | null; holdout: boolean; suppression_reason: string | null; n: number }[]>`
-    select band, variant, holdout, suppression_reason, count(*)::int as n from (${rows}) a group by 1, 2, 3, 4`;
+  return tallyCounts(await sql<CountGroup[]>`with a as (${rows}) ${COUNT_GROUPS(sql)}`);
+}
+
+export function tallyCounts(groups: readonly CountGroup[]): AudienceCounts {
   const counts: AudienceCounts = { members: 0, contactable: 0, holdout: 0, suppressed: {}, bands: {}, variants: {} };
   for (const g of groups) {
     counts.members += g.n;

@@ -1,7 +1,7 @@
 // What a segment or audience would select, without writing anything: counts, a sample of members
 // and, on request, the SQL and its plan.
 import { audienceQuery, type AudienceContext } from './audience-query.ts';
-import { audienceCounts, type AudienceCounts } from './counts.ts';
+import { COUNT_GROUPS, tallyCounts, type AudienceCounts, type CountGroup } from './counts.ts';
 import type { Audience } from './audience.ts';
 
 export interface PreviewMember {
@@ -26,14 +26,19 @@ export interface Preview {
 
 export async function previewAudience(ctx: AudienceContext, audience: Audience, key: string, opts: { limit: number; explain: boolean }): Promise<Preview> {
   const { sql } = ctx;
-  const rows = audienceQuery(ctx, audience, key);
-  const counts = await audienceCounts(sql, rows);
-  const sample = await sql<PreviewMember[]>`
-    select c.external_id, c.full_name, c.city, c.postal_code, a.rank, a.band, a.variant, a.holdout, a.suppression_reason
-    from (${audienceQuery(ctx, audience, key)}) a join customers c on c.id = a.customer_id
-    order by a.suppression_reason is not null, a.rank nulls last, a.customer_id
-    limit ${opts.limit}`;
-  const preview: Preview = { counts, sample: [...sample] };
+  // One evaluation of the audience serves both the counts and the sample.
+  const [result] = await sql<{ groups: CountGroup[]; sample: PreviewMember[] }[]>`
+    with a as materialized (${audienceQuery(ctx, audience, key)}),
+    g as (${COUNT_GROUPS(sql)}),
+    s as (
+      select c.external_id, c.full_name, c.city, c.postal_code, a.rank, a.band, a.variant, a.holdout, a.suppression_reason,
+             row_number() over (order by a.suppression_reason is not null, a.rank nulls last, a.customer_id) as ord
+      from a join customers c on c.id = a.customer_id
+      order by ord limit ${opts.limit})
+    select (select coalesce(json_agg(g), '[]') from g) as groups,
+           (select coalesce(json_agg(s order by s.ord), '[]') from s) as sample`;
+  const sample = result!.sample.map(({ ord: _ord, ...m }: PreviewMember & { ord?: number }) => m);
+  const preview: Preview = { counts: tallyCounts(result!.groups), sample };
   if (opts.explain) {
     preview.sql = (await audienceQuery(ctx, audience, key).describe()).string;
     preview.plan = (await sql`explain ${audienceQuery(ctx, audience, key)}`).map((r) => String(r['QUERY PLAN'])).join('\n');

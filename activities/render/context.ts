@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import { KNOWN_ATTRIBUTES } from '../../customers/import/mapping.ts';
 import { salutationFor } from './helpers.ts';
+import { purl, responseCode } from './codes.ts';
+import type { LoadedCampaign } from '../../campaign/campaign-file.ts';
 
 export const renderContextSchema = z.object({
   customer: z.object({
@@ -117,4 +119,24 @@ export function buildContext(
     links: { purl: codes.purl, unsubscribe: codes.unsubscribe },
     today,
   };
+}
+
+/** The context of one member of a campaign: its response code, PURL and unsubscribe link included. */
+export function memberContext(
+  row: MemberRow,
+  campaign: CampaignInfo & { slug: string },
+  opts: { secret: string; trackingUrl: string; asOf: Date },
+): RenderContext {
+  const code = responseCode(opts.secret, campaign.slug, row.customer_id);
+  const base = opts.trackingUrl.replace(/\/+$/, '');
+  return buildContext(row, campaign, { responseCode: code, purl: purl(base, code), unsubscribe: `${base}/u/${code}` }, opts.asOf.toISOString().slice(0, 10));
+}
+
+export function contextFor(row: MemberRow, campaign: LoadedCampaign, opts: { secret: string; trackingUrl: string; asOf: Date }): RenderContext {
+  return memberContext(row, campaignInfo(campaign), opts);
+}
+
+/** What templates see of a campaign. */
+export function campaignInfo(campaign: LoadedCampaign) {
+  return { name: campaign.title, slug: campaign.slug, description: campaign.description, owner: campaign.owner, offers: campaign.offers };
 }

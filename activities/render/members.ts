@@ -26,7 +26,8 @@ export async function memberSource(sql: Sql, campaign: LoadedCampaign, asOf: Dat
   return { rows: audienceQuery({ sql, registry: campaign.registry, asOf, frequencyCap: campaign.config.frequencyCap }, campaign.audience, campaign.slug), fromSnapshot: false };
 }
 
-const MEMBER_COLUMNS = (sql: Sql) => sql`
+/** The customer fields a render context needs, from `customers c`. */
+export const MEMBER_COLUMNS = (sql: Sql) => sql`
     c.external_id, c.full_name, c.family_name, c.given_name, c.gender, c.salutation, c.locale,
     c.email, c.phone, c.address_line1, c.address_line2, c.district, c.city, c.province, c.postal_code, c.country,
     to_char(c.birthday, 'YYYY-MM-DD') as birthday, c.timezone, c.attributes`;

@@ -9,8 +9,7 @@ import { emailMessage } from '../send/email-message.ts';
 import type { Sql } from '../../db/connection.ts';
 import { waveTemplateName, type LoadedCampaign, type Wave } from '../../campaign/campaign-file.ts';
 import { findOnPath } from '../../dev/temporal-cli.ts';
-import { buildContext, type MemberRow, type RenderContext } from './context.ts';
-import { purl, responseCode } from './codes.ts';
+import { contextFor, type MemberRow, type RenderContext } from './context.ts';
 import { customersAsMembers, memberBatches, memberSource } from './members.ts';
 import { renderDocument } from './print/render-document.ts';
 import { loadTemplate, renderEmail, renderSms, resolveTemplateDir } from './templates.ts';
@@ -29,17 +28,6 @@ export interface ProofResult {
   external_id: string;
   status: string;
   files: string[];
-}
-
-export function contextFor(row: MemberRow, campaign: LoadedCampaign, opts: Pick<ProofOptions, 'secret' | 'trackingUrl' | 'asOf'>): RenderContext {
-  const code = responseCode(opts.secret, campaign.slug, row.customer_id);
-  const base = opts.trackingUrl.replace(/\/+$/, '');
-  return buildContext(
-    row,
-    { name: campaign.title, slug: campaign.slug, description: campaign.description, owner: campaign.owner, offers: campaign.offers },
-    { responseCode: code, purl: purl(base, code), unsubscribe: `${base}/u/${code}` },
-    opts.asOf.toISOString().slice(0, 10),
-  );
 }
 
 export async function composeEmail(ctx: RenderContext, rendered: { subject: string; html: string; text: string }, from: string, date: Date, messageId: string): Promise<Buffer> {
@@ -93,22 +81,20 @@ export async function writeProofs(sql: Sql, campaign: LoadedCampaign, opts: Proo
   for await (const batch of memberBatches(sql, campaign, { asOf: opts.asOf, customerIds: opts.customerIds, everyone: true })) members.push(...batch);
   const outside = opts.customerIds.filter((id) => !members.some((m) => m.customer_id === id));
   members.push(...(await customersAsMembers(sql, outside)));
-  {
-    for (const row of members) {
-      const ctx = contextFor(row, campaign, opts);
-      const dir = join(opts.out, proofFolder(row.external_id, row.customer_id));
-      mkdirSync(dir, { recursive: true });
-      const files: string[] = [];
-      const counts: Record<string, number> = {};
-      for (const w of waves) counts[w.channel] = (counts[w.channel] ?? 0) + 1;
-      for (const wave of waves) files.push(...(await proofWave(dir, wave, (counts[wave.channel] ?? 0) > 1, campaign, ctx, opts)));
-      const s = status.get(row.customer_id);
-      results.push({
-        external_id: row.external_id,
-        status: !s ? 'not in the audience' : s.suppression_reason ? `excluded: ${s.suppression_reason}` : s.holdout ? 'holdout: would not be contacted' : 'in the audience',
-        files,
-      });
-    }
+  for (const row of members) {
+    const ctx = contextFor(row, campaign, opts);
+    const dir = join(opts.out, proofFolder(row.external_id, row.customer_id));
+    mkdirSync(dir, { recursive: true });
+    const files: string[] = [];
+    const counts: Record<string, number> = {};
+    for (const w of waves) counts[w.channel] = (counts[w.channel] ?? 0) + 1;
+    for (const wave of waves) files.push(...(await proofWave(dir, wave, (counts[wave.channel] ?? 0) > 1, campaign, ctx, opts)));
+    const s = status.get(row.customer_id);
+    results.push({
+      external_id: row.external_id,
+      status: !s ? 'not in the audience' : s.suppression_reason ? `excluded: ${s.suppression_reason}` : s.holdout ? 'holdout: would not be contacted' : 'in the audience',
+      files,
+    });
   }
   return results;
 }

@@ -5,6 +5,7 @@
 import type { Sql } from '../../db/connection.ts';
 import type { MemberRow, RenderContext } from '../render/context.ts';
 import { suppressionReason } from '../audience/suppression.ts';
+import { MEMBER_COLUMNS } from '../render/members.ts';
 import { PermanentSendError, SendNotMadeError, type Channel } from './channel.ts';
 
 export interface BatchSpec {
@@ -60,9 +61,7 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
   const { sql, channel } = deps;
   const reason = suppressionReason(sql, channel.name, deps.asOf ?? new Date(), undefined);
   const rows = (await sql`
-    select m.customer_id, c.external_id, c.full_name, c.family_name, c.given_name, c.gender, c.salutation, c.locale,
-           c.email, c.phone, c.address_line1, c.address_line2, c.district, c.city, c.province, c.postal_code, c.country,
-           to_char(c.birthday, 'YYYY-MM-DD') as birthday, c.timezone, c.attributes, m.rank, m.band, m.variant,
+    select m.customer_id, ${MEMBER_COLUMNS(sql)}, m.rank, m.band, m.variant,
            d.id as delivery_id, d.status as delivery_status, ${reason} as reason
     from campaign_members m
     join customers c on c.id = m.customer_id

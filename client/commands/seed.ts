@@ -6,6 +6,7 @@ import { nonNegativeInt, positiveInt } from '../parse-options.ts';
 import { progressBar } from '../progress.ts';
 import { runSeed, type SeedSummary } from '../../dev/seed/run-seed.ts';
 import type { Context } from '../connect.ts';
+import { parseAsOf } from './segment.ts';
 
 export async function seedCustomers(ctx: Context, customers: number, seed: number, asOf?: Date): Promise<SeedSummary> {
   return withDatabase(ctx, async (sql) => {
@@ -28,8 +29,7 @@ export function registerSeed(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .action(async (flags: { customers: number; seed: number; asOf?: string; json?: boolean }) => {
       const ctx = context({ quiet: flags.json === true });
-      const asOf = flags.asOf ? new Date(`${flags.asOf}T12:00:00Z`) : undefined;
-      if (asOf && Number.isNaN(asOf.getTime())) throw new Error(`--as-of ${flags.asOf} is not a date (YYYY-MM-DD)`);
+      const asOf = flags.asOf ? parseAsOf(flags.asOf) : undefined;
       const summary = await seedCustomers(ctx, flags.customers, flags.seed, asOf);
       if (flags.json) return printJson(summary);
       say(`Seeded ${summary.customers} customers (seed ${summary.seed}) in ${summary.seconds.toFixed(1)} s`);

@@ -5,7 +5,7 @@ import { ExitCode, UserError } from '../errors.ts';
 import { formatTable, printJson, say } from '../output.ts';
 import { positiveInt } from '../parse-options.ts';
 import { parseAudience, type Audience } from '../../activities/audience/audience.ts';
-import { loadSegments } from '../../activities/audience/load.ts';
+import { loadSegments, type LoadedSegments } from '../../activities/audience/load.ts';
 import { previewAudience } from '../../activities/audience/preview.ts';
 import { CHANNELS, type Channel } from '../../activities/audience/rules.ts';
 
@@ -26,8 +26,9 @@ export function parseAsOf(value: string | undefined): Date {
 }
 
 /** The audience to preview: --segment NAME, else the file's audience, else its only segment. */
-function chooseAudience(file: string | undefined, flags: PreviewFlags): { audience: Audience; key: string; label: string } {
-  const { registry, source } = loadSegments(file);
+function chooseAudience(file: string | undefined, flags: PreviewFlags): { audience: Audience; key: string; label: string; loaded: LoadedSegments } {
+  const loaded = loadSegments(file);
+  const { registry, source } = loaded;
   const doc = (source?.toJS() ?? {}) as Record<string, unknown>;
   const channel = (flags.channel ?? 'mail') as Channel;
   if (flags.channel && !CHANNELS.includes(channel)) throw new UserError(`--channel ${flags.channel}: use mail, email or sms`, ExitCode.usage);
@@ -37,13 +38,13 @@ function chooseAudience(file: string | undefined, flags: PreviewFlags): { audien
     if (!segment) throw new UserError(`unknown segment "${name}". Known: ${registry.names().join(', ')}`, ExitCode.badInput);
     return { segment, channel, holdoutPercent: 0, variants: [], onePerHousehold: false };
   };
-  if (flags.segment) return { audience: plain(flags.segment), key, label: `segment ${flags.segment}` };
+  if (flags.segment) return { audience: plain(flags.segment), key, label: `segment ${flags.segment}`, loaded };
   if (source && doc.audience !== undefined) {
     const audience = parseAudience(source, registry);
-    return { audience: flags.channel ? { ...audience, channel } : audience, key, label: `audience of ${file}` };
+    return { audience: flags.channel ? { ...audience, channel } : audience, key, label: `audience of ${file}`, loaded };
   }
   const own = Object.keys((doc.segments as Record<string, unknown> | undefined) ?? {});
-  if (own.length === 1) return { audience: plain(own[0]!), key, label: `segment ${own[0]}` };
+  if (own.length === 1) return { audience: plain(own[0]!), key, label: `segment ${own[0]}`, loaded };
   throw new UserError(
     file
       ? `${file} has ${own.length ? `${own.length} segments (${own.join(', ')})` : 'no audience and no segments'}; choose one with --segment NAME`
@@ -82,11 +83,10 @@ export function registerSegment(program: Command): void {
     .addHelpText('after', '\nFILE is a campaign file (its audience: block) or a segments file (segments: NAME: …).\nExit codes: 0 previewed, 2 wrong usage, 3 a bad rule (the message names file, line and path).')
     .action(async (file: string | undefined, flags: PreviewFlags) => {
       const asOf = parseAsOf(flags.asOf);
-      const { audience, key, label } = chooseAudience(file, flags);
+      const { audience, key, label, loaded } = chooseAudience(file, flags);
       const ctx = context({ quiet: flags.json === true });
-      const { config } = loadSegments(file);
       const preview = await withDatabase(ctx, (sql) =>
-        previewAudience({ sql, registry: loadSegments(file).registry, asOf, frequencyCap: config.frequencyCap }, audience, key, { limit: flags.limit, explain: flags.explain === true }),
+        previewAudience({ sql, registry: loaded.registry, asOf, frequencyCap: loaded.config.frequencyCap }, audience, key, { limit: flags.limit, explain: flags.explain === true }),
       );
       if (flags.json) return printJson({ segment: audience.segment.name, channel: audience.channel, ...preview });
       printPreview(label, audience, preview);

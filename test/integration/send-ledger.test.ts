@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { snapshotAudience } from '../../activities/audience/snapshot.ts';
 import { builtinSegments } from '../../activities/audience/segments.ts';
 import { parseRule } from '../../activities/audience/rules.ts';
-import { contextFor } from '../../activities/render/proof.ts';
+import { contextFor } from '../../activities/render/context.ts';
 import { loadTemplate, resolveTemplateDir } from '../../activities/render/templates.ts';
 import { createEmailChannel } from '../../activities/send/email-channel.ts';
 import { sendBatch, type BatchDeps } from '../../activities/send/ledger.ts';

@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { Sql } from '../../../db/connection.ts';
 import { findWave, waveTemplateName, type LoadedCampaign } from '../../../campaign/campaign-file.ts';
-import { buildContext, type MemberRow, type RenderContext } from '../context.ts';
-import { purl, responseCode } from '../codes.ts';
+import { campaignInfo, memberContext, type MemberRow, type RenderContext } from '../context.ts';
 import { memberBatches } from '../members.ts';
 import { loadTemplate, resolveTemplateDir } from '../templates.ts';
 import { addressLines } from './address.ts';
@@ -69,8 +68,7 @@ async function sha256(path: string): Promise<string> {
 
 export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: PrintOptions): Promise<PrintJob> {
   const wave = findWave(campaign, opts.wave, 'mail');
-  const today = opts.asOf.toISOString().slice(0, 10);
-  const info = { name: campaign.title, slug: campaign.slug, description: campaign.description, owner: campaign.owner, offers: campaign.offers };
+  const info = campaignInfo(campaign);
   // Load every template of the wave here first: a broken one fails before anything is written.
   const templateDirs = new Set(
     typeof wave.template === 'string' ? [wave.template] : Object.values(wave.template),
@@ -83,10 +81,7 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
   const g = geometryFor(layouts[0]!.layout);
   const members = memberBatches(sql, campaign, { asOf: opts.asOf, limit: opts.limit });
   const first = await members.next();
-  const contextOf = (row: MemberRow) => {
-    const code = responseCode(opts.secret, campaign.slug, row.customer_id);
-    return buildContext(row, info, { responseCode: code, purl: purl(opts.trackingUrl, code), unsubscribe: `${opts.trackingUrl.replace(/\/+$/, '')}/u/${code}` }, today);
-  };
+  const contextOf = (row: MemberRow) => memberContext(row, info, opts);
   // Preflight: every text block of every template renders for a real member before any file is written.
   try {
     if (!first.done && first.value.length) {
