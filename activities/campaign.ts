@@ -3,6 +3,7 @@
 import { heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Sql } from '../db/connection.ts';
+import { mailroomPaths } from '../config/paths.ts';
 import { loadCampaignText, waveTemplateName, type LoadedCampaign } from '../campaign/campaign-file.ts';
 import { snapshotAudience } from './audience/snapshot.ts';
 import { contextFor } from './render/context.ts';
@@ -11,6 +12,11 @@ import { createEmailChannel } from './send/email-channel.ts';
 import { createSmsChannel } from './send/sms-channel.ts';
 import { sendBatch, type BatchResult } from './send/ledger.ts';
 import { inQuietHours } from './send/quiet-hours.ts';
+import { exportMailWave, recordMailing, type MailWaveJob } from './send/mail-wave.ts';
+import { waveTarget } from './audience/wave-target.ts';
+import { applyFeedback, type FeedbackResult } from './responses/feedback.ts';
+import { summarizeCampaign, type CampaignSummary } from './responses/summary.ts';
+import type { CampaignProgress } from '../workflows/campaign.ts';
 import type { Channel } from './send/channel.ts';
 import type { TwilioSettings } from './send/twilio-client.ts';
 
@@ -19,7 +25,10 @@ export interface CampaignDeps {
   secret: string;
   trackingUrl: string;
   from: string;
+  /** Where mail waves write their print jobs (<printDir>/<campaign>/<wave>/); .mailroom/print by default. */
+  printDir?: string;
   smtpUrl?: string | undefined;
+  smtpLookupUrl?: string | undefined;
   twilio?: (TwilioSettings & { from: string }) | undefined;
   clock?: () => Date;
 }
@@ -70,8 +79,7 @@ export function createCampaignActivities(deps: CampaignDeps) {
 
     async sendWaveBatch(input: { campaignId: number; wave: string; from: number; to: number }): Promise<BatchResult> {
       const { campaign, templates } = await campaignOf(input.campaignId);
-      const wave = campaign.waves.find((w) => w.name === input.wave);
-      if (!wave) throw ApplicationFailure.nonRetryable(`campaign ${campaign.slug} has no wave ${input.wave}`);
+      const wave = waveOf(campaign, input.wave);
       const template = (variant: string | null) => {
         const name = waveTemplateName(wave, variant);
         let t = templates.get(name);
@@ -81,18 +89,18 @@ export function createCampaignActivities(deps: CampaignDeps) {
       let channel: Channel;
       if (wave.channel === 'email') {
         if (!deps.smtpUrl) throw ApplicationFailure.nonRetryable('no SMTP server configured for email waves (SMTP_URL)');
-        channel = createEmailChannel({ smtpUrl: deps.smtpUrl, from: deps.from, campaignSlug: campaign.slug, template: (v) => template(v) as Extract<LoadedTemplate, { channel: 'email' }> });
+        channel = createEmailChannel({ smtpUrl: deps.smtpUrl, lookupUrl: deps.smtpLookupUrl, from: deps.from, campaignSlug: campaign.slug, template: (v) => template(v) as Extract<LoadedTemplate, { channel: 'email' }> });
       } else if (wave.channel === 'sms') {
         if (!deps.twilio) throw ApplicationFailure.nonRetryable('no Twilio account configured for SMS waves');
         channel = createSmsChannel({ twilio: deps.twilio, from: deps.twilio.from, template: (v) => template(v) as Extract<LoadedTemplate, { channel: 'sms' }> });
       } else {
-        throw ApplicationFailure.nonRetryable(`wave ${wave.name}: mail waves are sent with \`mailroom print\`; the workflow does not post letters yet`);
+        throw ApplicationFailure.nonRetryable(`wave ${wave.name} is a mail wave: it is exported, not sent in batches`);
       }
       try {
         return await sendBatch(
           { campaignId: input.campaignId, wave: wave.name, fromCustomerId: input.from, toCustomerId: input.to },
           {
-            sql, channel, asOf: now(), ratePerSecond: wave.rate_limit,
+            sql, channel, asOf: now(), ratePerSecond: wave.rate_limit, target: waveTarget(sql, campaign, input.campaignId, wave, now()),
             context: (row) => contextFor(row, campaign, { secret: deps.secret, trackingUrl: deps.trackingUrl, asOf: now() }),
             heartbeat: (progress) => heartbeat(progress),
             ...(wave.quiet_hours ? { defer: (row) => inQuietHours(now(), row.timezone, wave.quiet_hours!) } : {}),
@@ -102,5 +110,41 @@ export function createCampaignActivities(deps: CampaignDeps) {
         await channel.close();
       }
     },
+
+    async exportMailWave(input: { campaignId: number; wave: string }): Promise<MailWaveJob> {
+      const { campaign } = await campaignOf(input.campaignId);
+      const wave = waveOf(campaign, input.wave);
+      const beat = setInterval(() => heartbeat(), 5000);
+      try {
+        return await exportMailWave({ sql, printDir: deps.printDir ?? mailroomPaths().print, secret: deps.secret, trackingUrl: deps.trackingUrl, asOf: now() }, campaign, input.campaignId, wave);
+      } finally {
+        clearInterval(beat);
+      }
+    },
+
+    async recordMailing(input: { campaignId: number; wave: string; date: string }): Promise<{ mailed: number }> {
+      return recordMailing(sql, input.campaignId, input.wave, input.date);
+    },
+
+    /** Keeps the campaign row's status and per-wave counts current for reports and `mailroom status` after the workflow ends. */
+    async recordWaveProgress(input: { campaignId: number; progress: CampaignProgress }): Promise<void> {
+      await sql`update campaigns set status = ${input.progress.status}, summary = coalesce(summary, '{}'::jsonb) || ${sql.json({ waves: input.progress.waves } as never)}, updated_at = now() where id = ${input.campaignId}`;
+    },
+
+    async applyFeedback(input: { campaignId: number }): Promise<FeedbackResult> {
+      const { campaign } = await campaignOf(input.campaignId);
+      return applyFeedback(sql, input.campaignId, campaign.responseKinds);
+    },
+
+    async summarizeCampaign(input: { campaignId: number; progress: CampaignProgress; cancelled: boolean }): Promise<CampaignSummary> {
+      const { campaign } = await campaignOf(input.campaignId);
+      return summarizeCampaign(sql, campaign, input.campaignId, input.cancelled ? 'cancelled' : 'completed');
+    },
   };
+}
+
+function waveOf(campaign: LoadedCampaign, name: string) {
+  const wave = campaign.waves.find((w) => w.name === name);
+  if (!wave) throw ApplicationFailure.nonRetryable(`campaign ${campaign.slug} has no wave ${name}`);
+  return wave;
 }

@@ -8,6 +8,7 @@ import { parseAudience, type Audience } from '../activities/audience/audience.ts
 import { loadSegments } from '../activities/audience/load.ts';
 import type { MailroomConfig } from '../config/mailroom-config.ts';
 import type { SegmentRegistry } from '../activities/audience/segments.ts';
+import { RESPONSE_KINDS } from '../activities/audience/compile.ts';
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lower-case letters, digits and dashes (e.g. wealth-month-2026-12)');
 const duration = z.string().regex(/^\d+(\.\d+)?\s*(s|m|h|d|w)$/, 'a duration such as 90s, 30m, 36h, 7d or 2w');
@@ -21,6 +22,8 @@ export const waveSchema = z.strictObject({
   rate_limit: z.number().positive().optional(),
   cost_per_piece: z.number().min(0).optional(),
   quiet_hours: z.strictObject({ from: z.string().regex(/^\d{2}:\d{2}$/), to: z.string().regex(/^\d{2}:\d{2}$/) }).optional(),
+  /** Mail waves: how long the workflow waits for `mailroom mail confirm` before giving up on the wave. */
+  confirm_within: duration.default('14d'),
 });
 export type Wave = z.infer<typeof waveSchema>;
 
@@ -31,7 +34,15 @@ export const campaignFileSchema = z.looseObject({
   owner: z.string().optional(),
   offers: z.record(z.string(), z.string()).default({}),
   waves: z.array(waveSchema).min(1, 'a campaign needs at least one wave'),
+  /** How long after the last wave responses still count, and which kinds of response count. */
+  response_window: duration.default('30d'),
+  response_kinds: z.array(z.enum(RESPONSE_KINDS as [string, ...string[]])).min(1).default(RESPONSE_KINDS),
+  budget: z.number().positive().optional(),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as CNY, EUR or USD').default('CNY'),
 });
+
+/** Who a wave goes to, besides the campaign's contactable members. */
+export const WAVE_TARGETS = ['all', 'non-responders', 'responders'] as const;
 
 export interface LoadedCampaign {
   file: string;
@@ -43,6 +54,10 @@ export interface LoadedCampaign {
   owner?: string | undefined;
   offers: Record<string, string>;
   waves: Wave[];
+  responseWindow: string;
+  responseKinds: string[];
+  budget?: number | undefined;
+  currency: string;
   audience: Audience;
   registry: SegmentRegistry;
   config: MailroomConfig;
@@ -69,6 +84,7 @@ function campaignFrom(path: string, loaded: ReturnType<typeof loadSegments>): Lo
   c.waves.forEach((w, i) => {
     if (names.has(w.name)) throw new UserError(`${source!.where(['waves', i, 'name'])}: waves[${i}].name: another wave is already called ${w.name}`, ExitCode.badInput);
     names.add(w.name);
+    checkTarget(w, i, source!, registry);
   });
   return {
     file: path,
@@ -80,10 +96,23 @@ function campaignFrom(path: string, loaded: ReturnType<typeof loadSegments>): Lo
     owner: c.owner,
     offers: c.offers,
     waves: c.waves,
+    responseWindow: c.response_window,
+    responseKinds: c.response_kinds,
+    budget: c.budget,
+    currency: c.currency,
     audience: parseAudience(source!, registry),
     registry,
     config,
   };
+}
+
+/** `to:` is all, non-responders, responders, or a segment defined by rules alone. */
+function checkTarget(wave: Wave, index: number, source: YamlSource, registry: SegmentRegistry): void {
+  if ((WAVE_TARGETS as readonly string[]).includes(wave.to)) return;
+  const where = `${source.where(['waves', index, 'to'])}: waves[${index}].to`;
+  const segment = registry.get(wave.to);
+  if (!segment) throw new UserError(`${where}: "${wave.to}" is neither ${WAVE_TARGETS.join(', ')} nor a known segment (known: ${registry.names().join(', ')})`, ExitCode.badInput);
+  if (segment.top || segment.sample) throw new UserError(`${where}: segment ${wave.to} ranks or samples; a wave can narrow to a segment defined by rules alone`, ExitCode.badInput);
 }
 
 export function findWave(campaign: LoadedCampaign, name: string | undefined, channel?: Wave['channel']): Wave {

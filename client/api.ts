@@ -9,7 +9,10 @@ import { audienceCounts, type AudienceCounts } from '../activities/audience/coun
 import { customersAsMembers } from '../activities/render/members.ts';
 import { contextFor } from '../activities/render/context.ts';
 import { loadTemplate, renderEmail, renderSms, resolveTemplateDir } from '../activities/render/templates.ts';
-import { campaignWorkflow, cancelSignal, pauseSignal, progressQuery, resumeSignal, skipWaitSignal, type CampaignProgress } from '../workflows/campaign.ts';
+import {
+  campaignWorkflow, cancelSignal, confirmMailingUpdate, pauseSignal, progressQuery, resumeSignal, skipWaitSignal,
+  type CampaignProgress, type CampaignWorkflowInput, type WaveProgress,
+} from '../workflows/campaign.ts';
 import { ExitCode, UserError } from './errors.ts';
 
 export const workflowIdOf = (slug: string) => `campaign-${slug}`;
@@ -20,6 +23,7 @@ export interface LaunchOptions {
   trackingUrl: string;
   taskQueue: string;
   dryRun?: boolean;
+  tuning?: CampaignTuning;
 }
 
 export interface LaunchResult {
@@ -53,11 +57,32 @@ export async function validateCampaign(sql: Sql, campaign: LoadedCampaign, opts:
   return counts;
 }
 
+/** What the campaign workflow is started with: ids, durations and tuning, never customer data. */
+export function campaignWorkflowInput(campaign: LoadedCampaign, campaignId: number, tuning: CampaignTuning = {}): CampaignWorkflowInput {
+  return {
+    campaignId,
+    slug: campaign.slug,
+    waves: campaign.waves.map((w) => ({ name: w.name, channel: w.channel, afterMs: durationMs(w.after), ...(w.channel === 'mail' ? { confirmWithinMs: durationMs(w.confirm_within) } : {}) })),
+    responseWindowMs: durationMs(campaign.responseWindow),
+    ...tuning,
+  };
+}
+
+/** Optional knobs of a run: batch size, lanes, retry timings. */
+export type CampaignTuning = Pick<CampaignWorkflowInput, 'batchSize' | 'concurrency' | 'deferRetryMs' | 'heartbeatTimeoutMs'>;
+
+/** The campaign's row, holding the file as launched: activities read the campaign from it. */
+export async function registerCampaign(sql: Sql, campaign: LoadedCampaign, slug = campaign.slug): Promise<number> {
+  const spec = { file: campaign.file, text: campaign.source.text };
+  const [row] = await sql<{ id: number }[]>`
+    insert into campaigns (slug, name, spec, workflow_id, status) values (${slug}, ${campaign.title}, ${sql.json(spec)}, ${workflowIdOf(slug)}, 'launched')
+    on conflict (slug) do update set spec = excluded.spec, name = excluded.name, updated_at = now() returning id`;
+  return row!.id;
+}
+
+export const campaignSearchAttributes = (slug: string) => ({ MailroomCampaign: [slug], MailroomStatus: ['launched'] });
+
 export async function launchCampaign(sql: Sql, client: Client, campaign: LoadedCampaign, opts: LaunchOptions): Promise<LaunchResult> {
-  const mail = campaign.waves.find((w) => w.channel === 'mail');
-  if (mail) {
-    throw new UserError(`wave ${mail.name} is a mail wave; the campaign workflow runs email and SMS waves for now — export letters with \`mailroom print ${campaign.file} --wave ${mail.name}\``, ExitCode.badInput);
-  }
   const counts = await validateCampaign(sql, campaign, opts);
   const workflowId = workflowIdOf(campaign.slug);
   if (opts.dryRun) return { slug: campaign.slug, workflowId, counts, launched: false };
@@ -65,15 +90,13 @@ export async function launchCampaign(sql: Sql, client: Client, campaign: LoadedC
   if (existing?.snapshot_at) {
     throw new UserError(`campaign ${campaign.slug} was launched on ${existing.snapshot_at.toISOString()}; see \`mailroom status ${campaign.slug}\`. To run it again, give the campaign a new name.`, ExitCode.badInput);
   }
-  const spec = { file: campaign.file, text: campaign.source.text };
-  const [row] = await sql<{ id: number }[]>`
-    insert into campaigns (slug, name, spec, workflow_id, status) values (${campaign.slug}, ${campaign.title}, ${sql.json(spec)}, ${workflowId}, 'launched')
-    on conflict (slug) do update set spec = excluded.spec, name = excluded.name, updated_at = now() returning id`;
+  const campaignId = await registerCampaign(sql, campaign);
   try {
     await client.workflow.start(campaignWorkflow, {
       taskQueue: opts.taskQueue,
       workflowId,
-      args: [{ campaignId: row!.id, slug: campaign.slug, waves: campaign.waves.map((w) => ({ name: w.name, channel: w.channel, afterMs: durationMs(w.after) })) }],
+      args: [campaignWorkflowInput(campaign, campaignId, opts.tuning)],
+      searchAttributes: campaignSearchAttributes(campaign.slug),
     });
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
@@ -103,4 +126,21 @@ export async function controlCampaign(client: Client, slug: string, control: Con
   } catch {
     throw new UserError(`campaign ${slug} is not running; see \`mailroom status ${slug}\``, ExitCode.badInput);
   }
+}
+
+/** The operator posted a mail wave's letters: its printed pieces become sent on `date` (YYYY-MM-DD, default today). */
+export async function confirmMailing(client: Client, slug: string, wave: string, date?: string): Promise<WaveProgress> {
+  const handle = client.workflow.getHandle(workflowIdOf(slug));
+  try {
+    return await handle.executeUpdate(confirmMailingUpdate, { args: [{ wave, ...(date ? { date } : {}) }] });
+  } catch (error) {
+    const cause = (error as { cause?: Error }).cause?.message ?? (error as Error).message;
+    throw new UserError(`cannot confirm wave ${wave} of ${slug}: ${cause}`, ExitCode.badInput);
+  }
+}
+
+/** The campaign's final summary once it has ended (or its progress so far). */
+export async function campaignReport(client: Client, slug: string) {
+  const status = await campaignStatus(client, slug);
+  return { slug, status: status.status, workflowStatus: status.workflowStatus, waves: status.waves, summary: status.summary ?? null };
 }

@@ -10,6 +10,8 @@ const optionalText = z
 export const envSchema = z.object({
   MAILROOM_HOME: optionalText,
   MAILROOM_CACHE_DIR: optionalText,
+  /** Where campaign mail waves write their print jobs; .mailroom/print by default. */
+  MAILROOM_PRINT_DIR: optionalText,
   DATABASE_URL: optionalText.refine((v) => v === undefined || /^postgres(ql)?:\/\/[^\s]+$/.test(v), {
     message: 'expected postgres://user:password@host:port/database',
   }),
@@ -22,6 +24,8 @@ export const envSchema = z.object({
   TEMPORAL_API_KEY: optionalText,
   TEMPORAL_CLI_PATH: optionalText,
   SMTP_URL: optionalText,
+  /** An email provider's message lookup (GET …/messages/<Message-ID>), used to settle interrupted sends. */
+  SMTP_LOOKUP_URL: optionalText,
   TWILIO_ACCOUNT_SID: optionalText,
   TWILIO_AUTH_TOKEN: optionalText,
   TWILIO_SANDBOX_URL: optionalText,

@@ -13,6 +13,8 @@ export interface Paths {
   stackState: string;
   outbox: string;
   smsOutbox: string;
+  /** Print jobs of campaign mail waves: <print>/<campaign>/<wave>/. */
+  print: string;
   cache: string;
   cacheBin: string;
 }
@@ -29,6 +31,7 @@ export function mailroomPaths(env = readEnv()): Paths {
     stackState: join(home, 'stack.json'),
     outbox: join(home, 'outbox'),
     smsOutbox: join(home, 'sms-outbox'),
+    print: resolve(env.MAILROOM_PRINT_DIR ?? join(home, 'print')),
     cache,
     cacheBin: join(cache, 'bin'),
   };

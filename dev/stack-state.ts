@@ -21,7 +21,7 @@ export const stackStateSchema = z.object({
   }),
   workerPid: z.number().int().optional(),
   /** The embedded SMTP sink, when SMTP_URL is not set. */
-  smtp: z.object({ url: z.string(), outbox: z.string() }).optional(),
+  smtp: z.object({ url: z.string(), lookupUrl: z.string().optional(), outbox: z.string() }).optional(),
   /** The Twilio sandbox, when no Twilio credentials are set. */
   sms: z.object({ url: z.string(), accountSid: z.string(), authToken: z.string(), outbox: z.string() }).optional(),
   logs: z.string(),

@@ -84,7 +84,7 @@ export function startWorkerProcess(paths: Paths, databaseUrl: string, target: Te
       TEMPORAL_ADDRESS: target.address,
       TEMPORAL_NAMESPACE: target.namespace,
       TEMPORAL_TASK_QUEUE: target.taskQueue,
-      ...(services.smtp ? { SMTP_URL: services.smtp.url } : {}),
+      ...(services.smtp ? { SMTP_URL: services.smtp.url, SMTP_LOOKUP_URL: services.smtp.lookupUrl } : {}),
       ...(services.sms ? { TWILIO_ACCOUNT_SID: services.sms.accountSid, TWILIO_AUTH_TOKEN: services.sms.authToken, TWILIO_SANDBOX_URL: services.sms.url } : {}),
     },
   });
@@ -150,7 +150,7 @@ export async function startStack(env: Env, paths: Paths, opts: { worker: boolean
     if (!env.SMTP_URL) {
       const sink = await startSmtpSink(paths.outbox);
       servers.push(sink);
-      services.smtp = { url: sink.url, outbox: sink.outbox };
+      services.smtp = { url: sink.url, lookupUrl: sink.lookupUrl, outbox: sink.outbox };
     }
     if (!env.TWILIO_ACCOUNT_SID) {
       const sandbox = await startTwilioSandbox(paths.smsOutbox, sandboxCredentials(paths));

@@ -3,7 +3,7 @@
 // codes: 21211 invalid 'To', 21610 recipient unsubscribed), keeps every message in
 // .mailroom/sms-outbox/, and posts status callbacks signed with X-Twilio-Signature.
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import twilio from 'twilio';
@@ -72,6 +72,14 @@ export async function startTwilioSandbox(outbox: string, opts: { accountSid?: st
   const accountSid = opts.accountSid ?? `AC${randomBytes(16).toString('hex')}`;
   const authToken = opts.authToken ?? randomBytes(16).toString('hex');
   const messages = new Map<string, SandboxMessage>();
+  // Messages of earlier runs stay known, as they would at Twilio.
+  const log = join(outbox, 'messages.jsonl');
+  if (existsSync(log)) {
+    for (const line of readFileSync(log, 'utf8').split('\n')) if (line.trim()) {
+      const msg = JSON.parse(line) as SandboxMessage;
+      messages.set(msg.sid, msg);
+    }
+  }
   const stopped = new Set<string>();
   const expectedAuth = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
   const base = `/2010-04-01/Accounts/${accountSid}/Messages`;
@@ -94,7 +102,7 @@ export async function startTwilioSandbox(outbox: string, opts: { accountSid?: st
         status_callback: form.get('StatusCallback'),
       };
       messages.set(msg.sid, msg);
-      appendFileSync(join(outbox, 'messages.jsonl'), `${JSON.stringify(msg)}\n`);
+      appendFileSync(log, `${JSON.stringify(msg)}\n`);
       send(res, 201, { ...msg, uri: `${base}/${msg.sid}.json` });
       setTimeout(async () => {
         msg.status = 'sent';
@@ -103,6 +111,17 @@ export async function startTwilioSandbox(outbox: string, opts: { accountSid?: st
         await postCallback(authToken, msg, 'delivered');
       }, opts.callbackDelayMs ?? 50);
       return;
+    }
+    if (req.method === 'GET' && path === `${base}.json`) {
+      // The list the SDK pages through, newest first, filtered by To as Twilio does.
+      const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+      const to = query.get('To');
+      const size = Math.min(Number(query.get('PageSize') ?? 50) || 50, 1000);
+      const list = [...messages.values()].filter((m) => !to || m.to === to).reverse().slice(0, size);
+      return send(res, 200, {
+        messages: list.map((m) => ({ ...m, uri: `${base}/${m.sid}.json` })), page: 0, page_size: size, start: 0, end: Math.max(list.length - 1, 0),
+        uri: req.url, first_page_uri: req.url, next_page_uri: null, previous_page_uri: null,
+      });
     }
     const one = new RegExp(`^${base}/(SM[0-9a-f]{32})\\.json$`).exec(path);
     if (req.method === 'GET' && one) {

@@ -1,9 +1,16 @@
-// The campaign workflow: snapshot the audience, then each wave after its durable delay, in
-// batches over customer-id ranges with bounded concurrency. Pause, resume, cancel and skip-wait
-// are signals; progress is a query. Only ids, counts and ranges pass through here.
-import { condition, defineQuery, defineSignal, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+// The campaign workflow: snapshot the audience, then each wave after its durable delay — email and
+// SMS in batches over customer-id ranges with bounded concurrency, mail as a print job that waits
+// for the operator to confirm the posting — then the response window, the feedback into customer
+// records and the final summary. Pause, resume, cancel and skip-wait are signals, confirmMailing
+// is an update, progress is a query. It continues as new at every wave boundary, so a campaign of
+// any length keeps a short history. Only ids, counts and ranges pass through here.
+import {
+  allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, proxyActivities,
+  setHandler, sleep, upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { createCampaignActivities } from '../activities/campaign.ts';
 import type { BatchResult } from '../activities/send/ledger.ts';
+import type { CampaignSummary } from '../activities/responses/summary.ts';
 
 type CampaignActivities = ReturnType<typeof createCampaignActivities>;
 
@@ -11,37 +18,69 @@ export interface CampaignWave {
   name: string;
   channel: 'mail' | 'email' | 'sms';
   afterMs: number;
+  /** Mail: how long to wait for `mailroom mail confirm` before the wave ends unconfirmed. */
+  confirmWithinMs?: number;
 }
 
 export interface CampaignWorkflowInput {
   campaignId: number;
   slug: string;
   waves: CampaignWave[];
+  /** After the last wave, how long responses are awaited before feedback and the summary. */
+  responseWindowMs?: number;
   batchSize?: number;
   concurrency?: number;
   /** How long to wait before trying members deferred by quiet hours again. */
   deferRetryMs?: number;
+  /** How soon a batch on a worker that died is given to another worker. */
+  heartbeatTimeoutMs?: number;
+  /** Where a continued run picks up: set by the workflow itself when it continues as new. */
+  resume?: CampaignResume;
 }
+
+export interface CampaignResume {
+  progress: CampaignProgress;
+  ranges: [number, number][];
+  nextWave: number;
+  paused: boolean;
+  /** A skip-wait that arrived between waves, for the next wait. */
+  skip: boolean;
+}
+
+export type WaveStatus = 'waiting' | 'printing' | 'awaiting_confirmation' | 'sending' | 'done' | 'mailed' | 'unconfirmed' | 'cancelled';
 
 export interface WaveProgress {
   name: string;
   channel: CampaignWave['channel'];
-  status: 'waiting' | 'sending' | 'done' | 'cancelled';
+  status: WaveStatus;
   planned: number;
   sent: number;
   failed: number;
   uncertain: number;
   suppressed: number;
   deferred: number;
+  /** Mail: the posting date the operator confirmed (YYYY-MM-DD). */
+  mailedOn?: string;
 }
 
+export type CampaignStatus = 'snapshot' | 'running' | 'paused' | 'response_window' | 'feedback' | 'completed' | 'cancelled';
+
 export interface CampaignProgress {
-  status: 'snapshot' | 'running' | 'paused' | 'completed' | 'cancelled';
+  status: CampaignStatus;
   members: number;
   contactable: number;
   holdout: number;
   suppressed: number;
   waves: WaveProgress[];
+  /** When the response window closes (ISO time), while it is open. */
+  windowEndsAt?: string;
+  summary?: CampaignSummary;
+}
+
+export interface MailingConfirmation {
+  wave: string;
+  /** The posting date, YYYY-MM-DD; today when omitted. */
+  date?: string;
 }
 
 export const pauseSignal = defineSignal('pause');
@@ -49,39 +88,76 @@ export const resumeSignal = defineSignal('resume');
 export const cancelSignal = defineSignal('cancel');
 export const skipWaitSignal = defineSignal('skipWait');
 export const progressQuery = defineQuery<CampaignProgress>('progress');
+export const confirmMailingUpdate = defineUpdate<WaveProgress, [MailingConfirmation]>('confirmMailing');
 
-const { snapshotCampaign } = proxyActivities<CampaignActivities>({
+const quick = proxyActivities<CampaignActivities>({
   startToCloseTimeout: '15 minutes',
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
 });
-const { sendWaveBatch } = proxyActivities<CampaignActivities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
 
 export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<CampaignProgress> {
-  const progress: CampaignProgress = {
+  const { sendWaveBatch, exportMailWave } = proxyActivities<CampaignActivities>({
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: input.heartbeatTimeoutMs ?? 60_000,
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  });
+  const progress: CampaignProgress = input.resume?.progress ?? {
     status: 'snapshot', members: 0, contactable: 0, holdout: 0, suppressed: 0,
     waves: input.waves.map((w) => ({ name: w.name, channel: w.channel, status: 'waiting', planned: 0, sent: 0, failed: 0, uncertain: 0, suppressed: 0, deferred: 0 })),
   };
-  let paused = false;
+  let paused = input.resume?.paused ?? false;
   let cancelled = false;
-  let skip = false;
-  setHandler(progressQuery, () => ({ ...progress, status: cancelled ? 'cancelled' : paused && progress.status === 'running' ? 'paused' : progress.status }));
-  setHandler(pauseSignal, () => void (paused = true));
-  setHandler(resumeSignal, () => void (paused = false));
+  let skip = input.resume?.skip ?? false;
+  const confirmations = new Map<string, string>();
+  const shownStatus = (): CampaignStatus => (cancelled ? 'cancelled' : paused && progress.status === 'running' ? 'paused' : progress.status);
+  const setStatus = (status: CampaignStatus) => {
+    progress.status = status;
+    upsertSearchAttributes({ MailroomStatus: [shownStatus()] });
+  };
+  setHandler(progressQuery, () => ({ ...progress, status: shownStatus() }));
+  const setPaused = (value: boolean) => {
+    paused = value;
+    upsertSearchAttributes({ MailroomStatus: [shownStatus()] });
+  };
+  setHandler(pauseSignal, () => setPaused(true));
+  setHandler(resumeSignal, () => setPaused(false));
   setHandler(cancelSignal, () => void (cancelled = true));
   setHandler(skipWaitSignal, () => void (skip = true));
+  setHandler(
+    confirmMailingUpdate,
+    async ({ wave, date }) => {
+      confirmations.set(wave, date ?? new Date(Date.now()).toISOString().slice(0, 10));
+      const wp = progress.waves.find((w) => w.name === wave)!;
+      await condition(() => wp.status !== 'awaiting_confirmation');
+      return wp;
+    },
+    {
+      validator: ({ wave, date }) => {
+        const wp = progress.waves.find((w) => w.name === wave);
+        if (!wp) throw new Error(`the campaign has no wave ${wave}; its waves: ${progress.waves.map((w) => w.name).join(', ')}`);
+        if (wp.channel !== 'mail') throw new Error(`wave ${wave} is a ${wp.channel} wave; only mail waves are confirmed`);
+        if (wp.status !== 'awaiting_confirmation') throw new Error(`wave ${wave} is not waiting for confirmation (it is ${wp.status})`);
+        if (date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new Error(`the posting date must be YYYY-MM-DD, not ${date}`);
+      },
+    },
+  );
 
-  const snap = await snapshotCampaign({ campaignId: input.campaignId, batchSize: input.batchSize ?? 1000 });
-  Object.assign(progress, { status: 'running', members: snap.members, contactable: snap.contactable, holdout: snap.holdout, suppressed: snap.suppressed });
+  let ranges = input.resume?.ranges ?? [];
+  if (!input.resume) {
+    upsertSearchAttributes({ MailroomCampaign: [input.slug], MailroomStatus: ['snapshot'] });
+    const snap = await quick.snapshotCampaign({ campaignId: input.campaignId, batchSize: input.batchSize ?? 1000 });
+    Object.assign(progress, { members: snap.members, contactable: snap.contactable, holdout: snap.holdout, suppressed: snap.suppressed });
+    ranges = snap.ranges;
+    setStatus('running');
+  }
 
-  for (const [index, wave] of input.waves.entries()) {
-    const wp = progress.waves[index]!;
+  /** A durable wait that skip-wait and cancel end early. A skip sent between waits ends the next one. */
+  const wait = async (ms: number) => {
+    if (ms > 0) await condition(() => skip || cancelled, ms);
     skip = false;
-    if (wave.afterMs > 0) await condition(() => skip || cancelled, wave.afterMs);
-    if (cancelled) break;
+  };
+
+  const sendWave = async (wave: CampaignWave, wp: WaveProgress) => {
     wp.status = 'sending';
     let next = 0;
     const add = (r: BatchResult, first: boolean) => {
@@ -92,11 +168,11 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
       if (first) wp.suppressed += r.suppressed;
     };
     const lane = async () => {
-      while (next < snap.ranges.length && !cancelled) {
+      while (next < ranges.length && !cancelled) {
         await condition(() => !paused || cancelled);
         // Another lane may have taken the last range while this one waited.
-        if (cancelled || next >= snap.ranges.length) return;
-        const [from, to] = snap.ranges[next++]!;
+        if (cancelled || next >= ranges.length) return;
+        const [from, to] = ranges[next++]!;
         let result = await sendWaveBatch({ campaignId: input.campaignId, wave: wave.name, from, to });
         add(result, true);
         // Members in their quiet hours are tried again later, never dropped.
@@ -111,8 +187,57 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     };
     await Promise.all(Array.from({ length: Math.max(1, input.concurrency ?? 4) }, lane));
     wp.status = cancelled ? 'cancelled' : 'done';
+  };
+
+  const mailWave = async (wave: CampaignWave, wp: WaveProgress) => {
+    wp.status = 'printing';
+    const job = await exportMailWave({ campaignId: input.campaignId, wave: wave.name });
+    wp.planned = job.pieces;
+    wp.suppressed = job.suppressed;
+    wp.status = 'awaiting_confirmation';
+    // The print shop has the files; the operator says when the letters were posted.
+    const confirmed = await condition(() => confirmations.has(wave.name) || cancelled, wave.confirmWithinMs ?? 14 * 86_400_000);
+    if (confirmed && confirmations.has(wave.name)) {
+      const date = confirmations.get(wave.name)!;
+      wp.sent = (await quick.recordMailing({ campaignId: input.campaignId, wave: wave.name, date })).mailed;
+      wp.mailedOn = date;
+      wp.status = 'mailed';
+    } else {
+      wp.status = cancelled ? 'cancelled' : 'unconfirmed';
+    }
+  };
+
+  for (let index = input.resume?.nextWave ?? 0; index < input.waves.length; index++) {
+    const wave = input.waves[index]!;
+    const wp = progress.waves[index]!;
+    await wait(wave.afterMs);
+    if (cancelled) break;
+    await condition(() => !paused || cancelled);
+    if (cancelled) break;
+    if (wave.channel === 'mail') await mailWave(wave, wp);
+    else await sendWave(wave, wp);
+    await quick.recordWaveProgress({ campaignId: input.campaignId, progress });
+    if (cancelled) break;
+    // A wave boundary: start a fresh history for what is left, carrying only counts and ranges.
+    if (index + 1 < input.waves.length) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof campaignWorkflow>({ ...input, resume: { progress, ranges, nextWave: index + 1, paused, skip } });
+    }
   }
-  progress.status = cancelled ? 'cancelled' : 'completed';
+
+  if (!cancelled) {
+    setStatus('response_window');
+    const windowMs = input.responseWindowMs ?? 0;
+    progress.windowEndsAt = new Date(Date.now() + windowMs).toISOString();
+    await wait(windowMs);
+    delete progress.windowEndsAt;
+  }
   for (const w of progress.waves) if (w.status === 'waiting' && cancelled) w.status = 'cancelled';
-  return progress;
+  // Feedback runs for a cancelled campaign too: whoever was contacted was contacted.
+  progress.status = 'feedback';
+  await quick.applyFeedback({ campaignId: input.campaignId });
+  progress.summary = await quick.summarizeCampaign({ campaignId: input.campaignId, progress, cancelled });
+  setStatus(cancelled ? 'cancelled' : 'completed');
+  await condition(allHandlersFinished);
+  return { ...progress, status: shownStatus() };
 }

@@ -12,6 +12,8 @@ export interface MemberQuery {
   customerIds?: number[] | undefined;
   /** Include holdout and suppressed members (proofs of a named customer). */
   everyone?: boolean;
+  /** A further condition over the member `m` and `customers c` (a wave's target). */
+  where?: Fragment | undefined;
 }
 
 async function snapshotOf(sql: Sql, slug: string): Promise<number | undefined> {
@@ -43,11 +45,12 @@ export async function customersAsMembers(sql: Sql, ids: number[]): Promise<Membe
 export async function* memberBatches(sql: Sql, campaign: LoadedCampaign, q: MemberQuery, batch = 500): AsyncGenerator<MemberRow[]> {
   const { rows: source } = await memberSource(sql, campaign, q.asOf);
   const rows = sql`
-    select a.customer_id, ${MEMBER_COLUMNS(sql)}, a.rank, a.band, a.variant
-    from (${source}) a join customers c on c.id = a.customer_id
-    where ${q.everyone ? sql`true` : sql`a.suppression_reason is null and not a.holdout`}
-      and ${q.customerIds ? sql`a.customer_id = any(${q.customerIds}::bigint[])` : sql`true`}
-    order by c.postal_code nulls last, a.customer_id
+    select m.customer_id, ${MEMBER_COLUMNS(sql)}, m.rank, m.band, m.variant
+    from (${source}) m join customers c on c.id = m.customer_id
+    where ${q.everyone ? sql`true` : sql`m.suppression_reason is null and not m.holdout`}
+      and ${q.customerIds ? sql`m.customer_id = any(${q.customerIds}::bigint[])` : sql`true`}
+      and ${q.where ?? sql`true`}
+    order by c.postal_code nulls last, m.customer_id
     ${q.limit !== undefined ? sql`limit ${q.limit}` : sql``}`;
   for await (const chunk of rows.cursor(batch)) yield chunk as unknown as MemberRow[];
 }

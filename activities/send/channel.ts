@@ -13,6 +13,12 @@ export interface Channel {
   name: ChannelName;
   /** Sends one message; resolves with the provider's id. Throws PermanentSendError or SendNotMadeError, or anything else when the outcome is unknown. */
   send(message: OutgoingMessage): Promise<{ providerId: string }>;
+  /**
+   * Settles a message whose send was interrupted (a crash between the ledger's 'pending' and its
+   * outcome): the provider's id if the provider has it, 'resend' if sending again cannot make a
+   * second message for the recipient (an idempotency key), 'unknown' if neither can be known.
+   */
+  recover?(message: OutgoingMessage & { since: Date }): Promise<{ providerId: string } | 'resend' | 'unknown'>;
   close(): Promise<void>;
 }
 

@@ -1,5 +1,8 @@
 // Email through nodemailer over SMTP with a connection pool. SMTP answers decide the outcome:
 // 5xx is permanent for this recipient, 4xx and refused connections mean nothing was sent.
+// A send interrupted by a crash is settled by asking the provider's message lookup, when there is
+// one (SMTP_LOOKUP_URL; the embedded sink has one), else by sending again under the same
+// Message-ID, which mailbox providers treat as the same message.
 import nodemailer from 'nodemailer';
 import type { LoadedTemplate } from '../render/templates.ts';
 import { renderEmail } from '../render/templates.ts';
@@ -10,7 +13,17 @@ type EmailTemplate = Extract<LoadedTemplate, { channel: 'email' }>;
 
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ESOCKET']);
 
-export function createEmailChannel(opts: { smtpUrl: string; from: string; campaignSlug: string; template: (variant: string | null) => EmailTemplate; maxConnections?: number }): Channel {
+export interface EmailChannelOptions {
+  smtpUrl: string;
+  from: string;
+  campaignSlug: string;
+  template: (variant: string | null) => EmailTemplate;
+  maxConnections?: number;
+  /** GET {lookupUrl}/messages/{Message-ID} answers 200 if the server accepted it, 404 if not. */
+  lookupUrl?: string | undefined;
+}
+
+export function createEmailChannel(opts: EmailChannelOptions): Channel {
   const transport = nodemailer.createTransport({ url: opts.smtpUrl, pool: true, maxConnections: opts.maxConnections ?? 5, maxMessages: Infinity } as never);
   return {
     name: 'email',
@@ -30,6 +43,14 @@ export function createEmailChannel(opts: { smtpUrl: string; from: string; campai
         }
         throw error;
       }
+    },
+    async recover({ deliveryId }) {
+      if (!opts.lookupUrl) return 'resend';
+      const messageId = emailMessageId(deliveryId, opts.campaignSlug);
+      const res = await fetch(`${opts.lookupUrl.replace(/\/+$/, '')}/messages/${encodeURIComponent(messageId)}`);
+      if (res.status === 200) return { providerId: messageId };
+      if (res.status === 404) return 'resend';
+      throw new Error(`message lookup answered ${res.status} for ${messageId}`);
     },
     async close() {
       transport.close();

@@ -1,11 +1,14 @@
 // Sending through the deliveries ledger: a row per (campaign, wave, customer, channel) is written
 // 'pending' before the provider call and 'sent' or 'failed' after it. A retried batch skips rows
-// already decided. A 'pending' row left by a crash cannot tell whether the provider took the
-// message, so it becomes 'uncertain' and is not sent again (sending twice is the worse mistake).
+// already decided. A 'pending' row left by a crash cannot tell by itself whether the provider took
+// the message; the channel settles it (see Channel.recover): the provider is asked (SMS), or the
+// message goes again under the same idempotency key (email: the same Message-ID). A channel that
+// can do neither leaves the row 'uncertain' and does not send again. Every such row is counted.
 import type { Sql } from '../../db/connection.ts';
 import type { MemberRow, RenderContext } from '../render/context.ts';
 import { suppressionReason } from '../audience/suppression.ts';
 import { MEMBER_COLUMNS } from '../render/members.ts';
+import type { Fragment } from '../audience/compile.ts';
 import { PermanentSendError, SendNotMadeError, type Channel } from './channel.ts';
 
 export interface BatchSpec {
@@ -20,6 +23,7 @@ export interface BatchResult {
   planned: number;
   sent: number;
   failed: number;
+  /** Found pending after an interrupted send (settled by the channel's recovery, or left uncertain). */
   uncertain: number;
   /** Already decided by an earlier run of this batch. */
   skipped: number;
@@ -40,9 +44,11 @@ export interface BatchDeps {
   asOf?: Date;
   /** True for members who must not be contacted yet (e.g. inside their quiet hours). */
   defer?: (row: MemberRow) => boolean;
+  /** Which contactable members the wave is for (a condition over campaign_members m, customers c). */
+  target?: Fragment;
 }
 
-type Row = MemberRow & { delivery_id: number | null; delivery_status: string | null; reason: string | null };
+type Row = MemberRow & { delivery_id: number | null; delivery_status: string | null; delivery_created_at: Date | null; reason: string | null };
 
 /** Hands out send slots at most `ratePerSecond` a second. */
 function pacer(ratePerSecond: number | undefined): () => Promise<void> {
@@ -62,28 +68,31 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
   const reason = suppressionReason(sql, channel.name, deps.asOf ?? new Date(), undefined);
   const rows = (await sql`
     select m.customer_id, ${MEMBER_COLUMNS(sql)}, m.rank, m.band, m.variant,
-           d.id as delivery_id, d.status as delivery_status, ${reason} as reason
+           d.id as delivery_id, d.status as delivery_status, d.created_at as delivery_created_at, ${reason} as reason
     from campaign_members m
     join customers c on c.id = m.customer_id
     left join deliveries d on d.campaign_id = m.campaign_id and d.wave = ${spec.wave} and d.customer_id = m.customer_id and d.channel = ${channel.name}
     where m.campaign_id = ${spec.campaignId} and m.customer_id between ${spec.fromCustomerId} and ${spec.toCustomerId}
-      and m.suppression_reason is null and not m.holdout
+      and m.suppression_reason is null and not m.holdout and ${deps.target ?? sql`true`}
     order by m.customer_id`) as unknown as Row[];
   const result: BatchResult = { planned: rows.length, sent: 0, failed: 0, uncertain: 0, skipped: 0, suppressed: 0, deferred: 0 };
   const pace = pacer(deps.ratePerSecond);
-  const work: Row[] = [];
+  const work: { row: Row; deliveryId?: number }[] = [];
   for (const row of rows) {
     if (row.delivery_status === 'pending') {
-      await sql`update deliveries set status = 'uncertain', error = 'left pending by an interrupted send', updated_at = now() where id = ${row.delivery_id} and status = 'pending'`;
       result.uncertain++;
+      const settled = await recover(row);
+      if (settled === 'resend') work.push({ row, deliveryId: row.delivery_id! });
     } else if (row.delivery_status) result.skipped++;
     else if (row.reason) result.suppressed++;
     else if (deps.defer?.(row)) result.deferred++;
-    else work.push(row);
+    else work.push({ row });
   }
   let transient: unknown;
-  const sendOne = async (row: Row) => {
-    const [d] = await sql<{ id: number }[]>`
+  const sendOne = async ({ row, deliveryId }: { row: Row; deliveryId?: number }) => {
+    const [d] = deliveryId !== undefined
+      ? [{ id: deliveryId }]
+      : await sql<{ id: number }[]>`
       insert into deliveries (campaign_id, wave, customer_id, channel, status, attempts)
       values (${spec.campaignId}, ${spec.wave}, ${row.customer_id}, ${channel.name}, 'pending', 1)
       on conflict on constraint deliveries_key do nothing returning id`;
@@ -107,8 +116,9 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
         }
         result.failed++;
       } else if (error instanceof SendNotMadeError) {
-        // Nothing left the building: forget the row so that the retry sends it.
-        await sql`delete from deliveries where id = ${d.id} and status = 'pending'`;
+        // Nothing left the building: forget the row so that the retry sends it (a resent row
+        // stays pending: its first attempt may still have reached the provider).
+        if (deliveryId === undefined) await sql`delete from deliveries where id = ${d.id} and status = 'pending'`;
         transient ??= error;
       } else {
         transient ??= error; // unknown outcome: the row stays pending and a retry marks it uncertain
@@ -116,6 +126,23 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
     }
     if ((result.sent + result.failed) % 100 === 0) deps.heartbeat?.(result);
   };
+  /** Settles a row left pending by an interrupted send; 'resend' when it must go again under the same key. */
+  async function recover(row: Row): Promise<'resend' | 'settled'> {
+    const id = row.delivery_id!;
+    const outcome = channel.recover ? await channel.recover({ deliveryId: id, context: deps.context(row), since: row.delivery_created_at! }) : 'unknown';
+    if (outcome === 'unknown') {
+      await sql`update deliveries set status = 'uncertain', error = 'left pending by an interrupted send', updated_at = now() where id = ${id} and status = 'pending'`;
+      return 'settled';
+    }
+    if (outcome === 'resend') {
+      await sql`update deliveries set recovery = 'resent', attempts = attempts + 1, updated_at = now() where id = ${id}`;
+      return 'resend';
+    }
+    await sql`update deliveries set status = 'sent', recovery = 'found', provider_id = ${outcome.providerId}, sent_at = coalesce(sent_at, now()), updated_at = now() where id = ${id} and status = 'pending'`;
+    result.sent++;
+    return 'settled';
+  }
+
   // Bounded concurrency: the channel's connection pool, not one connection, sets the pace.
   const limit = deps.concurrency ?? 8;
   let next = 0;

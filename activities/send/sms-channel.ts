@@ -1,6 +1,7 @@
 // SMS through the real twilio SDK (Twilio, or the local sandbox). Twilio's answers decide the
 // outcome: 21211 (not a valid number), 21614 (not a mobile) and 21610 (the recipient replied
-// STOP) are permanent for that member; 21610 also suppresses the number.
+// STOP) are permanent for that member; 21610 also suppresses the number. A send interrupted by a
+// crash is settled by asking Twilio for messages to the number since the attempt began.
 import type { LoadedTemplate } from '../render/templates.ts';
 import { renderSms } from '../render/templates.ts';
 import { createTwilioClient, type TwilioSettings } from './twilio-client.ts';
@@ -32,6 +33,15 @@ export function createSmsChannel(opts: { twilio: TwilioSettings; from: string; s
         if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND') throw new SendNotMadeError(`Twilio unreachable: ${e.message}`);
         throw error;
       }
+    },
+    async recover({ context, since }) {
+      if (!context.customer.phone) return 'resend';
+      const { text } = renderSms(opts.template(context.variant), context);
+      // Newest first; a queued message has no date_sent yet, so compare creation times, with a
+      // minute of slack for clock skew between this host and the provider.
+      const recent = await client.messages.list({ to: context.customer.phone, limit: 50 });
+      const match = recent.find((m) => m.body === text && m.dateCreated.getTime() >= since.getTime() - 60_000);
+      return match ? { providerId: match.sid } : 'resend';
     },
     async close() {},
   };

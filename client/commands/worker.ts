@@ -22,8 +22,10 @@ export function registerWorker(program: Command): void {
         campaign: {
           secret: installationSecret(env, ctx.paths),
           trackingUrl: env.MAILROOM_TRACKING_URL,
+          printDir: ctx.paths.print,
           from: env.MAILROOM_FROM,
           smtpUrl: env.SMTP_URL,
+          smtpLookupUrl: env.SMTP_LOOKUP_URL,
           twilio: env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN
             ? { accountSid: env.TWILIO_ACCOUNT_SID, authToken: env.TWILIO_AUTH_TOKEN, sandboxUrl: env.TWILIO_SANDBOX_URL, from: process.env.TWILIO_FROM ?? '+15005550006' }
             : undefined,

@@ -83,12 +83,52 @@ describe('sending email through the deliveries ledger (real SMTP server)', () =>
     expect(files()).toHaveLength(3);
   });
 
-  it('marks a row left pending by a crash as uncertain and does not send it again', async () => {
-    await db.sql`insert into deliveries (campaign_id, wave, customer_id, channel, status) values (${campaignId}, 'crash', ${ids[0]!}, 'email', 'pending')`;
-    const result = await sendBatch(spec('crash'), deps());
+  // The state a crash leaves: the row is pending, and the message did or did not reach the server.
+  const leftPending = async (wave: string, customerId: number, reachServer: boolean) => {
+    const [d] = await db.sql<{ id: number }[]>`insert into deliveries (campaign_id, wave, customer_id, channel, status) values (${campaignId}, ${wave}, ${customerId}, 'email', 'pending') returning id`;
+    if (reachServer) {
+      const [row] = await db.sql`select m.customer_id, c.* , m.rank, m.band, m.variant from campaign_members m join customers c on c.id = m.customer_id where m.customer_id = ${customerId} and m.campaign_id = ${campaignId}`;
+      const c = channel();
+      await c.send({ deliveryId: d!.id, context: contextFor({ ...row, customer_id: customerId } as never, campaign, { secret: 's', trackingUrl: 'https://go.example.com', asOf: new Date() }) });
+      await c.close();
+    }
+    return d!.id;
+  };
+  const copies = (id: number) => files().filter((f) => f.startsWith(`d${id}.ledger-test@mailroom`));
+
+  it('settles a send interrupted after the server took it by asking the lookup: found, not sent again', async () => {
+    const id = await leftPending('crash-found', ids[0]!, true);
+    expect(copies(id)).toHaveLength(1);
+    const result = await sendBatch(spec('crash-found'), deps({ channel: createEmailChannel({ smtpUrl: sink.url, lookupUrl: sink.lookupUrl, from: 'm@example.com', campaignSlug: 'ledger-test', template: () => template }) }));
+    expect(result).toMatchObject({ sent: 3, failed: 0, uncertain: 1, suppressed: 2 });
+    expect(copies(id)).toHaveLength(1);
+    expect(await db.sql`select status, recovery, attempts from deliveries where id = ${id}`).toEqual([{ status: 'sent', recovery: 'found', attempts: 0 }]);
+  });
+
+  it('sends an interrupted message the server never took again, under the same Message-ID', async () => {
+    const id = await leftPending('crash-lost', ids[0]!, false);
+    const result = await sendBatch(spec('crash-lost'), deps({ channel: createEmailChannel({ smtpUrl: sink.url, lookupUrl: sink.lookupUrl, from: 'm@example.com', campaignSlug: 'ledger-test', template: () => template }) }));
+    expect(result).toMatchObject({ sent: 3, uncertain: 1 });
+    expect(copies(id)).toEqual([`d${id}.ledger-test@mailroom.eml`]);
+    expect(await db.sql`select status, recovery, attempts from deliveries where id = ${id}`).toEqual([{ status: 'sent', recovery: 'resent', attempts: 1 }]);
+  });
+
+  it('without a lookup, sends again under the same Message-ID: the one idempotency key email has', async () => {
+    const id = await leftPending('crash-blind', ids[0]!, true);
+    const result = await sendBatch(spec('crash-blind'), deps());
+    expect(result).toMatchObject({ sent: 3, uncertain: 1 });
+    // The server got it twice; both copies carry the same Message-ID, which mailbox providers collapse.
+    expect(copies(id)).toEqual([`d${id}.ledger-test@mailroom.2.eml`, `d${id}.ledger-test@mailroom.eml`]);
+  });
+
+  it('leaves an interrupted send uncertain, not resent, when its channel cannot settle it', async () => {
+    const id = await leftPending('crash-unknown', ids[0]!, false);
+    const base = channel();
+    opened.push(base);
+    const result = await sendBatch(spec('crash-unknown'), deps({ channel: { name: 'email', send: (m) => base.send(m), close: () => base.close() } }));
     expect(result).toMatchObject({ sent: 2, failed: 0, uncertain: 1, suppressed: 2 });
-    const [row] = await db.sql`select status, error from deliveries where wave = 'crash' and customer_id = ${ids[0]!}`;
-    expect(row).toEqual({ status: 'uncertain', error: 'left pending by an interrupted send' });
+    expect(copies(id)).toEqual([]);
+    expect(await db.sql`select status, error from deliveries where id = ${id}`).toEqual([{ status: 'uncertain', error: 'left pending by an interrupted send' }]);
   });
 
   it('keeps nothing pending when the SMTP server is down, and sends everything once it is back', async () => {

@@ -15,6 +15,7 @@ import { addressLines } from './address.ts';
 import { geometryFor } from './geometry.ts';
 import { RenderPool } from './render-pool.ts';
 import { ExitCode, UserError } from '../../../client/errors.ts';
+import type { Fragment } from '../../audience/compile.ts';
 
 export interface PrintOptions {
   out: string;
@@ -28,6 +29,10 @@ export interface PrintOptions {
   pool?: RenderPool;
   /** Replace an earlier job in `out` (its PDFs, manifest and job.json) instead of refusing. */
   replace?: boolean;
+  /** Only members meeting this condition (a wave's target): see members.ts. */
+  where?: Fragment | undefined;
+  /** Told the customer ids of each file's pieces as the file is laid out. */
+  onPieces?: (customerIds: number[]) => void;
 }
 
 /**
@@ -79,7 +84,7 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
     return t;
   });
   const g = geometryFor(layouts[0]!.layout);
-  const members = memberBatches(sql, campaign, { asOf: opts.asOf, limit: opts.limit });
+  const members = memberBatches(sql, campaign, { asOf: opts.asOf, limit: opts.limit, where: opts.where });
   const first = await members.next();
   const contextOf = (row: MemberRow) => memberContext(row, info, opts);
   // Preflight: every text block of every template renders for a real member before any file is written.
@@ -120,6 +125,7 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
     const firstSequence = sequence + 1;
     sequence += pieces.length;
     const entry = { file, pieces: pieces.length, pages: 0, sha256: '' };
+    opts.onPieces?.(pieces.map((p) => p.customer.id));
     job.files.push(entry);
     // Pieces of one file share a template; mixed-variant waves split by template below.
     const templateDir = resolveTemplateDir(waveTemplateName(wave, pieces[0]!.variant), campaign.dir);
