@@ -55,11 +55,13 @@ export function createCampaignActivities(deps: CampaignDeps) {
   // campaign does not change, so each worker parses it (and compiles templates) once.
   const prepared = new Map<number, Prepared>();
   const campaignOf = async (campaignId: number): Promise<Prepared> => {
-    const [row] = await sql<{ spec: { file: string; text: string } }[]>`select spec from campaigns where id = ${campaignId}`;
+    const [row] = await sql<{ slug: string; spec: { file: string; text: string } }[]>`select slug, spec from campaigns where id = ${campaignId}`;
     if (!row) throw ApplicationFailure.nonRetryable(`campaign ${campaignId} does not exist`);
     const known = prepared.get(campaignId);
     if (known?.text === row.spec.text) return known;
-    const fresh = { text: row.spec.text, campaign: loadCampaignText(row.spec.file, row.spec.text), templates: new Map<string, LoadedTemplate>() };
+    // A recurring campaign's runs share one file; each run is its own campaign, named by its row.
+    const campaign = { ...loadCampaignText(row.spec.file, row.spec.text), slug: row.slug };
+    const fresh = { text: row.spec.text, campaign, templates: new Map<string, LoadedTemplate>() };
     prepared.set(campaignId, fresh);
     return fresh;
   };
