@@ -1,6 +1,8 @@
 // `mailroom demo` (npm run demo): the stack, 10,000 seeded customers, and a look at them.
 import type { Command } from 'commander';
-import { context, withDatabase } from '../connect.ts';
+import { context, withDatabase, withTemporalClient } from '../connect.ts';
+import { runDemoCampaign } from '../demo-campaign.ts';
+import { printCampaign } from './campaign.ts';
 import { formatTable, say } from '../output.ts';
 import { runStackCheck } from '../stack-check.ts';
 import { startDetached } from '../../dev/stack.ts';
@@ -18,7 +20,7 @@ const EXAMPLE = fileURLToPath(new URL('../../examples/wealth-month.yaml', import
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('start the embedded stack, seed 10,000 customers, show them, and print and proof the sample campaign')
+    .description('start the embedded stack, seed 10,000 customers, show them, print and proof the sample campaign, then run it end to end')
     .option('--customers <n>', 'how many customers to seed', '10000')
     .action(async (flags: { customers: string }) => {
       const ctx = context();
@@ -65,6 +67,14 @@ export function registerDemo(program: Command): void {
       say(`Proofs of every wave for ${proofs.map((p) => p.external_id).join(', ')}: ${join(demoDir, 'proofs')}`);
       const check = await runStackCheck(ctx, 60);
       say(`\nA check workflow ran on Temporal and counted ${check.customers} customers in PostgreSQL.`);
+      say('\nNow the whole campaign as a durable workflow: the letter, an email reminder to non-responders, an SMS last call.');
+      const run = await withTemporalClient(ctx, (client, target) =>
+        withDatabase(ctx, (sql) => runDemoCampaign(sql, client, campaign, { asOf, now: asOf, secret: installationSecret(ctx.env, ctx.paths), trackingUrl: ctx.env.MAILROOM_TRACKING_URL, taskQueue: target.taskQueue, say })),
+      );
+      if (run.final) printCampaign(run.slug, run.final);
+      if (run.heldForQuietHours) say('Some SMS wait for the end of quiet hours in their time zone (21:00–08:00); the campaign finishes on its own then. Follow it with `npx mailroom status ' + run.slug + '`.');
+      say(`Print files of the letter wave: ${join(ctx.paths.print, run.slug, 'letter')}`);
+      say(`Email outbox: ${state.smtp?.outbox ?? 'SMTP_URL'}    SMS outbox: ${state.sms?.outbox ?? 'Twilio'}`);
       say(`\nTemporal UI   ${state.temporal.uiUrl ?? '(external cluster)'}`);
       say(`DATABASE_URL  ${state.databaseUrl}`);
       say('The stack keeps running; stop it with `npx mailroom dev stop`.');
