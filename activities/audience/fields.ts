@@ -29,6 +29,11 @@ export const CUSTOMER_COLUMNS: Record<string, FieldType> = {
   birthday: 'date',
   timezone: 'text',
   created_at: 'timestamp',
+  // Written by each campaign's feedback step (db/migrations/0004_orchestration.sql).
+  last_contacted_at: 'timestamp',
+  contact_count: 'number',
+  response_count: 'number',
+  last_responded_at: 'timestamp',
 };
 
 export function knownFieldNames(): string[] {
