@@ -112,8 +112,15 @@ export async function campaignStatus(client: Client, slug: string): Promise<Camp
   const description = await handle.describe().catch(() => {
     throw new UserError(`no campaign called ${slug} has been launched`, ExitCode.badInput);
   });
-  const progress = description.status.name === 'RUNNING' ? await handle.query(progressQuery) : ((await handle.result()) as CampaignProgress);
-  return { ...progress, workflowStatus: description.status.name };
+  const status = description.status.name;
+  // A completed campaign answers with its result; one that failed or was terminated still
+  // answers the progress query from its history.
+  const progress = status === 'RUNNING' ? await handle.query(progressQuery)
+    : status === 'COMPLETED' ? ((await handle.result()) as CampaignProgress)
+    : await handle.query(progressQuery).catch(() => {
+      throw new UserError(`campaign ${slug} ended ${status.toLowerCase()} and its progress cannot be read; see the Temporal UI for workflow ${workflowIdOf(slug)}`, ExitCode.failure);
+    });
+  return { ...progress, workflowStatus: status };
 }
 
 const SIGNALS = { pause: pauseSignal, resume: resumeSignal, cancel: cancelSignal, 'skip-wait': skipWaitSignal } as const;
