@@ -3,6 +3,7 @@
 import type { Sql } from '../db/connection.ts';
 import { createHealthActivities } from './health.ts';
 import { createCampaignActivities, type CampaignDeps } from './campaign.ts';
+import { createRecurringActivities } from './recurring.ts';
 
 export interface ActivityDeps {
   sql: Sql;
@@ -12,6 +13,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createHealthActivities(deps),
+    ...createRecurringActivities(deps),
     ...createCampaignActivities({ secret: '', trackingUrl: 'http://127.0.0.1:8088', from: 'Mailroom <marketing@example.com>', ...deps.campaign, sql: deps.sql }),
   };
 }

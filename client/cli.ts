@@ -9,6 +9,7 @@ import { registerDoctor } from './commands/doctor.ts';
 import { registerImport } from './commands/import.ts';
 import { registerPrint } from './commands/print.ts';
 import { registerProof } from './commands/proof.ts';
+import { registerSchedule } from './commands/schedule.ts';
 import { registerSeed } from './commands/seed.ts';
 import { registerSegment } from './commands/segment.ts';
 import { registerWorker } from './commands/worker.ts';
@@ -30,6 +31,7 @@ registerSegment(program);
 registerPrint(program);
 registerProof(program);
 registerCampaign(program);
+registerSchedule(program);
 registerDoctor(program);
 registerDemo(program);
 
