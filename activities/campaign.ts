@@ -19,6 +19,7 @@ import { summarizeCampaign, type CampaignSummary } from './responses/summary.ts'
 import type { CampaignProgress } from '../workflows/campaign.ts';
 import type { Channel } from './send/channel.ts';
 import type { TwilioSettings } from './send/twilio-client.ts';
+import type { DkimSettings } from '../config/dkim.ts';
 
 export interface CampaignDeps {
   sql: Sql;
@@ -29,6 +30,8 @@ export interface CampaignDeps {
   printDir?: string;
   smtpUrl?: string | undefined;
   smtpLookupUrl?: string | undefined;
+  /** Signs outgoing email when set (DKIM_* variables). */
+  dkim?: DkimSettings | undefined;
   twilio?: (TwilioSettings & { from: string }) | undefined;
   clock?: () => Date;
 }
@@ -91,7 +94,7 @@ export function createCampaignActivities(deps: CampaignDeps) {
       let channel: Channel;
       if (wave.channel === 'email') {
         if (!deps.smtpUrl) throw ApplicationFailure.nonRetryable('no SMTP server configured for email waves (SMTP_URL)');
-        channel = createEmailChannel({ smtpUrl: deps.smtpUrl, lookupUrl: deps.smtpLookupUrl, from: deps.from, campaignSlug: campaign.slug, template: (v) => template(v) as Extract<LoadedTemplate, { channel: 'email' }> });
+        channel = createEmailChannel({ smtpUrl: deps.smtpUrl, lookupUrl: deps.smtpLookupUrl, from: deps.from, campaignSlug: campaign.slug, trackingUrl: deps.trackingUrl, secret: deps.secret, dkim: deps.dkim, template: (v) => template(v) as Extract<LoadedTemplate, { channel: 'email' }> });
       } else if (wave.channel === 'sms') {
         if (!deps.twilio) throw ApplicationFailure.nonRetryable('no Twilio account configured for SMS waves');
         channel = createSmsChannel({ twilio: deps.twilio, from: deps.twilio.from, template: (v) => template(v) as Extract<LoadedTemplate, { channel: 'sms' }> });

@@ -26,6 +26,15 @@ export const envSchema = z.object({
   SMTP_URL: optionalText,
   /** An email provider's message lookup (GET …/messages/<Message-ID>), used to settle interrupted sends. */
   SMTP_LOOKUP_URL: optionalText,
+  /** DKIM signing of email: all three or none (config/dkim.ts reads the key). */
+  DKIM_DOMAIN: optionalText.refine((v) => v === undefined || /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i.test(v), {
+    message: 'expected the signing domain, e.g. example.com',
+  }),
+  DKIM_SELECTOR: optionalText.refine((v) => v === undefined || /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/i.test(v), {
+    message: 'expected the selector of the DNS record <selector>._domainkey.<domain>, e.g. mail2026',
+  }),
+  /** PEM text (\n escapes allowed) or the path of a PEM file. */
+  DKIM_PRIVATE_KEY: optionalText,
   TWILIO_ACCOUNT_SID: optionalText,
   TWILIO_AUTH_TOKEN: optionalText,
   TWILIO_SANDBOX_URL: optionalText,
@@ -33,6 +42,13 @@ export const envSchema = z.object({
   MAILROOM_FROM: optionalText.transform((v) => v ?? 'Mailroom <marketing@example.com>'),
   MAILROOM_TRACKING_URL: optionalText.transform((v) => v ?? 'http://127.0.0.1:8088'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+}).superRefine((env, ctx) => {
+  // Half a DKIM set-up would send unsigned mail that the operator believes is signed.
+  const dkim = ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY'] as const;
+  const missing = dkim.filter((name) => env[name] === undefined);
+  if (missing.length > 0 && missing.length < dkim.length) {
+    ctx.addIssue({ code: 'custom', path: [missing[0]!], message: `DKIM signing needs ${dkim.join(', ')} together; set ${missing.join(' and ')} or unset the others` });
+  }
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -42,7 +58,8 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = issue?.path.join('.') ?? '?';
-    const shown = name === 'DATABASE_URL' ? String(source[name]).replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@') : source[name];
+    const shown =
+      name === 'DATABASE_URL' ? String(source[name]).replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@') : name === 'DKIM_PRIVATE_KEY' && source[name] ? '(hidden)' : source[name];
     throw new UserError(`environment variable ${name} is invalid: ${issue?.message} (value ${JSON.stringify(shown)})`, ExitCode.usage);
   }
   return parsed.data;

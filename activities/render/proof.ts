@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
-import { emailMessage } from '../send/email-message.ts';
+import { emailMessage, type EmailEnvelope } from '../send/email-message.ts';
 import type { Sql } from '../../db/connection.ts';
 import { waveTemplateName, type LoadedCampaign, type Wave } from '../../campaign/campaign-file.ts';
 import { findOnPath } from '../../dev/temporal-cli.ts';
@@ -30,8 +30,9 @@ export interface ProofResult {
   files: string[];
 }
 
-export async function composeEmail(ctx: RenderContext, rendered: { subject: string; html: string; text: string }, from: string, date: Date, messageId: string): Promise<Buffer> {
-  const mail = new MailComposer(emailMessage(ctx, rendered, from, messageId, date));
+/** The message as the channel would send it, tracked links and pixel included; proof tokens carry no delivery, so clicks on a proof are not counted. */
+export async function composeEmail(ctx: RenderContext, rendered: { subject: string; html: string; text: string }, envelope: EmailEnvelope): Promise<Buffer> {
+  const mail = new MailComposer(emailMessage(ctx, rendered, envelope));
   return new Promise((resolveBuild, reject) => mail.compile().build((error, message) => (error ? reject(error) : resolveBuild(message))));
 }
 
@@ -50,7 +51,12 @@ async function proofWave(dir: string, wave: Wave, multiple: boolean, campaign: L
   }
   if (template.channel === 'email') {
     const eml = base('email.eml');
-    writeFileSync(eml, await composeEmail(ctx, renderEmail(template, ctx), opts.from, opts.asOf, `<proof.${ctx.response_code}.${wave.name}@mailroom.invalid>`));
+    writeFileSync(eml, await composeEmail(ctx, renderEmail(template, ctx), {
+      from: opts.from,
+      date: opts.asOf,
+      messageId: `<proof.${ctx.response_code}.${wave.name}@mailroom.invalid>`,
+      tracking: { url: opts.trackingUrl, secret: opts.secret, delivery: null },
+    }));
     return [eml];
   }
   const sms = renderSms(template, ctx);

@@ -2,8 +2,10 @@
 // 5xx is permanent for this recipient, 4xx and refused connections mean nothing was sent.
 // A send interrupted by a crash is settled by asking the provider's message lookup, when there is
 // one (SMTP_LOOKUP_URL; the embedded sink has one), else by sending again under the same
-// Message-ID, which mailbox providers treat as the same message.
+// Message-ID, which mailbox providers treat as the same message. With DKIM settings, nodemailer
+// signs each message before it leaves.
 import nodemailer from 'nodemailer';
+import type { DkimSettings } from '../../config/dkim.ts';
 import type { LoadedTemplate } from '../render/templates.ts';
 import { renderEmail } from '../render/templates.ts';
 import { emailMessage, emailMessageId } from './email-message.ts';
@@ -21,16 +23,33 @@ export interface EmailChannelOptions {
   maxConnections?: number;
   /** GET {lookupUrl}/messages/{Message-ID} answers 200 if the server accepted it, 404 if not. */
   lookupUrl?: string | undefined;
+  /** MAILROOM_TRACKING_URL: links and the open pixel in the HTML part point there. */
+  trackingUrl: string;
+  /** The installation secret that signs tracking tokens. */
+  secret: string;
+  dkim?: DkimSettings | undefined;
+}
+
+/** nodemailer's transport option for DKIM signing, shared with tests that build a message without a server. */
+export function dkimOption(dkim: DkimSettings | undefined): { dkim?: DkimSettings } {
+  return dkim ? { dkim: { domainName: dkim.domainName, keySelector: dkim.keySelector, privateKey: dkim.privateKey } } : {};
 }
 
 export function createEmailChannel(opts: EmailChannelOptions): Channel {
-  const transport = nodemailer.createTransport({ url: opts.smtpUrl, pool: true, maxConnections: opts.maxConnections ?? 5, maxMessages: Infinity } as never);
+  // Unsigned tracking tokens could be forged; refuse before anything is sent rather than per message.
+  if (!opts.secret) throw new Error('the email channel needs the installation secret (MAILROOM_SECRET) to sign tracking links');
+  const transport = nodemailer.createTransport({ url: opts.smtpUrl, pool: true, maxConnections: opts.maxConnections ?? 5, maxMessages: Infinity, ...dkimOption(opts.dkim) } as never);
   return {
     name: 'email',
     async send({ deliveryId, context }: OutgoingMessage) {
       const rendered = renderEmail(opts.template(context.variant), context);
       try {
-        const info = await transport.sendMail(emailMessage(context, rendered, opts.from, emailMessageId(deliveryId, opts.campaignSlug)));
+        const message = emailMessage(context, rendered, {
+          from: opts.from,
+          messageId: emailMessageId(deliveryId, opts.campaignSlug),
+          tracking: { url: opts.trackingUrl, secret: opts.secret, delivery: deliveryId },
+        });
+        const info = await transport.sendMail(message);
         return { providerId: info.messageId };
       } catch (error) {
         const e = error as Error & { responseCode?: number; code?: string; command?: string };

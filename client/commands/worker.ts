@@ -5,6 +5,7 @@ import { ExitCode, UserError } from '../errors.ts';
 import { readStackState } from '../../dev/stack-state.ts';
 import { runWorker } from '../../worker/run-worker.ts';
 import { installationSecret } from '../../config/secret.ts';
+import { dkimSettings } from '../../config/dkim.ts';
 
 export function registerWorker(program: Command): void {
   program
@@ -26,6 +27,7 @@ export function registerWorker(program: Command): void {
           from: env.MAILROOM_FROM,
           smtpUrl: env.SMTP_URL,
           smtpLookupUrl: env.SMTP_LOOKUP_URL,
+          dkim: dkimSettings(env),
           twilio: env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN
             ? { accountSid: env.TWILIO_ACCOUNT_SID, authToken: env.TWILIO_AUTH_TOKEN, sandboxUrl: env.TWILIO_SANDBOX_URL, from: process.env.TWILIO_FROM ?? '+15005550006' }
             : undefined,

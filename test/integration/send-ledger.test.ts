@@ -27,7 +27,7 @@ describe('sending email through the deliveries ledger (real SMTP server)', () =>
   const template = loadTemplate(resolveTemplateDir('wealth-reminder-email', '.'));
   if (template.channel !== 'email') throw new Error('expected an email template');
   const campaign = { slug: 'ledger-test', title: 'Ledger test', offers: {}, dir: '.' } as unknown as LoadedCampaign;
-  const channel = () => createEmailChannel({ smtpUrl: sink.url, from: 'Mailroom <m@example.com>', campaignSlug: 'ledger-test', template: () => template });
+  const channel = () => createEmailChannel({ smtpUrl: sink.url, from: 'Mailroom <m@example.com>', campaignSlug: 'ledger-test', trackingUrl: 'https://go.example.com', secret: 's', template: () => template });
   const opened: { close(): Promise<void> }[] = [];
   const deps = (overrides: Partial<BatchDeps> = {}): BatchDeps => ({
     sql: db.sql,
@@ -99,7 +99,7 @@ describe('sending email through the deliveries ledger (real SMTP server)', () =>
   it('settles a send interrupted after the server took it by asking the lookup: found, not sent again', async () => {
     const id = await leftPending('crash-found', ids[0]!, true);
     expect(copies(id)).toHaveLength(1);
-    const result = await sendBatch(spec('crash-found'), deps({ channel: createEmailChannel({ smtpUrl: sink.url, lookupUrl: sink.lookupUrl, from: 'm@example.com', campaignSlug: 'ledger-test', template: () => template }) }));
+    const result = await sendBatch(spec('crash-found'), deps({ channel: createEmailChannel({ smtpUrl: sink.url, lookupUrl: sink.lookupUrl, from: 'm@example.com', campaignSlug: 'ledger-test', trackingUrl: 'https://go.example.com', secret: 's', template: () => template }) }));
     expect(result).toMatchObject({ sent: 3, failed: 0, uncertain: 1, suppressed: 2 });
     expect(copies(id)).toHaveLength(1);
     expect(await db.sql`select status, recovery, attempts from deliveries where id = ${id}`).toEqual([{ status: 'sent', recovery: 'found', attempts: 0 }]);
@@ -107,7 +107,7 @@ describe('sending email through the deliveries ledger (real SMTP server)', () =>
 
   it('sends an interrupted message the server never took again, under the same Message-ID', async () => {
     const id = await leftPending('crash-lost', ids[0]!, false);
-    const result = await sendBatch(spec('crash-lost'), deps({ channel: createEmailChannel({ smtpUrl: sink.url, lookupUrl: sink.lookupUrl, from: 'm@example.com', campaignSlug: 'ledger-test', template: () => template }) }));
+    const result = await sendBatch(spec('crash-lost'), deps({ channel: createEmailChannel({ smtpUrl: sink.url, lookupUrl: sink.lookupUrl, from: 'm@example.com', campaignSlug: 'ledger-test', trackingUrl: 'https://go.example.com', secret: 's', template: () => template }) }));
     expect(result).toMatchObject({ sent: 3, uncertain: 1 });
     expect(copies(id)).toEqual([`d${id}.ledger-test@mailroom.eml`]);
     expect(await db.sql`select status, recovery, attempts from deliveries where id = ${id}`).toEqual([{ status: 'sent', recovery: 'resent', attempts: 1 }]);
