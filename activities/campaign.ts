@@ -97,7 +97,9 @@ export function createCampaignActivities(deps: CampaignDeps) {
         channel = createEmailChannel({ smtpUrl: deps.smtpUrl, lookupUrl: deps.smtpLookupUrl, from: deps.from, campaignSlug: campaign.slug, trackingUrl: deps.trackingUrl, secret: deps.secret, dkim: deps.dkim, template: (v) => template(v) as Extract<LoadedTemplate, { channel: 'email' }> });
       } else if (wave.channel === 'sms') {
         if (!deps.twilio) throw ApplicationFailure.nonRetryable('no Twilio account configured for SMS waves');
-        channel = createSmsChannel({ twilio: deps.twilio, from: deps.twilio.from, template: (v) => template(v) as Extract<LoadedTemplate, { channel: 'sms' }> });
+        // Delivery receipts go to the tracking server, which checks Twilio's signature.
+        const statusCallbackUrl = `${deps.trackingUrl.replace(/\/+$/, '')}/twilio/status`;
+        channel = createSmsChannel({ twilio: deps.twilio, from: deps.twilio.from, statusCallbackUrl, template: (v) => template(v) as Extract<LoadedTemplate, { channel: 'sms' }> });
       } else {
         throw ApplicationFailure.nonRetryable(`wave ${wave.name} is a mail wave: it is exported, not sent in batches`);
       }

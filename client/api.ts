@@ -69,7 +69,7 @@ export function campaignWorkflowInput(campaign: LoadedCampaign, campaignId: numb
 }
 
 /** Optional knobs of a run: batch size, lanes, retry timings. */
-export type CampaignTuning = Pick<CampaignWorkflowInput, 'batchSize' | 'concurrency' | 'deferRetryMs' | 'heartbeatTimeoutMs'>;
+export type CampaignTuning = Pick<CampaignWorkflowInput, 'batchSize' | 'concurrency' | 'deferRetryMs' | 'heartbeatTimeoutMs' | 'batchesPerRun'>;
 
 /** The campaign's row, holding the file as launched: activities read the campaign from it. */
 export async function registerCampaign(sql: Sql, campaign: LoadedCampaign, slug = campaign.slug): Promise<number> {

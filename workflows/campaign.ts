@@ -2,11 +2,12 @@
 // SMS in batches over customer-id ranges with bounded concurrency, mail as a print job that waits
 // for the operator to confirm the posting — then the response window, the feedback into customer
 // records and the final summary. Pause, resume, cancel and skip-wait are signals, confirmMailing
-// is an update, progress is a query. It continues as new at every wave boundary, so a campaign of
-// any length keeps a short history. Only ids, counts and ranges pass through here.
+// is an update, progress is a query. It continues as new at every wave boundary, and within a wave
+// after `batchesPerRun` batches or when Temporal suggests it, so a campaign of any length and size
+// keeps a short history. Only ids, counts and ranges pass through here.
 import {
-  allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, proxyActivities,
-  setHandler, sleep, upsertSearchAttributes,
+  allHandlersFinished, CancellationScope, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, isCancellation,
+  proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { createCampaignActivities } from '../activities/campaign.ts';
 import type { BatchResult } from '../activities/send/ledger.ts';
@@ -34,6 +35,8 @@ export interface CampaignWorkflowInput {
   deferRetryMs?: number;
   /** How soon a batch on a worker that died is given to another worker. */
   heartbeatTimeoutMs?: number;
+  /** A run continues as new after this many batches (or when Temporal suggests it), mid-wave if need be. */
+  batchesPerRun?: number;
   /** Where a continued run picks up: set by the workflow itself when it continues as new. */
   resume?: CampaignResume;
 }
@@ -42,6 +45,8 @@ export interface CampaignResume {
   progress: CampaignProgress;
   ranges: [number, number][];
   nextWave: number;
+  /** Set when `nextWave` is under way: the first range not yet sent. */
+  nextRange?: number;
   paused: boolean;
   /** A skip-wait that arrived between waves, for the next wait. */
   skip: boolean;
@@ -98,7 +103,7 @@ const quick = proxyActivities<CampaignActivities>({
 export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<CampaignProgress> {
   const { sendWaveBatch, exportMailWave } = proxyActivities<CampaignActivities>({
     startToCloseTimeout: '2 hours',
-    heartbeatTimeout: input.heartbeatTimeoutMs ?? 60_000,
+    heartbeatTimeout: input.heartbeatTimeoutMs ?? 30_000,
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
   });
   const progress: CampaignProgress = input.resume?.progress ?? {
@@ -121,7 +126,12 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
   };
   setHandler(pauseSignal, () => setPaused(true));
   setHandler(resumeSignal, () => setPaused(false));
-  setHandler(cancelSignal, () => void (cancelled = true));
+  // Batches under way are cancelled too: they stop taking new members at their next heartbeat.
+  let batches: CancellationScope | undefined;
+  setHandler(cancelSignal, () => {
+    cancelled = true;
+    batches?.cancel();
+  });
   setHandler(skipWaitSignal, () => void (skip = true));
   setHandler(
     confirmMailingUpdate,
@@ -157,9 +167,15 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     skip = false;
   };
 
-  const sendWave = async (wave: CampaignWave, wp: WaveProgress) => {
+  let batchesThisRun = 0;
+  /** A long wave's history is kept short: past the limit, lanes stop taking ranges and the run continues as new. */
+  const rollOver = () => batchesThisRun >= (input.batchesPerRun ?? 2000) || workflowInfo().continueAsNewSuggested;
+
+  /** Sends a wave from range `first`; returns the first range left for the next run, if it stopped to roll over. */
+  const sendWave = async (wave: CampaignWave, wp: WaveProgress, first: number): Promise<number | undefined> => {
     wp.status = 'sending';
-    let next = 0;
+    let next = first;
+    let rolled = false;
     const add = (r: BatchResult, first: boolean) => {
       if (first) wp.planned += r.planned;
       wp.sent += r.sent;
@@ -168,10 +184,15 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
       if (first) wp.suppressed += r.suppressed;
     };
     const lane = async () => {
-      while (next < ranges.length && !cancelled) {
+      while (next < ranges.length && !cancelled && !rolled) {
         await condition(() => !paused || cancelled);
         // Another lane may have taken the last range while this one waited.
         if (cancelled || next >= ranges.length) return;
+        if (rollOver()) {
+          rolled = true;
+          return;
+        }
+        batchesThisRun++;
         const [from, to] = ranges[next++]!;
         let result = await sendWaveBatch({ campaignId: input.campaignId, wave: wave.name, from, to });
         add(result, true);
@@ -185,8 +206,19 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, input.concurrency ?? 4) }, lane));
+    try {
+      await CancellationScope.cancellable(async () => {
+        batches = CancellationScope.current();
+        await Promise.all(Array.from({ length: Math.max(1, input.concurrency ?? 4) }, lane));
+      });
+    } catch (error) {
+      if (!isCancellation(error)) throw error;
+    } finally {
+      batches = undefined;
+    }
+    if (rolled && !cancelled && next < ranges.length) return next;
     wp.status = cancelled ? 'cancelled' : 'done';
+    return undefined;
   };
 
   const mailWave = async (wave: CampaignWave, wp: WaveProgress) => {
@@ -207,21 +239,30 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     }
   };
 
+  const carry = (nextWave: number, nextRange?: number): CampaignResume => ({ progress, ranges, nextWave, paused, skip, ...(nextRange !== undefined ? { nextRange } : {}) });
   for (let index = input.resume?.nextWave ?? 0; index < input.waves.length; index++) {
     const wave = input.waves[index]!;
     const wp = progress.waves[index]!;
-    await wait(wave.afterMs);
+    // A wave carried over mid-way goes on at once; any other waits its delay first.
+    const midWave = index === input.resume?.nextWave && input.resume.nextRange !== undefined;
+    if (!midWave) await wait(wave.afterMs);
     if (cancelled) break;
     await condition(() => !paused || cancelled);
     if (cancelled) break;
     if (wave.channel === 'mail') await mailWave(wave, wp);
-    else await sendWave(wave, wp);
+    else {
+      const left = await sendWave(wave, wp, midWave ? input.resume!.nextRange! : 0);
+      if (left !== undefined) {
+        await condition(allHandlersFinished);
+        await continueAsNew<typeof campaignWorkflow>({ ...input, resume: carry(index, left) });
+      }
+    }
     await quick.recordWaveProgress({ campaignId: input.campaignId, progress });
     if (cancelled) break;
     // A wave boundary: start a fresh history for what is left, carrying only counts and ranges.
     if (index + 1 < input.waves.length) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof campaignWorkflow>({ ...input, resume: { progress, ranges, nextWave: index + 1, paused, skip } });
+      await continueAsNew<typeof campaignWorkflow>({ ...input, resume: carry(index + 1) });
     }
   }
 

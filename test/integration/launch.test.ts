@@ -17,15 +17,16 @@ describe('mailroom launch', () => {
   const env = { DATABASE_URL: '', TEMPORAL_ADDRESS: '' };
   let sql: Sql;
 
-  function campaignFile(name: string, extraWave = ''): string {
+  function campaignFile(name: string, firstWave = ''): string {
     const file = join(dir, `${name}.yaml`);
     writeFileSync(file, [
       `name: ${name}`,
+      'response_window: 0s',
       `audience: { rules: { field: external_id, op: starts_with, value: 'LX${tag}-' }, channel: email }`,
       'waves:',
+      firstWave,
       '  - { name: reminder, channel: email, template: wealth-reminder-email }',
       '  - { name: last-call, channel: sms, template: wealth-last-call-sms, after: 2s }',
-      extraWave,
     ].join('\n'));
     return file;
   }
@@ -33,8 +34,9 @@ describe('mailroom launch', () => {
   beforeAll(async () => {
     sql = connectDatabase(inject('databaseUrl'), { max: 2 });
     for (let i = 1; i <= 6; i++) {
-      await sql`insert into customers (external_id, full_name, family_name, gender, email, phone)
-                values (${`LX${tag}-${i}`}, ${`李${i}`}, '李', 'female', ${`lx${tag}-${i}@example.com`}, ${`+8613900${tag.slice(0, 3).replace(/\D/g, '1').padEnd(3, '1')}${String(i).padStart(3, '0')}`})`;
+      await sql`insert into customers (external_id, full_name, family_name, gender, email, phone, address_line1, city, postal_code)
+                values (${`LX${tag}-${i}`}, ${`李${i}`}, '李', 'female', ${`lx${tag}-${i}@example.com`}, ${`+8613900${tag.slice(0, 3).replace(/\D/g, '1').padEnd(3, '1')}${String(i).padStart(3, '0')}`},
+                        ${`淮海路${i}号`}, '上海市', '200031')`;
     }
     await sql`insert into consents (customer_id, channel, status, source)
               select id, ch, 'granted', 't' from customers, unnest(array['email', 'sms']) as ch where external_id like ${`LX${tag}-%`}`;
@@ -63,7 +65,7 @@ describe('mailroom launch', () => {
     expect(again.stderr).toMatch(new RegExp(`campaign ${slug} was launched on .*give the campaign a new name`));
   }, 120_000);
 
-  it('refuses before starting anything when a template uses a missing field, or a wave is mail', async () => {
+  it('refuses before starting anything when a template uses a missing field', async () => {
     const bad = join(dir, 'templates', 'bad-sms');
     const { mkdirSync } = await import('node:fs');
     mkdirSync(bad, { recursive: true });
@@ -75,9 +77,39 @@ describe('mailroom launch', () => {
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/bad-sms\/body\.txt\.hbs:1: "customer\.nickname" is not in the data/);
     expect(await sql`select 1 from campaigns where slug = ${`bad-${tag}`}`).toHaveLength(0);
-    const mail = campaignFile(`mail-${tag}`, '  - { name: letter, channel: mail, template: wealth-letter }');
-    const refused = await runCli(['launch', mail], env);
-    expect(refused.code).toBe(3);
-    expect(refused.stderr).toMatch(/wave letter is a mail wave/);
   });
+
+  it('prints a mail wave, takes the posting confirmation from the operator, and reports', async () => {
+    const name = `mail-${tag}`;
+    const file = campaignFile(name, '  - { name: letter, channel: mail, template: member-postcard, cost_per_piece: 1.20 }');
+    const run = await runCli(['launch', file, '--json'], env);
+    expect(run.code, run.stderr).toBe(0);
+    let status: { waves: { name: string; status: string; planned: number }[] } | undefined;
+    for (let i = 0; i < 150; i++) {
+      status = JSON.parse((await runCli(['status', name, '--json'], env)).stdout);
+      if (status!.waves[0]!.status === 'awaiting_confirmation') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(status!.waves[0]).toMatchObject({ status: 'awaiting_confirmation', planned: 6 });
+    const state = readStackState(mailroomPaths())!;
+    const job = JSON.parse(readFileSync(join(state.home, 'print', name, 'letter', 'job.json'), 'utf8'));
+    expect(job).toMatchObject({ campaign: name, wave: 'letter', pieces: 6 });
+    const wrongWave = await runCli(['mail', 'confirm', name, '--wave', 'reminder'], env);
+    expect(wrongWave.code).toBe(3);
+    expect(wrongWave.stderr).toMatch(/cannot confirm wave reminder of .*: wave reminder is a email wave; only mail waves are confirmed/);
+    const badDate = await runCli(['mail', 'confirm', name, '--wave', 'letter', '--date', '1.12.2026'], env);
+    expect(badDate.code).toBe(2);
+    const confirmed = await runCli(['mail', 'confirm', name, '--wave', 'letter', '--date', '2026-12-01', '--json'], env);
+    expect(confirmed.code, confirmed.stderr).toBe(0);
+    expect(JSON.parse(confirmed.stdout)).toMatchObject({ name: 'letter', status: 'mailed', sent: 6, mailedOn: '2026-12-01' });
+    await runCli(['skip-wait', name], env);
+    let report: { status: string; summary: { contacted: number; cost: number; waves: { wave: string; sent: number }[] } | null } | undefined;
+    for (let i = 0; i < 150; i++) {
+      report = JSON.parse((await runCli(['report', name, '--json'], env)).stdout);
+      if (report!.summary) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(report).toMatchObject({ status: 'completed', summary: { contacted: 6, cost: 7.2 } });
+    expect(report!.summary!.waves.map((w) => [w.wave, w.sent])).toEqual([['letter', 6], ['reminder', 6], ['last-call', 6]]);
+  }, 120_000);
 });

@@ -32,6 +32,7 @@ describe('the campaign workflow (real Temporal, PostgreSQL and SMTP server)', ()
       'waves:',
       '  - { name: hello, channel: email, template: wealth-reminder-email }',
       '  - { name: again, channel: email, template: wealth-reminder-email, after: 1d }',
+      '  - { name: rolled, channel: email, template: wealth-reminder-email }',
     ].join('\n');
     writeFileSync(file, text);
     const [c] = await sql<{ id: number }[]>`insert into campaigns (slug, name, spec, workflow_id) values ('workflow-test', 'W', ${sql.json({ file, text })}, 'campaign-workflow-test') returning id`;
@@ -81,5 +82,24 @@ describe('the campaign workflow (real Temporal, PostgreSQL and SMTP server)', ()
     const decoded = [...history.matchAll(/"data":"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8')).join('\n');
     expect(decoded).toContain('"contactable"');
     expect(decoded).not.toMatch(/@example\.com|王\d/);
+  }, 120_000);
+
+  it('continues as new in the middle of a long wave and still sends each member exactly once', async () => {
+    const before = readdirSync(join(dir, 'outbox')).length;
+    const workflowId = `campaign-workflow-roll-${Date.now()}`;
+    const handle = await worker.client.workflow.start(campaignWorkflow, {
+      taskQueue: target.taskQueue,
+      workflowId,
+      args: [{ campaignId, slug: 'workflow-test', batchSize: 4, concurrency: 2, batchesPerRun: 3, waves: [{ name: 'rolled', channel: 'email', afterMs: 0 }] }],
+    });
+    const result = await handle.result();
+    expect(result.waves[0]).toMatchObject({ status: 'done', planned: result.contactable, sent: result.contactable, failed: 0 });
+    const runs = [];
+    for await (const run of worker.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(run);
+    // About eight ranges of four, three batches per run: the wave spans three runs.
+    expect(runs.length).toBe(Math.ceil(Math.ceil(result.contactable / 4) / 3));
+    const sent = await db.sql<{ n: number; people: number }[]>`select count(*)::int as n, count(distinct customer_id)::int as people from deliveries where wave = 'rolled' and status = 'sent'`;
+    expect(sent[0]).toEqual({ n: result.contactable, people: result.contactable });
+    expect(readdirSync(join(dir, 'outbox')).length - before).toBe(result.contactable);
   }, 120_000);
 });
