@@ -112,4 +112,24 @@ describe('mailroom launch', () => {
     expect(report).toMatchObject({ status: 'completed', summary: { contacted: 6, cost: 7.2 } });
     expect(report!.summary!.waves.map((w) => [w.wave, w.sent])).toEqual([['letter', 6], ['reminder', 6], ['last-call', 6]]);
   }, 120_000);
+
+  it('offers the same operations to scripts through the typed client', async () => {
+    const { connectMailroom } = await import('../../client/index.ts');
+    const mailroom = await connectMailroom();
+    try {
+      const name = `script-${tag}`;
+      const file = campaignFile(name);
+      expect(await mailroom.launch(file, { dryRun: true })).toMatchObject({ launched: false, counts: { contactable: 6 } });
+      expect(await mailroom.launch(file)).toMatchObject({ launched: true, workflowId: `campaign-${name}` });
+      await expect(mailroom.launch(file)).rejects.toThrow(/already running|was launched/);
+      await mailroom.skipWait(name);
+      const final = await mailroom.wait(name);
+      expect(final).toMatchObject({ status: 'completed', workflowStatus: 'COMPLETED' });
+      expect((await mailroom.report(name)).summary).toMatchObject({ contacted: 6 });
+      await expect(mailroom.pause(`no-such-${tag}`)).rejects.toThrow(/is not running/);
+      await expect(mailroom.confirmMailing(name, 'reminder')).rejects.toThrow(/cannot confirm wave reminder/);
+    } finally {
+      await mailroom.close();
+    }
+  }, 120_000);
 });
