@@ -76,6 +76,8 @@ export async function startSmtpSink(outbox: string, opts: { port?: number; looku
       });
     },
   });
+  // A client that vanishes mid-message (a worker killed, a connection reset) must not take the sink down.
+  server.on('error', () => {});
   const port = opts.port ?? (await preferredPort(2525));
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
