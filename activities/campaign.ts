@@ -1,6 +1,6 @@
 // The activities of a campaign run. They read the campaign from PostgreSQL (its file as stored at
 // launch) and hand the workflow only ids, counts and customer-id ranges — never customer data.
-import { heartbeat } from '@temporalio/activity';
+import { Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Sql } from '../db/connection.ts';
 import { mailroomPaths } from '../config/paths.ts';
@@ -82,7 +82,8 @@ export function createCampaignActivities(deps: CampaignDeps) {
       return { members: snap.counts.members, contactable: snap.counts.contactable, holdout: snap.counts.holdout, suppressed, ranges: ranges.map((r) => [r.lo, r.hi]) };
     },
 
-    async sendWaveBatch(input: { campaignId: number; wave: string; from: number; to: number }): Promise<BatchResult> {
+    /** `lanes`: how many batches of the wave run at once; the wave's rate limit is shared among them. */
+    async sendWaveBatch(input: { campaignId: number; wave: string; from: number; to: number; lanes?: number }): Promise<BatchResult> {
       const { campaign, templates } = await campaignOf(input.campaignId);
       const wave = waveOf(campaign, input.wave);
       const template = (variant: string | null) => {
@@ -103,17 +104,23 @@ export function createCampaignActivities(deps: CampaignDeps) {
       } else {
         throw ApplicationFailure.nonRetryable(`wave ${wave.name} is a mail wave: it is exported, not sent in batches`);
       }
+      // A beat on a timer as well: a batch waiting on a slow rate limit or provider is alive.
+      const every = Math.max(250, Math.min(5000, (Context.current().info.heartbeatTimeoutMs ?? 30_000) / 3));
+      const beat = setInterval(() => heartbeat(), every);
       try {
         return await sendBatch(
           { campaignId: input.campaignId, wave: wave.name, fromCustomerId: input.from, toCustomerId: input.to },
           {
-            sql, channel, asOf: now(), ratePerSecond: wave.rate_limit, target: waveTarget(sql, campaign, input.campaignId, wave, now()),
+            sql, channel, asOf: now(), target: waveTarget(sql, campaign, input.campaignId, wave, now()),
+            ratePerSecond: wave.rate_limit ? wave.rate_limit / Math.max(1, input.lanes ?? 1) : undefined,
             context: (row) => contextFor(row, campaign, { secret: deps.secret, trackingUrl: deps.trackingUrl, asOf: now() }),
             heartbeat: (progress) => heartbeat(progress),
+            signal: Context.current().cancellationSignal,
             ...(wave.quiet_hours ? { defer: (row) => inQuietHours(now(), row.timezone, wave.quiet_hours!) } : {}),
           },
         );
       } finally {
+        clearInterval(beat);
         await channel.close();
       }
     },

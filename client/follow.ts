@@ -8,7 +8,8 @@ import type { CampaignProgress, WaveProgress } from '../workflows/campaign.ts';
 
 type Status = Awaited<ReturnType<typeof campaignStatus>>;
 
-const done = (w: WaveProgress) => w.sent + w.failed + w.uncertain + w.suppressed;
+// Recovered sends are in `sent` already; only those left uncertain are added.
+const done = (w: WaveProgress) => w.sent + w.failed + w.suppressed + w.uncertain - (w.recovered ?? 0);
 
 function waveLine(w: WaveProgress): Record<string, string | number> {
   const extra = w.status === 'awaiting_confirmation' ? ' — waiting for `mailroom mail confirm`' : w.deferred ? ` — ${w.deferred} deferred (quiet hours)` : '';

@@ -61,7 +61,9 @@ export interface WaveProgress {
   planned: number;
   sent: number;
   failed: number;
+  /** Sends interrupted by a crash; `recovered` of them were settled by the channel (found or resent). */
   uncertain: number;
+  recovered?: number;
   suppressed: number;
   deferred: number;
   /** Mail: the posting date the operator confirmed (YYYY-MM-DD). */
@@ -174,14 +176,22 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
   /** Sends a wave from range `first`; returns the first range left for the next run, if it stopped to roll over. */
   const sendWave = async (wave: CampaignWave, wp: WaveProgress, first: number): Promise<number | undefined> => {
     wp.status = 'sending';
+    const lanes = Math.max(1, input.concurrency ?? 4);
     let next = first;
     let rolled = false;
-    const add = (r: BatchResult, first: boolean) => {
-      if (first) wp.planned += r.planned;
-      wp.sent += r.sent;
-      wp.failed += r.failed;
-      wp.uncertain += r.uncertain;
-      if (first) wp.suppressed += r.suppressed;
+    /** Counts a range's latest result: its ledger totals replace what its earlier results counted. */
+    const add = (r: BatchResult, previous: BatchResult | undefined) => {
+      if (!previous) {
+        wp.planned += r.planned;
+        wp.suppressed += r.suppressed;
+      }
+      // Results recorded before batches reported range totals count per call.
+      const now = r.totals ?? { sent: r.sent, failed: r.failed, uncertain: r.uncertain, recovered: 0 };
+      const was = r.totals ? (previous?.totals ?? { sent: 0, failed: 0, uncertain: 0, recovered: 0 }) : { sent: 0, failed: 0, uncertain: 0, recovered: 0 };
+      wp.sent += now.sent - was.sent;
+      wp.failed += now.failed - was.failed;
+      wp.uncertain += now.uncertain - was.uncertain;
+      wp.recovered = (wp.recovered ?? 0) + now.recovered - was.recovered;
     };
     const lane = async () => {
       while (next < ranges.length && !cancelled && !rolled) {
@@ -194,22 +204,24 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
         }
         batchesThisRun++;
         const [from, to] = ranges[next++]!;
-        let result = await sendWaveBatch({ campaignId: input.campaignId, wave: wave.name, from, to });
-        add(result, true);
+        const batch = { campaignId: input.campaignId, wave: wave.name, from, to, lanes };
+        let result = await sendWaveBatch(batch);
+        add(result, undefined);
+        wp.deferred += result.deferred;
         // Members in their quiet hours are tried again later, never dropped.
         while (result.deferred > 0 && !cancelled) {
-          wp.deferred += result.deferred;
           await sleep(input.deferRetryMs ?? 15 * 60_000);
-          wp.deferred -= result.deferred;
-          result = await sendWaveBatch({ campaignId: input.campaignId, wave: wave.name, from, to });
-          add(result, false);
+          const previous = result;
+          result = await sendWaveBatch(batch);
+          add(result, previous);
+          wp.deferred += result.deferred - previous.deferred;
         }
       }
     };
     try {
       await CancellationScope.cancellable(async () => {
         batches = CancellationScope.current();
-        await Promise.all(Array.from({ length: Math.max(1, input.concurrency ?? 4) }, lane));
+        await Promise.all(Array.from({ length: lanes }, lane));
       });
     } catch (error) {
       if (!isCancellation(error)) throw error;

@@ -31,6 +31,19 @@ export interface BatchResult {
   suppressed: number;
   /** Held back for now (quiet hours in the customer's time zone): for a later batch, never dropped. */
   deferred: number;
+  /**
+   * The range's standing in the ledger after this call, whichever attempt decided each row: what
+   * progress reports, so that a batch retried after a crash is counted in full, once.
+   */
+  totals: RangeTotals;
+}
+
+export interface RangeTotals {
+  sent: number;
+  failed: number;
+  /** Interrupted sends: settled by the channel (`recovered`) or left uncertain. */
+  uncertain: number;
+  recovered: number;
 }
 
 export interface BatchDeps {
@@ -44,6 +57,8 @@ export interface BatchDeps {
   asOf?: Date;
   /** True for members who must not be contacted yet (e.g. inside their quiet hours). */
   defer?: (row: MemberRow) => boolean;
+  /** Aborted when the batch is cancelled: no new message is started after that. */
+  signal?: AbortSignal;
   /** Which contactable members the wave is for (a condition over campaign_members m, customers c). */
   target?: Fragment;
 }
@@ -75,7 +90,7 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
     where m.campaign_id = ${spec.campaignId} and m.customer_id between ${spec.fromCustomerId} and ${spec.toCustomerId}
       and m.suppression_reason is null and not m.holdout and ${deps.target ?? sql`true`}
     order by m.customer_id`) as unknown as Row[];
-  const result: BatchResult = { planned: rows.length, sent: 0, failed: 0, uncertain: 0, skipped: 0, suppressed: 0, deferred: 0 };
+  const result: BatchResult = { planned: rows.length, sent: 0, failed: 0, uncertain: 0, skipped: 0, suppressed: 0, deferred: 0, totals: { sent: 0, failed: 0, uncertain: 0, recovered: 0 } };
   const pace = pacer(deps.ratePerSecond);
   const work: { row: Row; deliveryId?: number }[] = [];
   for (const row of rows) {
@@ -90,6 +105,10 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
   }
   let transient: unknown;
   const sendOne = async ({ row, deliveryId }: { row: Row; deliveryId?: number }) => {
+    // Wait for the rate limit before the row goes pending: a crash then leaves pending only
+    // messages that were really on their way.
+    await pace();
+    if (deps.signal?.aborted) return;
     const [d] = deliveryId !== undefined
       ? [{ id: deliveryId }]
       : await sql<{ id: number }[]>`
@@ -100,7 +119,6 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
       result.skipped++; // another run of this batch got there first
       return;
     }
-    await pace();
     try {
       const { providerId } = await channel.send({ deliveryId: d.id, context: deps.context(row) });
       await sql`update deliveries set status = 'sent', provider_id = ${providerId}, sent_at = now(), updated_at = now() where id = ${d.id}`;
@@ -124,7 +142,7 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
         transient ??= error; // unknown outcome: the row stays pending and a retry marks it uncertain
       }
     }
-    if ((result.sent + result.failed) % 100 === 0) deps.heartbeat?.(result);
+    deps.heartbeat?.(result); // throttled by the SDK; frequent beats let a cancellation arrive soon
   };
   /** Settles a row left pending by an interrupted send; 'resend' when it must go again under the same key. */
   async function recover(row: Row): Promise<'resend' | 'settled'> {
@@ -148,10 +166,18 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(limit, work.length) }, async () => {
-      while (next < work.length && !transient) await sendOne(work[next++]!);
+      while (next < work.length && !transient && !deps.signal?.aborted) await sendOne(work[next++]!);
     }),
   );
   deps.heartbeat?.(result);
   if (transient) throw transient;
+  const [totals] = await sql<RangeTotals[]>`
+    select count(*) filter (where status = 'sent')::int as sent, count(*) filter (where status = 'failed')::int as failed,
+           count(*) filter (where status = 'uncertain' or recovery is not null)::int as uncertain,
+           count(*) filter (where recovery is not null)::int as recovered
+    from deliveries
+    where campaign_id = ${spec.campaignId} and wave = ${spec.wave} and channel = ${channel.name}
+      and customer_id between ${spec.fromCustomerId} and ${spec.toCustomerId}`;
+  result.totals = totals!;
   return result;
 }

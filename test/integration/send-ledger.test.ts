@@ -70,7 +70,7 @@ describe('sending email through the deliveries ledger (real SMTP server)', () =>
 
   it('sends each member once, records bounces, skips what has no address, and a retry sends nothing again', async () => {
     const first = await sendBatch(spec('reminder'), deps());
-    expect(first).toEqual({ planned: 5, sent: 3, failed: 1, uncertain: 0, skipped: 0, suppressed: 1, deferred: 0 });
+    expect(first).toEqual({ planned: 5, sent: 3, failed: 1, uncertain: 0, skipped: 0, suppressed: 1, deferred: 0, totals: { sent: 3, failed: 1, uncertain: 0, recovered: 0 } });
     // The hard bounce put the address on the email suppression list.
     expect(await db.sql`select channel, address, reason from suppressions`).toEqual([{ channel: 'email', address: 'bounce@example.com', reason: 'hard_bounce' }]);
     const rows = await db.sql<{ id: number; status: string; error: string | null }[]>`select id, status, error from deliveries where wave = 'reminder' order by customer_id`;
@@ -79,7 +79,8 @@ describe('sending email through the deliveries ledger (real SMTP server)', () =>
     // Message-IDs name the delivery: one file per delivery at the SMTP server.
     expect(files()).toEqual(rows.slice(0, 3).map((r) => `d${r.id}.ledger-test@mailroom.eml`).sort());
     const again = await sendBatch(spec('reminder'), deps());
-    expect(again).toEqual({ planned: 5, sent: 0, failed: 0, uncertain: 0, skipped: 4, suppressed: 1, deferred: 0 });
+    // Nothing new this time; the range's standing in the ledger is the same.
+    expect(again).toEqual({ planned: 5, sent: 0, failed: 0, uncertain: 0, skipped: 4, suppressed: 1, deferred: 0, totals: { sent: 3, failed: 1, uncertain: 0, recovered: 0 } });
     expect(files()).toHaveLength(3);
   });
 
