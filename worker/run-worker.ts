@@ -25,6 +25,8 @@ export async function createMailroomWorker(setup: WorkerSetup) {
     connection,
     namespace: setup.temporal.namespace,
     taskQueue: setup.temporal.taskQueue,
+    // Heartbeats reach the server at least every 2 s, so a cancelled batch hears of it soon.
+    maxHeartbeatThrottleInterval: '2 seconds',
     activities: createActivities({ sql, ...(setup.campaign ? { campaign: setup.campaign } : {}) }),
     ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });

@@ -6,7 +6,7 @@
 // after `batchesPerRun` batches or when Temporal suggests it, so a campaign of any length and size
 // keeps a short history. Only ids, counts and ranges pass through here.
 import {
-  allHandlersFinished, CancellationScope, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, isCancellation,
+  ActivityCancellationType, allHandlersFinished, CancellationScope, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, isCancellation,
   proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { createCampaignActivities } from '../activities/campaign.ts';
@@ -106,6 +106,8 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
   const { sendWaveBatch, exportMailWave } = proxyActivities<CampaignActivities>({
     startToCloseTimeout: '2 hours',
     heartbeatTimeout: input.heartbeatTimeoutMs ?? 30_000,
+    // A cancelled batch is waited for, so that nothing is sent after the campaign says cancelled.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
   });
   const progress: CampaignProgress = input.resume?.progress ?? {

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { campaignWorkflow, pauseSignal, progressQuery, resumeSignal, skipWaitSignal } from '../../workflows/campaign.ts';
+import { campaignWorkflow, cancelSignal, pauseSignal, progressQuery, resumeSignal, skipWaitSignal } from '../../workflows/campaign.ts';
 import { anyFreePort } from '../../dev/ports.ts';
 import { startSmtpSink, type SmtpSink } from '../../dev/smtp-sink.ts';
 import { tempDir } from '../helpers/csv.ts';
@@ -33,6 +33,7 @@ describe('the campaign workflow (real Temporal, PostgreSQL and SMTP server)', ()
       '  - { name: hello, channel: email, template: wealth-reminder-email }',
       '  - { name: again, channel: email, template: wealth-reminder-email, after: 1d }',
       '  - { name: rolled, channel: email, template: wealth-reminder-email }',
+      '  - { name: slow, channel: email, template: wealth-reminder-email, rate_limit: 4 }',
     ].join('\n');
     writeFileSync(file, text);
     const [c] = await sql<{ id: number }[]>`insert into campaigns (slug, name, spec, workflow_id) values ('workflow-test', 'W', ${sql.json({ file, text })}, 'campaign-workflow-test') returning id`;
@@ -102,4 +103,31 @@ describe('the campaign workflow (real Temporal, PostgreSQL and SMTP server)', ()
     expect(sent[0]).toEqual({ n: result.contactable, people: result.contactable });
     expect(readdirSync(join(dir, 'outbox')).length - before).toBe(result.contactable);
   }, 120_000);
+
+  it('cancels a wave under way: batches stop, later waves never start, and the summary covers what was sent', async () => {
+    const rolledCount = async () => (await db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where wave = 'rolled'`)[0]!.n;
+    const rolledBefore = await rolledCount();
+    const handle = await worker.client.workflow.start(campaignWorkflow, {
+      taskQueue: target.taskQueue,
+      workflowId: `campaign-workflow-cancel-${Date.now()}`,
+      args: [{ campaignId, slug: 'workflow-test', batchSize: 30, concurrency: 1, heartbeatTimeoutMs: 3000, waves: [{ name: 'slow', channel: 'email', afterMs: 0 }, { name: 'rolled', channel: 'email', afterMs: 0 }] }],
+    });
+    // Four a second: the 27 or so members of the one batch take several seconds.
+    for (let i = 0; i < 100 && (await handle.query(progressQuery)).status !== 'running'; i++) await new Promise((r) => setTimeout(r, 100));
+    const sentBefore = async () => (await db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where wave = 'slow' and status = 'sent'`)[0]!.n;
+    for (let i = 0; i < 100 && (await sentBefore()) < 3; i++) await new Promise((r) => setTimeout(r, 100));
+    await handle.signal(cancelSignal);
+    const result = await handle.result();
+    expect(result.status).toBe('cancelled');
+    expect(result.waves.map((w) => w.status)).toEqual(['cancelled', 'cancelled']);
+    const sent = await sentBefore();
+    expect(sent).toBeGreaterThanOrEqual(3);
+    expect(sent).toBeLessThan(result.contactable);
+    // The batch stopped at its next heartbeat instead of sending its whole range, and the
+    // workflow waited for it: nothing more goes out after the campaign says cancelled.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await sentBefore()).toBe(sent);
+    expect(result.summary).toMatchObject({ contacted: expect.any(Number) });
+    expect(await rolledCount()).toBe(rolledBefore);
+  }, 60_000);
 });
