@@ -70,9 +70,10 @@ export function createCampaignActivities(deps: CampaignDeps) {
   };
 
   return {
-    async snapshotCampaign(input: { campaignId: number; batchSize: number }): Promise<SnapshotSummary> {
+    async snapshotCampaign(input: { campaignId: number; batchSize: number; asOf?: string }): Promise<SnapshotSummary> {
       const { campaign } = await campaignOf(input.campaignId);
-      const snap = await snapshotAudience({ sql, registry: campaign.registry, asOf: now(), frequencyCap: campaign.config.frequencyCap }, input.campaignId, campaign.audience);
+      const asOf = input.asOf ? new Date(input.asOf) : now();
+      const snap = await snapshotAudience({ sql, registry: campaign.registry, asOf, frequencyCap: campaign.config.frequencyCap }, input.campaignId, campaign.audience);
       const ranges = await sql<{ lo: number; hi: number }[]>`
         select min(customer_id) as lo, max(customer_id) as hi
         from (select customer_id, (row_number() over (order by customer_id) - 1) / ${input.batchSize} as bucket

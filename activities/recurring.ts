@@ -72,7 +72,7 @@ export function createRecurringActivities(deps: { sql: Sql }) {
         await tx`
           insert into schedule_runs (campaign_id, schedule, scheduled_at, starter)
           values (${campaignId}, ${input.schedule}, ${input.scheduledAt}, ${input.starter}) on conflict (campaign_id) do nothing`;
-        return { start: true, slug, workflowId: workflowIdOf(slug), input: campaignWorkflowInput(campaign, campaignId), searchAttributes: campaignSearchAttributes(slug) };
+        return { start: true, slug, workflowId: workflowIdOf(slug), input: { ...campaignWorkflowInput(campaign, campaignId), asOf: input.scheduledAt }, searchAttributes: campaignSearchAttributes(slug) };
       })) as ScheduledRun;
     },
   };

@@ -29,6 +29,8 @@ export interface CampaignWorkflowInput {
   waves: CampaignWave[];
   /** After the last wave, how long responses are awaited before feedback and the summary. */
   responseWindowMs?: number;
+  /** "Today" for the audience (ISO time): a scheduled run's due time; when the snapshot is taken otherwise. */
+  asOf?: string;
   batchSize?: number;
   concurrency?: number;
   /** How long to wait before trying members deferred by quiet hours again. */
@@ -159,7 +161,7 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
   let ranges = input.resume?.ranges ?? [];
   if (!input.resume) {
     upsertSearchAttributes({ MailroomCampaign: [input.slug], MailroomStatus: ['snapshot'] });
-    const snap = await quick.snapshotCampaign({ campaignId: input.campaignId, batchSize: input.batchSize ?? 1000 });
+    const snap = await quick.snapshotCampaign({ campaignId: input.campaignId, batchSize: input.batchSize ?? 1000, ...(input.asOf ? { asOf: input.asOf } : {}) });
     Object.assign(progress, { members: snap.members, contactable: snap.contactable, holdout: snap.holdout, suppressed: snap.suppressed });
     ranges = snap.ranges;
     setStatus('running');
