@@ -12,6 +12,7 @@ import { registerProof } from './commands/proof.ts';
 import { registerSchedule } from './commands/schedule.ts';
 import { registerSeed } from './commands/seed.ts';
 import { registerSegment } from './commands/segment.ts';
+import { registerServer } from './commands/server.ts';
 import { registerWorker } from './commands/worker.ts';
 
 const program = new Command('mailroom')
@@ -24,6 +25,7 @@ const program = new Command('mailroom')
 
 registerDev(program);
 registerWorker(program);
+registerServer(program);
 registerDb(program);
 registerImport(program);
 registerSeed(program);

@@ -1,7 +1,7 @@
 // How a command finds its services: DATABASE_URL / TEMPORAL_ADDRESS first, then the running dev
 // stack. A database command with neither starts the embedded PostgreSQL for its own duration.
 import { Client, Connection } from '@temporalio/client';
-import { readEnv, type Env } from '../config/env.ts';
+import { readEnv, trackingUrlIsSet, type Env } from '../config/env.ts';
 import { mailroomPaths, type Paths } from '../config/paths.ts';
 import { clientConnectionOptions, temporalTargetFromEnv, type TemporalTarget } from '../config/temporal.ts';
 import { connectDatabase, type Sql } from '../db/connection.ts';
@@ -17,8 +17,13 @@ export interface Context {
 }
 
 export function context(opts: { quiet?: boolean } = {}): Context {
-  const env = readEnv();
-  return { env, paths: mailroomPaths(env), say: opts.quiet ? () => {} : (line) => process.stderr.write(`${line}\n`) };
+  let env = readEnv();
+  const paths = mailroomPaths(env);
+  // Links rendered here (proofs, print files) point at the running stack's tracking server, which
+  // may have had to take another port than 8088, unless MAILROOM_TRACKING_URL says otherwise.
+  const tracking = trackingUrlIsSet() ? undefined : readStackState(paths)?.tracking;
+  if (tracking) env = { ...env, MAILROOM_TRACKING_URL: tracking.url };
+  return { env, paths, say: opts.quiet ? () => {} : (line) => process.stderr.write(`${line}\n`) };
 }
 
 /** Runs `fn` with a migrated database connection, starting the embedded server if need be. */

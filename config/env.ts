@@ -2,6 +2,13 @@
 import { z } from 'zod';
 import { ExitCode, UserError } from '../client/errors.ts';
 
+export const DEFAULT_TRACKING_URL = 'http://127.0.0.1:8088';
+
+/** Whether MAILROOM_TRACKING_URL was given; when not, the embedded stack's tracking server decides it. */
+export function trackingUrlIsSet(source: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(source.MAILROOM_TRACKING_URL?.trim());
+}
+
 const optionalText = z
   .string()
   .optional()
@@ -40,7 +47,13 @@ export const envSchema = z.object({
   TWILIO_SANDBOX_URL: optionalText,
   MAILROOM_SECRET: optionalText,
   MAILROOM_FROM: optionalText.transform((v) => v ?? 'Mailroom <marketing@example.com>'),
-  MAILROOM_TRACKING_URL: optionalText.transform((v) => v ?? 'http://127.0.0.1:8088'),
+  MAILROOM_TRACKING_URL: optionalText
+    .refine((v) => v === undefined || /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/i.test(v), { message: 'expected the public base URL of the tracking server, e.g. https://t.example.com' })
+    .transform((v) => v ?? DEFAULT_TRACKING_URL),
+  /** The port `mailroom server` (and `mailroom dev`'s tracking server) listens on. */
+  MAILROOM_TRACKING_PORT: optionalText
+    .refine((v) => v === undefined || (/^\d{1,5}$/.test(v) && Number(v) >= 1 && Number(v) <= 65535), { message: 'expected a port number from 1 to 65535' })
+    .transform((v) => (v === undefined ? undefined : Number(v))),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }).superRefine((env, ctx) => {
   // Half a DKIM set-up would send unsigned mail that the operator believes is signed.

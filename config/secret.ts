@@ -16,3 +16,10 @@ export function installationSecret(env: Env, paths: Paths): string {
   }
   return readFileSync(file, 'utf8').trim();
 }
+
+/** The secret if there is one already (MAILROOM_SECRET or .mailroom/secret), never a new one. */
+export function existingSecret(env: Env, paths: Paths): string | undefined {
+  if (env.MAILROOM_SECRET) return env.MAILROOM_SECRET;
+  const file = join(paths.home, 'secret');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() || undefined : undefined;
+}

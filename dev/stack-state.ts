@@ -24,6 +24,8 @@ export const stackStateSchema = z.object({
   smtp: z.object({ url: z.string(), lookupUrl: z.string().optional(), outbox: z.string() }).optional(),
   /** The Twilio sandbox, when no Twilio credentials are set. */
   sms: z.object({ url: z.string(), accountSid: z.string(), authToken: z.string(), outbox: z.string() }).optional(),
+  /** The tracking server: where it listens, and the URL messages link to (MAILROOM_TRACKING_URL). */
+  tracking: z.object({ listen: z.string(), url: z.string() }).optional(),
   logs: z.string(),
 });
 

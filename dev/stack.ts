@@ -1,5 +1,6 @@
 // The embedded stack for one machine: PostgreSQL, the Temporal dev server and a worker, each
-// replaced by the real service when DATABASE_URL or TEMPORAL_ADDRESS is set.
+// replaced by the real service when DATABASE_URL or TEMPORAL_ADDRESS is set; an SMTP sink and a
+// Twilio sandbox unless SMTP_URL or Twilio credentials are set; and the tracking server.
 import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -18,6 +19,9 @@ import { startTemporalDevServer } from './temporal-server.ts';
 import { startSmtpSink } from './smtp-sink.ts';
 import { startTwilioSandbox } from './twilio-sandbox.ts';
 import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
+import { installationSecret } from '../config/secret.ts';
+import { devTrackingPlan, runTrackingServer } from '../server/run-server.ts';
 import { processAlive, readStackState, removeStackState, writeStackState, type StackState } from './stack-state.ts';
 
 export const CLI_ENTRY = fileURLToPath(new URL('../bin/mailroom.mjs', import.meta.url));
@@ -75,7 +79,7 @@ async function workerIsPolling(target: TemporalTarget, pid: number): Promise<boo
   }
 }
 
-export function startWorkerProcess(paths: Paths, databaseUrl: string, target: TemporalTarget, services: Pick<StackState, 'smtp' | 'sms'> = {}): ManagedChild {
+export function startWorkerProcess(paths: Paths, databaseUrl: string, target: TemporalTarget, services: Pick<StackState, 'smtp' | 'sms'> = {}, trackingUrl?: string): ManagedChild {
   return startChild('worker', process.execPath, [CLI_ENTRY, 'worker'], {
     logPath: join(paths.logs, 'worker.log'),
     env: {
@@ -86,6 +90,8 @@ export function startWorkerProcess(paths: Paths, databaseUrl: string, target: Te
       TEMPORAL_TASK_QUEUE: target.taskQueue,
       ...(services.smtp ? { SMTP_URL: services.smtp.url, SMTP_LOOKUP_URL: services.smtp.lookupUrl } : {}),
       ...(services.sms ? { TWILIO_ACCOUNT_SID: services.sms.accountSid, TWILIO_AUTH_TOKEN: services.sms.authToken, TWILIO_SANDBOX_URL: services.sms.url } : {}),
+      // The stack's tracking server, when it chose the URL (MAILROOM_TRACKING_URL unset).
+      ...(trackingUrl ? { MAILROOM_TRACKING_URL: trackingUrl } : {}),
     },
   });
 }
@@ -108,11 +114,15 @@ export async function startStack(env: Env, paths: Paths, opts: { worker: boolean
   const releaseLock = acquireLock(paths);
   const children: ManagedChild[] = [];
   const servers: { close(): Promise<void> }[] = [];
+  let tracking: { stop(): Promise<void> } | undefined;
   let stopping = false;
   const stop = async () => {
     stopping = true;
-    // Worker first (it finishes in-flight tasks), then Temporal, then PostgreSQL, then the sinks.
-    for (const child of [...children].reverse()) await child.stop(child.name === 'worker' ? 30_000 : 15_000);
+    // Worker first (it finishes in-flight tasks), then the tracking server, Temporal, PostgreSQL, the sinks.
+    const ordered = [...children].reverse();
+    for (const child of ordered.filter((c) => c.name === 'worker')) await child.stop(30_000);
+    await tracking?.stop();
+    for (const child of ordered.filter((c) => c.name !== 'worker')) await child.stop(15_000);
     for (const server of servers) await server.close();
     removeStackState(paths);
     releaseLock();
@@ -157,9 +167,21 @@ export async function startStack(env: Env, paths: Paths, opts: { worker: boolean
       servers.push(sandbox);
       services.sms = { url: sandbox.url, accountSid: sandbox.accountSid, authToken: sandbox.authToken, outbox: sandbox.outbox };
     }
+    // Clicks, opens, landings and the sandbox's status callbacks come here.
+    const plan = await devTrackingPlan(env);
+    mkdirSync(paths.logs, { recursive: true });
+    const trackingLog = join(paths.logs, 'tracking.log');
+    const server = await runTrackingServer({
+      databaseUrl, secret: installationSecret(env, paths), trackingUrl: plan.url,
+      twilioAuthToken: services.sms?.authToken ?? env.TWILIO_AUTH_TOKEN,
+      port: plan.port, host: '127.0.0.1',
+      log: pino({ level: env.LOG_LEVEL, base: { app: 'mailroom', part: 'tracking' } }, pino.destination({ dest: trackingLog, sync: true })),
+    });
+    tracking = server;
+    const trackingState = { listen: server.url, url: plan.url };
     let workerPid: number | undefined;
     if (opts.worker) {
-      const worker = startWorkerProcess(paths, databaseUrl, target, services);
+      const worker = startWorkerProcess(paths, databaseUrl, target, services, plan.urlGiven ? undefined : plan.url);
       children.push(worker);
       workerPid = worker.process.pid!;
       await waitUntilReady(worker, () => workerIsPolling(target, workerPid!), { limitMs: 120_000, say, what: 'the worker' });
@@ -180,6 +202,7 @@ export async function startStack(env: Env, paths: Paths, opts: { worker: boolean
       },
       ...(workerPid ? { workerPid } : {}),
       ...services,
+      tracking: trackingState,
       logs: paths.logs,
     };
     writeStackState(paths, state);

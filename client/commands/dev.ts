@@ -14,6 +14,7 @@ function describe(state: StackState): string {
     `Worker        ${state.workerPid ? `pid ${state.workerPid}, task queue ${state.temporal.taskQueue}` : 'not started (--no-worker)'}`,
     `Email         ${state.smtp ? `${state.smtp.url} → ${state.smtp.outbox}` : 'SMTP_URL'}`,
     `SMS           ${state.sms ? `Twilio sandbox ${state.sms.url} → ${state.sms.outbox}` : 'Twilio (TWILIO_ACCOUNT_SID)'}`,
+    ...(state.tracking ? [`Tracking      ${state.tracking.listen}${state.tracking.url === state.tracking.listen ? '' : ` (public URL ${state.tracking.url})`}: clicks, opens, PURLs, unsubscribe, Twilio webhooks`] : []),
     `Logs          ${state.logs}`,
   ].join('\n');
 }
@@ -29,7 +30,7 @@ async function foreground(flags: { worker: boolean }): Promise<void> {
   const reason = await Promise.race([signal, stack.failed]);
   const failedPart = !reason.startsWith('SIG');
   if (failedPart) process.stderr.write(`${reason}\n`);
-  say('Stopping the worker, Temporal and PostgreSQL…');
+  say('Stopping the worker, the tracking server, Temporal and PostgreSQL…');
   await stack.stop();
   say('Stopped.');
   if (failedPart) process.exitCode = ExitCode.failure;
@@ -38,7 +39,7 @@ async function foreground(flags: { worker: boolean }): Promise<void> {
 export function registerDev(program: Command): void {
   const dev = program
     .command('dev')
-    .description('run the embedded stack: PostgreSQL, the Temporal dev server and a worker')
+    .description('run the embedded stack: PostgreSQL, the Temporal dev server, a worker, the tracking server, an SMTP sink and a Twilio sandbox')
     .option('--detach', 'start in the background and return once ready (reuses a running stack)')
     .option('--no-worker', 'do not start a worker')
     .option('--json', 'with --detach: print the stack as JSON')

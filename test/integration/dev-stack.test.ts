@@ -32,6 +32,16 @@ describe('mailroom dev', () => {
     await transport.sendMail({ from: 'm@example.com', to: 'w@example.com', subject: 'hello', text: 'x', messageId: '<stack-check@mailroom.test>' });
     transport.close();
     expect(readdirSync(first.smtp.outbox)).toContain('stack-check@mailroom.test.eml');
+    // The tracking server runs with it; messages link to it (8088, or the free port it took).
+    expect(first.tracking).toMatchObject({ listen: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) });
+    expect((await fetch(`${first.tracking.listen}/health`)).status).toBe(200);
+    expect((await runCli(['dev', 'status'], env)).stdout).toContain(`Tracking      ${first.tracking.listen}`);
+    if (!process.env.MAILROOM_TRACKING_URL) {
+      expect(first.tracking.url).toBe(first.tracking.listen);
+      // The worker was told the URL (Linux shows a process's environment).
+      const environ = `/proc/${first.workerPid}/environ`;
+      if (existsSync(environ)) expect(readFileSync(environ, 'utf8').split('\0')).toContain(`MAILROOM_TRACKING_URL=${first.tracking.url}`);
+    }
 
     expect((await runCli(['seed', '--customers', '120', '--seed', '5'], env)).code).toBe(0);
     const doctor = JSON.parse((await runCli(['doctor', '--json'], env)).stdout);
@@ -41,6 +51,7 @@ describe('mailroom dev', () => {
     expect(stopped.stdout).toContain('Stopped the Mailroom dev stack.');
     expect(processAlive(first.pid)).toBe(false);
     expect(processAlive(first.workerPid)).toBe(false);
+    await expect(fetch(`${first.tracking.listen}/health`)).rejects.toThrow();
     expect((await runCli(['dev', 'status'], env)).code).toBe(1);
 
     // Again, in the foreground this time, as a person at a terminal would run it.

@@ -62,7 +62,8 @@ function drawBlock(doc: PDFDoc, g: Geometry, t: MailTemplate, block: PrintBlock,
       return;
     }
     case 'qr':
-      drawQr(doc, ctx.purl, pt(g, block.x), pt(g, block.y), block.size * MM);
+      // ?src=qr: the tracking server records a scan of the printed code apart from a typed PURL.
+      drawQr(doc, `${ctx.purl}?src=qr`, pt(g, block.x), pt(g, block.y), block.size * MM);
       return;
     case 'barcode':
       drawCode128(doc, ctx.response_code, pt(g, block.x), pt(g, block.y), block.width * MM, block.height * MM);
