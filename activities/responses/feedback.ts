@@ -1,6 +1,8 @@
 // Feedback when a campaign's response window closes: every customer it reached gets the contact
 // (last contacted, contact count) and their responses (response count, last responded) on their
-// record, and opt-outs received as responses join the suppression list. The next campaign's
+// record, and unsubscribes recorded as responses (imported ones included) join the suppression
+// list. SMS STOP and START are applied live by the tracking server, which sees both: a STOP taken
+// back by START must stay taken back, so feedback leaves SMS opt-outs alone. The next campaign's
 // segments can use all of it. Applied once per campaign, in one transaction.
 import type { Sql } from '../../db/connection.ts';
 
@@ -27,10 +29,9 @@ export async function applyFeedback(sql: Sql, campaignId: number, responseKinds:
       where c.id = r.customer_id`;
     const optedOut = await tx`
       insert into suppressions (channel, customer_id, reason, source)
-      select distinct coalesce(d.channel, 'all'), r.customer_id,
-             case r.kind when 'sms_stop' then 'sms_stop' else 'unsubscribed' end, ${`campaign:${campaignId}`}
+      select distinct coalesce(d.channel, 'all'), r.customer_id, 'unsubscribed', ${`campaign:${campaignId}`}
       from responses r left join deliveries d on d.id = r.delivery_id
-      where r.campaign_id = ${campaignId} and r.customer_id is not null and r.kind in ('unsubscribe', 'sms_stop')
+      where r.campaign_id = ${campaignId} and r.customer_id is not null and r.kind = 'unsubscribe'
       on conflict on constraint suppressions_key do nothing`;
     return { applied: true, contacted: contacted.count, responded: responded.count, optedOut: optedOut.count };
   });
