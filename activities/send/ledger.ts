@@ -78,18 +78,31 @@ function pacer(ratePerSecond: number | undefined): () => Promise<void> {
   };
 }
 
+/** Messages in flight per batch, and per group: one 'pending' statement and one 'sent' statement each. */
+const CONCURRENCY = 32;
+const GROUP_SIZE = 16;
+
 export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<BatchResult> {
   const { sql, channel } = deps;
   const reason = suppressionReason(sql, channel.name, deps.asOf ?? new Date(), undefined);
-  const rows = (await sql`
-    select m.customer_id, ${MEMBER_COLUMNS(sql)}, m.rank, m.band, m.variant,
-           d.id as delivery_id, d.status as delivery_status, d.created_at as delivery_created_at, ${reason} as reason
+  const members = (await sql`
+    select m.customer_id, ${MEMBER_COLUMNS(sql)}, m.rank, m.band, m.variant, ${reason} as reason
     from campaign_members m
     join customers c on c.id = m.customer_id
-    left join deliveries d on d.campaign_id = m.campaign_id and d.wave = ${spec.wave} and d.customer_id = m.customer_id and d.channel = ${channel.name}
     where m.campaign_id = ${spec.campaignId} and m.customer_id between ${spec.fromCustomerId} and ${spec.toCustomerId}
       and m.suppression_reason is null and not m.holdout and ${deps.target ?? sql`true`}
-    order by m.customer_id`) as unknown as Row[];
+    order by m.customer_id`) as unknown as (MemberRow & { reason: string | null })[];
+  // The range's ledger rows, read apart from the members. Joined to them in one query, a plan made
+  // on the statistics of a snapshot taken moments before (one row, says the planner) scans the
+  // wave's deliveries once per member: seconds per batch, growing as the wave goes on.
+  const ledger = new Map((await sql<{ customer_id: number; id: number; status: string; created_at: Date }[]>`
+    select customer_id, id, status, created_at from deliveries
+    where campaign_id = ${spec.campaignId} and wave = ${spec.wave} and channel = ${channel.name}
+      and customer_id between ${spec.fromCustomerId} and ${spec.toCustomerId}`).map((d) => [d.customer_id, d]));
+  const rows: Row[] = members.map((m) => {
+    const d = ledger.get(m.customer_id);
+    return { ...m, delivery_id: d?.id ?? null, delivery_status: d?.status ?? null, delivery_created_at: d?.created_at ?? null };
+  });
   const result: BatchResult = { planned: rows.length, sent: 0, failed: 0, uncertain: 0, skipped: 0, suppressed: 0, deferred: 0, totals: { sent: 0, failed: 0, uncertain: 0, recovered: 0 } };
   const pace = pacer(deps.ratePerSecond);
   const work: { row: Row; deliveryId?: number }[] = [];
@@ -104,39 +117,67 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
     else work.push({ row });
   }
   let transient: unknown;
-  const sendOne = async ({ row, deliveryId }: { row: Row; deliveryId?: number }) => {
-    // Wait for the rate limit before the row goes pending: a crash then leaves pending only
+  type Item = { row: Row; deliveryId?: number };
+  type Outcome = { row: Row; skipped: true } | ({ row: Row; id: number; deliveryId?: number | undefined } & ({ providerId: string } | { error: unknown }));
+  /**
+   * One group of messages: each waits for its rate-limit slot, then all go 'pending' in one
+   * statement (one commit), then all are handed to the channel, then the sent ones are recorded
+   * in one statement. So every message's 'pending' row is committed before its provider call and
+   * its outcome before the batch reports success, as when written one by one; a crash between the
+   * two leaves this group's rows pending, which a retry settles (recover) like any interrupted send.
+   */
+  const sendGroup = async (group: Item[]) => {
+    // Rows go pending only once their rate-limit slot has come: a crash then leaves pending only
     // messages that were really on their way.
-    await pace();
+    for (let i = 0; i < group.length; i++) await pace();
     if (deps.signal?.aborted) return;
-    const [d] = deliveryId !== undefined
-      ? [{ id: deliveryId }]
-      : await sql<{ id: number }[]>`
-      insert into deliveries (campaign_id, wave, customer_id, channel, status, attempts)
-      values (${spec.campaignId}, ${spec.wave}, ${row.customer_id}, ${channel.name}, 'pending', 1)
-      on conflict on constraint deliveries_key do nothing returning id`;
-    if (!d) {
-      result.skipped++; // another run of this batch got there first
-      return;
+    const fresh = group.filter((w) => w.deliveryId === undefined).map((w) => w.row.customer_id);
+    const made = fresh.length
+      ? await sql<{ id: number; customer_id: number }[]>`
+          insert into deliveries (campaign_id, wave, customer_id, channel, status, attempts)
+          select ${spec.campaignId}, ${spec.wave}, u.customer_id, ${channel.name}, 'pending', 1 from unnest(${fresh}::bigint[]) as u(customer_id)
+          on conflict on constraint deliveries_key do nothing returning id, customer_id`
+      : [];
+    const ids = new Map(made.map((d) => [d.customer_id, d.id]));
+    const outcomes = await Promise.all(group.map(async ({ row, deliveryId }): Promise<Outcome> => {
+      const id = deliveryId ?? ids.get(row.customer_id);
+      if (id === undefined) return { row, skipped: true }; // another run of this batch got there first
+      try {
+        const { providerId } = await channel.send({ deliveryId: id, context: deps.context(row) });
+        return { row, id, deliveryId, providerId };
+      } catch (error) {
+        return { row, id, deliveryId, error };
+      }
+    }));
+    const sent = outcomes.flatMap((o) => ('providerId' in o ? [o] : []));
+    if (sent.length) {
+      try {
+        await sql`
+          update deliveries d set status = 'sent', provider_id = u.provider_id, sent_at = now(), updated_at = now()
+          from unnest(${sent.map((o) => o.id)}::bigint[], ${sent.map((o) => o.providerId)}::text[]) as u(id, provider_id)
+          where d.id = u.id`;
+        result.sent += sent.length;
+      } catch (error) {
+        transient ??= error; // sent, but still pending in the ledger: a retry settles them (recover)
+      }
     }
-    try {
-      const { providerId } = await channel.send({ deliveryId: d.id, context: deps.context(row) });
-      await sql`update deliveries set status = 'sent', provider_id = ${providerId}, sent_at = now(), updated_at = now() where id = ${d.id}`;
-      result.sent++;
-    } catch (error) {
+    for (const o of outcomes) {
+      if ('skipped' in o) result.skipped++;
+      if (!('error' in o)) continue;
+      const { row, id, deliveryId, error } = o;
       if (error instanceof PermanentSendError) {
-        await sql`update deliveries set status = 'failed', error = ${error.message.slice(0, 500)}, updated_at = now() where id = ${d.id}`;
+        await sql`update deliveries set status = 'failed', error = ${error.message.slice(0, 500)}, updated_at = now() where id = ${id}`;
         const address = channel.name === 'email' ? row.email?.toLowerCase() : channel.name === 'sms' ? row.phone : null;
         if (error.suppress && address) {
           await sql`insert into suppressions (channel, address, reason, source)
-                    values (${channel.name}, ${address}, ${error.suppress}, ${`delivery:${d.id}`})
+                    values (${channel.name}, ${address}, ${error.suppress}, ${`delivery:${id}`})
                     on conflict on constraint suppressions_key do nothing`;
         }
         result.failed++;
       } else if (error instanceof SendNotMadeError) {
         // Nothing left the building: forget the row so that the retry sends it (a resent row
         // stays pending: its first attempt may still have reached the provider).
-        if (deliveryId === undefined) await sql`delete from deliveries where id = ${d.id} and status = 'pending'`;
+        if (deliveryId === undefined) await sql`delete from deliveries where id = ${id} and status = 'pending'`;
         transient ??= error;
       } else {
         transient ??= error; // unknown outcome: the row stays pending and a retry marks it uncertain
@@ -161,12 +202,15 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
     return 'settled';
   }
 
-  // Bounded concurrency: the channel's connection pool, not one connection, sets the pace.
-  const limit = deps.concurrency ?? 8;
+  // Bounded concurrency: up to `limit` messages in flight, in groups. The channel's connection
+  // pool, not one connection, sets the pace. Under a rate limit a group is about 50 ms of the rate,
+  // so that it is no burst (and at ten a second or less, messages go one by one).
+  const limit = deps.concurrency ?? CONCURRENCY;
+  const size = Math.max(1, Math.min(limit, GROUP_SIZE, deps.ratePerSecond ? Math.floor(deps.ratePerSecond / 20) : Infinity));
   let next = 0;
   await Promise.all(
-    Array.from({ length: Math.min(limit, work.length) }, async () => {
-      while (next < work.length && !transient && !deps.signal?.aborted) await sendOne(work[next++]!);
+    Array.from({ length: Math.min(Math.ceil(limit / size), Math.ceil(work.length / size)) }, async () => {
+      while (next < work.length && !transient && !deps.signal?.aborted) await sendGroup(work.slice(next, (next += size)));
     }),
   );
   deps.heartbeat?.(result);
