@@ -146,8 +146,12 @@ export async function confirmMailing(client: Client, slug: string, wave: string,
   }
 }
 
+/** The report part of a campaign's status: its final summary once it has ended, null before. */
+export function reportOf(slug: string, status: Awaited<ReturnType<typeof campaignStatus>>) {
+  return { slug, status: status.status, workflowStatus: status.workflowStatus, waves: status.waves, summary: status.summary ?? null };
+}
+
 /** The campaign's final summary once it has ended (or its progress so far). */
 export async function campaignReport(client: Client, slug: string) {
-  const status = await campaignStatus(client, slug);
-  return { slug, status: status.status, workflowStatus: status.workflowStatus, waves: status.waves, summary: status.summary ?? null };
+  return reportOf(slug, await campaignStatus(client, slug));
 }
