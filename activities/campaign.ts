@@ -4,36 +4,35 @@ import { Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Sql } from '../db/connection.ts';
 import { mailroomPaths } from '../config/paths.ts';
-import { loadCampaignText, waveTemplateName, type LoadedCampaign } from '../campaign/campaign-file.ts';
-import { snapshotAudience } from './audience/snapshot.ts';
-import { contextFor } from './render/context.ts';
-import { loadTemplate, resolveTemplateDir, type LoadedTemplate } from './render/templates.ts';
-import { createEmailChannel } from './send/email-channel.ts';
-import { createSmsChannel } from './send/sms-channel.ts';
-import { sendBatch, type BatchResult } from './send/ledger.ts';
-import { inQuietHours } from './send/quiet-hours.ts';
-import { exportMailWave, recordMailing, type MailWaveJob } from './send/mail-wave.ts';
-import { waveTarget } from './audience/wave-target.ts';
-import { applyFeedback, type FeedbackResult } from './responses/feedback.ts';
-import { summarizeCampaign, type CampaignSummary } from './responses/summary.ts';
-import type { CampaignProgress } from '../workflows/campaign.ts';
-import type { Channel } from './send/channel.ts';
-import type { TwilioSettings } from './send/twilio-client.ts';
-import type { DkimSettings } from '../config/dkim.ts';
+import { loadCampaignText, waveTemplateName, type LoadedCampaign } from '../pipeline/campaign/campaign-file.ts';
+import { snapshotAudience } from '../pipeline/audience/snapshot.ts';
+import { contextFor } from '../pipeline/render/context.ts';
+import type { LoadedTemplate } from '../pipeline/render/templates.ts';
+import { waveTemplate } from '../pipeline/campaign/validate-campaign.ts';
+import { sendBatch, type BatchResult } from '../pipeline/send/ledger.ts';
+import { inQuietHours } from '../pipeline/send/quiet-hours.ts';
+import { exportMailWave, recordMailing, type MailWaveJob } from '../pipeline/send/mail-wave.ts';
+import { waveTarget } from '../pipeline/audience/wave-target.ts';
+import { applyFeedback, type FeedbackResult } from '../pipeline/responses/feedback.ts';
+import { summarizeCampaign, type CampaignSummary } from '../pipeline/responses/summary.ts';
+import type { CampaignProgress } from '../workflows/contract.ts';
+import { MISSING_CHANNEL, type ChannelFactories } from '../pipeline/send/channel-factories.ts';
+import { recordCampaignProgress } from '../pipeline/campaign/campaigns-table.ts';
+
+/** What a campaign's activities need to render members' messages and print jobs. */
+export interface CampaignSettings {
+  /** The installation secret that signs response codes and tracking links. */
+  secret: string;
+  trackingUrl: string;
+  /** Where mail waves write their print jobs (<printDir>/<campaign>/<wave>/); .mailroom/print by default. */
+  printDir?: string;
+  clock?: () => Date;
+}
 
 export interface CampaignDeps {
   sql: Sql;
-  secret: string;
-  trackingUrl: string;
-  from: string;
-  /** Where mail waves write their print jobs (<printDir>/<campaign>/<wave>/); .mailroom/print by default. */
-  printDir?: string;
-  smtpUrl?: string | undefined;
-  smtpLookupUrl?: string | undefined;
-  /** Signs outgoing email when set (DKIM_* variables). */
-  dkim?: DkimSettings | undefined;
-  twilio?: (TwilioSettings & { from: string }) | undefined;
-  clock?: () => Date;
+  settings: CampaignSettings;
+  channels: ChannelFactories;
 }
 
 export interface SnapshotSummary {
@@ -52,8 +51,8 @@ interface Prepared {
 }
 
 export function createCampaignActivities(deps: CampaignDeps) {
-  const { sql } = deps;
-  const now = () => deps.clock?.() ?? new Date();
+  const { sql, settings } = deps;
+  const now = () => settings.clock?.() ?? new Date();
   // Every batch of a wave needs the campaign and its templates. The stored text of a launched
   // campaign does not change, so each worker parses it (and compiles templates) once.
   const prepared = new Map<number, Prepared>();
@@ -90,21 +89,14 @@ export function createCampaignActivities(deps: CampaignDeps) {
       const template = (variant: string | null) => {
         const name = waveTemplateName(wave, variant);
         let t = templates.get(name);
-        if (!t) templates.set(name, (t = loadTemplate(resolveTemplateDir(name, campaign.dir))));
+        if (!t) templates.set(name, (t = waveTemplate(campaign, wave, variant)));
         return t;
       };
-      let channel: Channel;
-      if (wave.channel === 'email') {
-        if (!deps.smtpUrl) throw ApplicationFailure.nonRetryable('no SMTP server configured for email waves (SMTP_URL)');
-        channel = createEmailChannel({ smtpUrl: deps.smtpUrl, lookupUrl: deps.smtpLookupUrl, from: deps.from, campaignSlug: campaign.slug, trackingUrl: deps.trackingUrl, secret: deps.secret, dkim: deps.dkim, template: (v) => template(v) as Extract<LoadedTemplate, { channel: 'email' }> });
-      } else if (wave.channel === 'sms') {
-        if (!deps.twilio) throw ApplicationFailure.nonRetryable('no Twilio account configured for SMS waves');
-        // Delivery receipts go to the tracking server, which checks Twilio's signature.
-        const statusCallbackUrl = `${deps.trackingUrl.replace(/\/+$/, '')}/twilio/status`;
-        channel = createSmsChannel({ twilio: deps.twilio, from: deps.twilio.from, statusCallbackUrl, template: (v) => template(v) as Extract<LoadedTemplate, { channel: 'sms' }> });
-      } else {
-        throw ApplicationFailure.nonRetryable(`wave ${wave.name} is a mail wave: it is exported, not sent in batches`);
-      }
+      if (wave.channel === 'mail') throw ApplicationFailure.nonRetryable(`wave ${wave.name} is a mail wave: it is exported, not sent in batches`);
+      const factory = deps.channels[wave.channel];
+      // Retried, not fatal: another worker that has the channel can take the batch.
+      if (!factory) throw new Error(`this worker cannot send wave ${wave.name}: ${MISSING_CHANNEL[wave.channel]}`);
+      const channel = factory({ campaign, wave, template });
       // A beat on a timer as well: a batch waiting on a slow rate limit or provider is alive.
       const every = Math.max(250, Math.min(5000, (Context.current().info.heartbeatTimeoutMs ?? 30_000) / 3));
       const beat = setInterval(() => heartbeat(), every);
@@ -114,7 +106,7 @@ export function createCampaignActivities(deps: CampaignDeps) {
           {
             sql, channel, asOf: now(), target: waveTarget(sql, campaign, input.campaignId, wave, now()),
             ratePerSecond: wave.rate_limit ? wave.rate_limit / Math.max(1, input.lanes ?? 1) : undefined,
-            context: (row) => contextFor(row, campaign, { secret: deps.secret, trackingUrl: deps.trackingUrl, asOf: now() }),
+            context: (row) => contextFor(row, campaign, { secret: settings.secret, trackingUrl: settings.trackingUrl, asOf: now() }),
             heartbeat: (progress) => heartbeat(progress),
             signal: Context.current().cancellationSignal,
             ...(wave.quiet_hours ? { defer: (row) => inQuietHours(now(), row.timezone, wave.quiet_hours!) } : {}),
@@ -131,7 +123,7 @@ export function createCampaignActivities(deps: CampaignDeps) {
       const wave = waveOf(campaign, input.wave);
       const beat = setInterval(() => heartbeat(), 5000);
       try {
-        return await exportMailWave({ sql, printDir: deps.printDir ?? mailroomPaths().print, secret: deps.secret, trackingUrl: deps.trackingUrl, asOf: now() }, campaign, input.campaignId, wave);
+        return await exportMailWave({ sql, printDir: settings.printDir ?? mailroomPaths().print, secret: settings.secret, trackingUrl: settings.trackingUrl, asOf: now() }, campaign, input.campaignId, wave);
       } finally {
         clearInterval(beat);
       }
@@ -143,7 +135,7 @@ export function createCampaignActivities(deps: CampaignDeps) {
 
     /** Keeps the campaign row's status and per-wave counts current for reports and `mailroom status` after the workflow ends. */
     async recordWaveProgress(input: { campaignId: number; progress: CampaignProgress }): Promise<void> {
-      await sql`update campaigns set status = ${input.progress.status}, summary = coalesce(summary, '{}'::jsonb) || ${sql.json({ waves: input.progress.waves } as never)}, updated_at = now() where id = ${input.campaignId}`;
+      await recordCampaignProgress(sql, input.campaignId, input.progress.status, input.progress.waves);
     },
 
     async applyFeedback(input: { campaignId: number }): Promise<FeedbackResult> {

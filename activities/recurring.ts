@@ -2,34 +2,11 @@
 // the file stored with the schedule. The workflow gets back ids and the campaign's timings only.
 import { ApplicationFailure } from '@temporalio/common';
 import type { Sql } from '../db/connection.ts';
-import { loadCampaignText, type LoadedCampaign } from '../campaign/campaign-file.ts';
-import { campaignSearchAttributes, campaignWorkflowInput, registerCampaign, workflowIdOf } from '../client/api.ts';
-import { UserError } from '../client/errors.ts';
-import type { CampaignWorkflowInput } from '../workflows/campaign.ts';
-
-/** How much of its time a run's name carries: a schedule that fires at most once a day needs only the date. */
-export type RunSuffix = 'date' | 'minute' | 'second';
-
-const SUFFIX_PATTERN: Record<RunSuffix, string> = { date: 'YYYYMMDD', minute: 'YYYYMMDD-HHMM', second: 'YYYYMMDD-HHMMSS' };
-
-/** What a run of schedule `name` is called, e.g. birthday-greetings-YYYYMMDD. */
-export const runNamePattern = (name: string, suffix: RunSuffix) => `${name}-${SUFFIX_PATTERN[suffix]}`;
-
-/** The calendar fields of `at` in `timeZone`. */
-export function zonedParts(at: Date, timeZone: string) {
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
-  }).formatToParts(at);
-  const get = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)!.value;
-  return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), second: get('second') };
-}
-
-export function runSlug(name: string, at: Date, suffix: RunSuffix, timeZone: string): string {
-  const p = zonedParts(at, timeZone);
-  const date = `${name}-${p.year}${p.month}${p.day}`;
-  if (suffix === 'date') return date;
-  return suffix === 'minute' ? `${date}-${p.hour}${p.minute}` : `${date}-${p.hour}${p.minute}${p.second}`;
-}
+import { loadCampaignText, type LoadedCampaign } from '../pipeline/campaign/campaign-file.ts';
+import { registerCampaign } from '../pipeline/campaign/campaigns-table.ts';
+import { runSlug, type RunSuffix } from '../pipeline/campaign/run-names.ts';
+import { campaignWorkflowInput } from './campaign-start.ts';
+import { campaignSearchAttributes, workflowIdOf, type CampaignWorkflowInput } from '../workflows/contract.ts';
 
 export interface ScheduledRunInput {
   schedule: string;
@@ -51,14 +28,8 @@ export function createRecurringActivities(deps: { sql: Sql }) {
         select file, text, time_zone, run_suffix from campaign_schedules where name = ${input.schedule}`;
       if (!schedule) throw ApplicationFailure.nonRetryable(`schedule ${input.schedule} has no campaign stored in this database (was it deleted?)`);
       const slug = runSlug(input.schedule, new Date(input.scheduledAt), schedule.run_suffix, schedule.time_zone);
-      let campaign: LoadedCampaign;
-      try {
-        // The run is a campaign of its own: its name is the run's, its content the schedule's file.
-        campaign = { ...loadCampaignText(schedule.file, schedule.text), slug };
-      } catch (error) {
-        if (error instanceof UserError) throw ApplicationFailure.nonRetryable(error.message);
-        throw error;
-      }
+      // The run is a campaign of its own: its name is the run's, its content the schedule's file.
+      const campaign: LoadedCampaign = { ...loadCampaignText(schedule.file, schedule.text), slug };
       return (await sql.begin(async (txn) => {
         const tx = txn as unknown as Sql;
         // A trigger beside the scheduled time may register the same run at once: one after the other.
@@ -68,7 +39,7 @@ export function createRecurringActivities(deps: { sql: Sql }) {
         if (existing && existing.starter !== input.starter) {
           return { start: false, slug, reason: existing.starter ? `run ${slug} was started already` : `a campaign called ${slug} exists already` };
         }
-        const campaignId = existing?.id ?? (await registerCampaign(tx, campaign, slug));
+        const campaignId = existing?.id ?? (await registerCampaign(tx, campaign, slug, workflowIdOf(slug)));
         await tx`
           insert into schedule_runs (campaign_id, schedule, scheduled_at, starter)
           values (${campaignId}, ${input.schedule}, ${input.scheduledAt}, ${input.starter}) on conflict (campaign_id) do nothing`;

@@ -17,7 +17,7 @@ import { connectDatabase } from '../db/connection.ts';
 import { migrate } from '../db/migrate.ts';
 import { readStackState } from '../dev/stack-state.ts';
 import { generateCustomer } from '../dev/seed/generate.ts';
-import { runImport } from '../customers/import/run-import.ts';
+import { runImport } from '../pipeline/customers/import/run-import.ts';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -17,16 +17,16 @@ import PDFDocument from 'pdfkit';
 import { context } from '../client/connect.ts';
 import { connectDatabase } from '../db/connection.ts';
 import { readStackState } from '../dev/stack-state.ts';
-import { loadCampaign } from '../campaign/campaign-file.ts';
-import { exportPrint } from '../activities/render/print/export.ts';
-import { memberBatches } from '../activities/render/members.ts';
-import { contextFor } from '../activities/render/context.ts';
-import { snapshotAudience } from '../activities/audience/snapshot.ts';
-import type { RenderContext } from '../activities/render/context.ts';
-import { loadTemplate, resolveTemplateDir } from '../activities/render/templates.ts';
-import { addressLines } from '../activities/render/print/address.ts';
-import { printFonts } from '../activities/render/print/fonts.ts';
-import { drawCode128, drawQr } from '../activities/render/print/symbols.ts';
+import { loadCampaign } from '../pipeline/campaign/campaign-file.ts';
+import { exportPrint } from '../pipeline/render/print/export.ts';
+import { memberBatches } from '../pipeline/render/members.ts';
+import { contextFor } from '../pipeline/render/context.ts';
+import { snapshotAudience } from '../pipeline/audience/snapshot.ts';
+import type { RenderContext } from '../pipeline/render/context.ts';
+import { loadTemplate, resolveTemplateDir } from '../pipeline/render/templates.ts';
+import { addressLines } from '../pipeline/render/print/address.ts';
+import { printFonts } from '../pipeline/render/print/fonts.ts';
+import { drawCode128, drawQr } from '../pipeline/render/print/symbols.ts';
 
 const sizes = (process.argv[process.argv.indexOf('--sizes') + 1] ?? '').match(/^\d[\d,]*$/)
   ? process.argv[process.argv.indexOf('--sizes') + 1]!.split(',').map(Number)

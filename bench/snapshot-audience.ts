@@ -12,10 +12,10 @@ import { connectDatabase, type Sql } from '../db/connection.ts';
 import { migrate } from '../db/migrate.ts';
 import { readStackState } from '../dev/stack-state.ts';
 import { runSeed } from '../dev/seed/run-seed.ts';
-import { parseRule } from '../activities/audience/rules.ts';
-import { builtinSegments } from '../activities/audience/segments.ts';
-import { snapshotAudience } from '../activities/audience/snapshot.ts';
-import type { Audience } from '../activities/audience/audience.ts';
+import { parseRule } from '../pipeline/audience/rules.ts';
+import { builtinSegments } from '../pipeline/audience/segments.ts';
+import { snapshotAudience } from '../pipeline/audience/snapshot.ts';
+import type { Audience } from '../pipeline/audience/audience.ts';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -3,19 +3,14 @@
 // campaign-<slug>.
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Sql } from '../db/connection.ts';
-import { durationMs, waveTemplateName, type LoadedCampaign } from '../campaign/campaign-file.ts';
-import { audienceQuery } from '../activities/audience/audience-query.ts';
-import { audienceCounts, type AudienceCounts } from '../activities/audience/counts.ts';
-import { customersAsMembers } from '../activities/render/members.ts';
-import { contextFor } from '../activities/render/context.ts';
-import { loadTemplate, renderEmail, renderSms, resolveTemplateDir } from '../activities/render/templates.ts';
-import {
-  campaignWorkflow, cancelSignal, confirmMailingUpdate, pauseSignal, progressQuery, resumeSignal, skipWaitSignal,
-  type CampaignProgress, type CampaignWorkflowInput, type WaveProgress,
-} from '../workflows/campaign.ts';
-import { ExitCode, UserError } from './errors.ts';
-
-export const workflowIdOf = (slug: string) => `campaign-${slug}`;
+import type { LoadedCampaign } from '../pipeline/campaign/campaign-file.ts';
+import type { AudienceCounts } from '../pipeline/audience/counts.ts';
+import { validateCampaign } from '../pipeline/campaign/validate-campaign.ts';
+import { registerCampaign as registerCampaignRow } from '../pipeline/campaign/campaigns-table.ts';
+import { campaignWorkflowInput, type CampaignTuning } from '../activities/campaign-start.ts';
+import { campaignWorkflow } from '../workflows/campaign.ts';
+import { campaignSearchAttributes, cancelSignal, confirmMailingUpdate, pauseSignal, progressQuery, resumeSignal, skipWaitSignal, workflowIdOf, type CampaignProgress, type WaveProgress } from '../workflows/contract.ts';
+import { ExitCode, UserError } from '../config/errors.ts';
 
 export interface LaunchOptions {
   asOf: Date;
@@ -33,54 +28,12 @@ export interface LaunchResult {
   launched: boolean;
 }
 
-/** Everything is checked before anything starts: the audience compiles and counts, and every template of every wave renders for a sample member of every variant. */
-export async function validateCampaign(sql: Sql, campaign: LoadedCampaign, opts: Pick<LaunchOptions, 'asOf' | 'secret' | 'trackingUrl'>): Promise<AudienceCounts> {
-  const rows = audienceQuery({ sql, registry: campaign.registry, asOf: opts.asOf, frequencyCap: campaign.config.frequencyCap }, campaign.audience, campaign.slug);
-  const counts = await audienceCounts(sql, rows);
-  if (counts.contactable === 0) throw new UserError(`${campaign.file}: the audience has no one to contact (${counts.members} matched; see \`mailroom segment preview ${campaign.file}\`)`, ExitCode.badInput);
-  const samples = await sql<{ customer_id: number; variant: string | null; rank: number | null; band: string | null }[]>`
-    select distinct on (variant) customer_id, variant, rank, band
-    from (${audienceQuery({ sql, registry: campaign.registry, asOf: opts.asOf }, campaign.audience, campaign.slug)}) a
-    where suppression_reason is null and not holdout order by variant, customer_id`;
-  const members = await customersAsMembers(sql, samples.map((s) => s.customer_id));
-  for (const sample of samples) {
-    const row = { ...members.find((m) => m.customer_id === sample.customer_id)!, rank: sample.rank, band: sample.band, variant: sample.variant };
-    const ctx = contextFor(row, campaign, opts);
-    for (const wave of campaign.waves) {
-      const t = loadTemplate(resolveTemplateDir(waveTemplateName(wave, sample.variant), campaign.dir));
-      if (t.channel !== wave.channel) throw new UserError(`wave ${wave.name} is ${wave.channel}, but its template ${t.name} is for ${t.channel}`, ExitCode.badInput);
-      if (t.channel === 'email') renderEmail(t, ctx);
-      else if (t.channel === 'sms') renderSms(t, ctx);
-      else for (const page of t.pages) for (const block of page.blocks) block.compiled?.render(ctx);
-    }
-  }
-  return counts;
-}
-
-/** What the campaign workflow is started with: ids, durations and tuning, never customer data. */
-export function campaignWorkflowInput(campaign: LoadedCampaign, campaignId: number, tuning: CampaignTuning = {}): CampaignWorkflowInput {
-  return {
-    campaignId,
-    slug: campaign.slug,
-    waves: campaign.waves.map((w) => ({ name: w.name, channel: w.channel, afterMs: durationMs(w.after), ...(w.channel === 'mail' ? { confirmWithinMs: durationMs(w.confirm_within) } : {}) })),
-    responseWindowMs: durationMs(campaign.responseWindow),
-    ...tuning,
-  };
-}
-
-/** Optional knobs of a run: batch size, lanes, retry timings. */
-export type CampaignTuning = Pick<CampaignWorkflowInput, 'batchSize' | 'concurrency' | 'deferRetryMs' | 'heartbeatTimeoutMs' | 'batchesPerRun'>;
+export { validateCampaign, campaignWorkflowInput, workflowIdOf, campaignSearchAttributes, type CampaignTuning };
 
 /** The campaign's row, holding the file as launched: activities read the campaign from it. */
-export async function registerCampaign(sql: Sql, campaign: LoadedCampaign, slug = campaign.slug): Promise<number> {
-  const spec = { file: campaign.file, text: campaign.source.text };
-  const [row] = await sql<{ id: number }[]>`
-    insert into campaigns (slug, name, spec, workflow_id, status) values (${slug}, ${campaign.title}, ${sql.json(spec)}, ${workflowIdOf(slug)}, 'launched')
-    on conflict (slug) do update set spec = excluded.spec, name = excluded.name, updated_at = now() returning id`;
-  return row!.id;
+export function registerCampaign(sql: Sql, campaign: LoadedCampaign, slug = campaign.slug): Promise<number> {
+  return registerCampaignRow(sql, campaign, slug, workflowIdOf(slug));
 }
-
-export const campaignSearchAttributes = (slug: string) => ({ MailroomCampaign: [slug], MailroomStatus: ['launched'] });
 
 export async function launchCampaign(sql: Sql, client: Client, campaign: LoadedCampaign, opts: LaunchOptions): Promise<LaunchResult> {
   const counts = await validateCampaign(sql, campaign, opts);

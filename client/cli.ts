@@ -1,6 +1,6 @@
 // The `mailroom` command line.
 import { Command, CommanderError } from 'commander';
-import { ExitCode, UserError } from './errors.ts';
+import { ExitCode, UserError } from '../config/errors.ts';
 import { registerCampaign } from './commands/campaign.ts';
 import { registerDb } from './commands/db.ts';
 import { registerDemo } from './commands/demo.ts';

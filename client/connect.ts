@@ -8,7 +8,7 @@ import { connectDatabase, type Sql } from '../db/connection.ts';
 import { migrate } from '../db/migrate.ts';
 import { startEmbeddedPostgres } from '../dev/postgres.ts';
 import { readStackState } from '../dev/stack-state.ts';
-import { ExitCode, UserError } from './errors.ts';
+import { ExitCode, UserError } from '../config/errors.ts';
 
 export interface Context {
   env: Env;

@@ -4,9 +4,10 @@
 // non-responders only), and skips the waits between waves and the response window.
 import type { Client } from '@temporalio/client';
 import type { Sql } from '../db/connection.ts';
-import type { LoadedCampaign } from '../campaign/campaign-file.ts';
+import type { LoadedCampaign } from '../pipeline/campaign/campaign-file.ts';
 import { confirmMailing, controlCampaign, launchCampaign, type LaunchOptions } from './api.ts';
 import { followCampaign } from './follow.ts';
+import { insertResponsesFrom } from '../pipeline/responses/record.ts';
 
 /** The share of posted letters that get a simulated response (a PURL visit or a QR scan). */
 const SIMULATED_RESPONSE_RATE = 0.12;
@@ -42,19 +43,15 @@ export async function runDemoCampaign(sql: Sql, client: Client, sample: LoadedCa
 }
 
 async function simulateResponses(sql: Sql, slug: string, wave: string): Promise<number> {
-  const rows = await sql`
-    insert into responses (campaign_id, customer_id, delivery_id, kind, source, dedupe_key, occurred_at)
+  const rows = await insertResponsesFrom(sql, sql`
     select d.campaign_id, d.customer_id, d.id, case when d.id % 2 = 0 then 'purl_visit' else 'qr_scan' end, 'demo',
            'demo:' || d.id, now()
     from deliveries d join campaigns c on c.id = d.campaign_id
     where c.slug = ${slug} and d.wave = ${wave} and d.status = 'sent'
-      and mailroom_hash_unit(${slug} || ':' || d.customer_id::text) < ${SIMULATED_RESPONSE_RATE}
-    on conflict (dedupe_key) do nothing`;
-  const baseline = await sql`
-    insert into responses (campaign_id, customer_id, kind, source, dedupe_key, occurred_at)
-    select m.campaign_id, m.customer_id, 'order', 'demo', 'demo:holdout:' || m.campaign_id || ':' || m.customer_id, now()
+      and mailroom_hash_unit(${slug} || ':' || d.customer_id::text) < ${SIMULATED_RESPONSE_RATE}`);
+  const baseline = await insertResponsesFrom(sql, sql`
+    select m.campaign_id, m.customer_id, null, 'order', 'demo', 'demo:holdout:' || m.campaign_id || ':' || m.customer_id, now()
     from campaign_members m join campaigns c on c.id = m.campaign_id
-    where c.slug = ${slug} and m.holdout and mailroom_hash_unit(${slug} || ':' || m.customer_id::text) < ${SIMULATED_BASELINE_RATE}
-    on conflict (dedupe_key) do nothing`;
-  return rows.count + baseline.count;
+    where c.slug = ${slug} and m.holdout and mailroom_hash_unit(${slug} || ':' || m.customer_id::text) < ${SIMULATED_BASELINE_RATE}`);
+  return rows + baseline;
 }

@@ -4,7 +4,7 @@
 import cliProgress from 'cli-progress';
 import type { Client } from '@temporalio/client';
 import { campaignStatus } from './api.ts';
-import type { CampaignProgress, WaveProgress } from '../workflows/campaign.ts';
+import type { CampaignProgress, WaveProgress } from '../workflows/contract.ts';
 
 type Status = Awaited<ReturnType<typeof campaignStatus>>;
 

@@ -10,7 +10,7 @@
 // It finds its services as the CLI does (client/connect.ts) and throws UserError with an exit code
 // for anything a caller can get wrong.
 import { Client, Connection } from '@temporalio/client';
-import { loadCampaign } from '../campaign/campaign-file.ts';
+import { loadCampaign } from '../pipeline/campaign/campaign-file.ts';
 import { installationSecret } from '../config/secret.ts';
 import { clientConnectionOptions } from '../config/temporal.ts';
 import { connectDatabase } from '../db/connection.ts';
@@ -18,12 +18,12 @@ import { migrate } from '../db/migrate.ts';
 import { readStackState } from '../dev/stack-state.ts';
 import { campaignReport, campaignStatus, confirmMailing, controlCampaign, launchCampaign, type CampaignTuning } from './api.ts';
 import { context, resolveTemporal } from './connect.ts';
-import { ExitCode, UserError } from './errors.ts';
+import { ExitCode, UserError } from '../config/errors.ts';
 import { followCampaign } from './follow.ts';
 
 export { UserError, ExitCode };
-export type { CampaignProgress, WaveProgress } from '../workflows/campaign.ts';
-export type { CampaignSummary } from '../activities/responses/summary.ts';
+export type { CampaignProgress, WaveProgress } from '../workflows/contract.ts';
+export type { CampaignSummary } from '../pipeline/responses/summary.ts';
 
 export async function connectMailroom() {
   const ctx = context({ quiet: true });

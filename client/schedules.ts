@@ -4,18 +4,17 @@
 // becomes a campaign of its own, `<name>-<date>`.
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleHandle } from '@temporalio/client';
 import type { Sql } from '../db/connection.ts';
-import { durationMs, waveTemplateName, type LoadedCampaign } from '../campaign/campaign-file.ts';
-import { audienceQuery } from '../activities/audience/audience-query.ts';
-import { audienceCounts, type AudienceCounts } from '../activities/audience/counts.ts';
-import { loadTemplate, resolveTemplateDir } from '../activities/render/templates.ts';
-import { runNamePattern, zonedParts, type RunSuffix } from '../activities/recurring.ts';
+import type { LoadedCampaign } from '../pipeline/campaign/campaign-file.ts';
+import type { AudienceCounts } from '../pipeline/audience/counts.ts';
+import { CAMPAIGN_NAME, durationMs, isDuration } from '../pipeline/campaign/names.ts';
+import { audienceCountsOf, checkWaveTemplates } from '../pipeline/campaign/validate-campaign.ts';
+import { runNamePattern, zonedParts, type RunSuffix } from '../pipeline/campaign/run-names.ts';
 import { recurringCampaignWorkflow, type RecurringRunResult } from '../workflows/recurring.ts';
 import { validateCampaign, type LaunchOptions } from './api.ts';
-import { ExitCode, UserError } from './errors.ts';
+import { ExitCode, UserError } from '../config/errors.ts';
 
 export const scheduleIdOf = (name: string) => `schedule-${name}`;
 
-const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const SLUG_MAX = 63;
 const SUFFIX_LENGTH: Record<RunSuffix, number> = { date: 9, minute: 14, second: 16 };
 const DAY_MS = 86_400_000;
@@ -64,13 +63,13 @@ export function timingText(timing: Timing): string {
 
 /** Checks what can be checked before anything is started; errors name the option and value. */
 export function checkScheduleOptions(opts: { timing: Timing; name: string; timeZone: string }): void {
-  if (!NAME.test(opts.name)) throw new UserError(`--name "${opts.name}": use lower-case letters, digits and dashes (at most 63)`, ExitCode.badInput);
+  if (!CAMPAIGN_NAME.test(opts.name)) throw new UserError(`--name "${opts.name}": use lower-case letters, digits and dashes (at most 63)`, ExitCode.badInput);
   try {
     new Intl.DateTimeFormat('en', { timeZone: opts.timeZone });
   } catch {
     throw new UserError(`--time-zone "${opts.timeZone}" is not a time zone; use an IANA name such as Asia/Shanghai or Europe/London`, ExitCode.badInput);
   }
-  if ('every' in opts.timing && !/^\d+(\.\d+)?\s*(s|m|h|d|w)$/.test(opts.timing.every.trim())) {
+  if ('every' in opts.timing && !isDuration(opts.timing.every)) {
     throw new UserError(`--every "${opts.timing.every}" is not a duration; use e.g. 1d, 7d, 12h or 30m (months vary in length: use --cron for monthly runs)`, ExitCode.badInput);
   }
   if ('every' in opts.timing && durationMs(opts.timing.every) < 1000) throw new UserError(`--every "${opts.timing.every}" is shorter than a second`, ExitCode.badInput);
@@ -94,13 +93,9 @@ export function runSuffixOf(spec: ScheduleDescription['spec']): RunSuffix {
  * (nobody's birthday): then the file and templates are checked, but no sample member renders them.
  */
 async function checkCampaign(sql: Sql, campaign: LoadedCampaign, opts: CreateScheduleOptions): Promise<{ counts: AudienceCounts; warning?: string }> {
-  const rows = audienceQuery({ sql, registry: campaign.registry, asOf: opts.asOf, frequencyCap: campaign.config.frequencyCap }, campaign.audience, campaign.slug);
-  const today = await audienceCounts(sql, rows);
+  const today = await audienceCountsOf(sql, campaign, opts.asOf);
   if (today.contactable > 0) return { counts: await validateCampaign(sql, campaign, opts) };
-  for (const wave of campaign.waves) {
-    const t = loadTemplate(resolveTemplateDir(waveTemplateName(wave, null), campaign.dir));
-    if (t.channel !== wave.channel) throw new UserError(`wave ${wave.name} is ${wave.channel}, but its template ${t.name} is for ${t.channel}`, ExitCode.badInput);
-  }
+  checkWaveTemplates(campaign);
   return {
     counts: today,
     warning: `nobody in the audience is contactable today (${today.members} matched), so the templates were not rendered for a sample member; check them with \`mailroom proof ${campaign.file} --customer ID\``,

@@ -1,5 +1,5 @@
 // Runs the stack-check workflow: used by `mailroom doctor` and the demo.
-import { ExitCode, UserError } from './errors.ts';
+import { ExitCode, UserError } from '../config/errors.ts';
 import { withTemporalClient, type Context } from './connect.ts';
 import { stackCheckWorkflow } from '../workflows/index.ts';
 import type { StackCheckResult } from '../workflows/stack-check.ts';

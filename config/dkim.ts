@@ -4,7 +4,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ExitCode, UserError } from '../client/errors.ts';
+import { ExitCode, UserError } from './errors.ts';
 import type { Env } from './env.ts';
 
 /** nodemailer's `dkim` transport option. */

@@ -1,6 +1,6 @@
 // Every environment variable Mailroom reads, validated once. README "Configuration" lists them.
 import { z } from 'zod';
-import { ExitCode, UserError } from '../client/errors.ts';
+import { ExitCode, UserError } from './errors.ts';
 
 export const DEFAULT_TRACKING_URL = 'http://127.0.0.1:8088';
 

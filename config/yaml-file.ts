@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { isCollection, isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
-import { ExitCode, UserError } from '../client/errors.ts';
+import { ExitCode, UserError } from './errors.ts';
 
 export class YamlSource {
   private constructor(

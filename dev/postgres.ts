@@ -4,12 +4,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { ExitCode, UserError } from '../client/errors.ts';
+import { ExitCode, UserError } from '../config/errors.ts';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import type { Paths } from '../config/paths.ts';
 import { startChild, waitUntilReady, type ManagedChild } from './child-process.ts';
-import { preferredPort } from './ports.ts';
+import { preferredPort } from '../config/ports.ts';
 
 interface PgBinaries {
   postgres: string;

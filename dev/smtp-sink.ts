@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import { preferredPort } from './ports.ts';
+import { preferredPort } from '../config/ports.ts';
 
 export interface SmtpSink {
   url: string;

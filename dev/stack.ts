@@ -9,7 +9,7 @@ import { Connection } from '@temporalio/client';
 import type { Env } from '../config/env.ts';
 import type { Paths } from '../config/paths.ts';
 import { temporalTargetFromEnv, clientConnectionOptions, type TemporalTarget } from '../config/temporal.ts';
-import { ExitCode, UserError } from '../client/errors.ts';
+import { ExitCode, UserError } from '../config/errors.ts';
 import { connectDatabase } from '../db/connection.ts';
 import { migrate } from '../db/migrate.ts';
 import { logTail, startChild, waitUntilReady, type ManagedChild } from './child-process.ts';

@@ -1,10 +1,11 @@
 // Finds the Temporal CLI that runs the embedded dev server, building it once if needed.
 // Order: TEMPORAL_CLI_PATH, `temporal` on PATH, the per-user cache, a `go install` into the cache.
 import { spawn } from 'node:child_process';
-import { accessSync, constants, createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
-import { ExitCode, UserError } from '../client/errors.ts';
+import { join } from 'node:path';
+import { ExitCode, UserError } from '../config/errors.ts';
+import { findOnPath, isExecutable } from '../config/executables.ts';
 import type { Env } from '../config/env.ts';
 import type { Paths } from '../config/paths.ts';
 
@@ -17,24 +18,6 @@ export type TemporalCliSource = 'TEMPORAL_CLI_PATH' | 'PATH' | 'cache' | 'built'
 export interface TemporalCli {
   path: string;
   source: TemporalCliSource;
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function findOnPath(command: string, pathVar = process.env.PATH ?? ''): string | undefined {
-  for (const dir of pathVar.split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, command);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
 }
 
 export function cachedTemporalPath(paths: Paths): string {

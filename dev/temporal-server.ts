@@ -5,8 +5,8 @@ import { dirname, join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { Paths } from '../config/paths.ts';
 import { startChild, waitUntilReady, type ManagedChild } from './child-process.ts';
-import { preferredPort } from './ports.ts';
-import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts';
+import { preferredPort } from '../config/ports.ts';
+import { SEARCH_ATTRIBUTES } from '../workflows/contract.ts';
 
 export interface RunningTemporal {
   address: string;

@@ -7,8 +7,8 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import twilio from 'twilio';
-import { smsSegments } from '../activities/render/sms-segments.ts';
-import { preferredPort } from './ports.ts';
+import { smsSegments } from '../pipeline/render/sms-segments.ts';
+import { preferredPort } from '../config/ports.ts';
 
 export interface SandboxMessage {
   sid: string;

@@ -1,7 +1,7 @@
 // What every route of the tracking server works with.
 import type { Logger } from 'pino';
 import type { Sql } from '../db/connection.ts';
-import type { MemberCodes } from '../activities/responses/member-codes.ts';
+import type { MemberCodes } from '../pipeline/responses/member-codes.ts';
 
 export interface TrackingContext {
   sql: Sql;

@@ -4,10 +4,10 @@
 // without a delivery comes from a proof: it redirects (or shows the pixel) and records nothing.
 // The person always gets their redirect or pixel, also when the database cannot take the event.
 import type { ServerResponse } from 'node:http';
-import { readTrackingToken } from '../activities/send/tracking-links.ts';
+import { readTrackingToken } from '../pipeline/send/tracking-links.ts';
 import type { TrackingContext } from './context.ts';
 import { pixel, redirect, text } from './http.ts';
-import { minuteOf, recordResponse } from '../activities/responses/record.ts';
+import { minuteOf, recordResponse } from '../pipeline/responses/record.ts';
 
 async function deliveryOf(ctx: TrackingContext, id: number, slug: string) {
   const [row] = await ctx.sql<{ id: number; campaign_id: number; customer_id: number }[]>`

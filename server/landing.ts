@@ -5,11 +5,12 @@
 import type { ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { salutationFor } from '../activities/render/helpers.ts';
+import { salutationFor } from '../pipeline/render/helpers.ts';
 import type { TrackingContext } from './context.ts';
-import { normaliseCode, type CodeMember } from '../activities/responses/member-codes.ts';
+import { normaliseCode, type CodeMember } from '../pipeline/responses/member-codes.ts';
 import { escapeHtml, html, page, text } from './http.ts';
-import { minuteOf, recordResponse } from '../activities/responses/record.ts';
+import { minuteOf, recordResponse } from '../pipeline/responses/record.ts';
+import type { Sql } from '../db/connection.ts';
 
 const offersSchema = z.record(z.string(), z.string());
 
@@ -76,12 +77,10 @@ async function unsubscribe(ctx: TrackingContext, member: CodeMember, oneClick: b
     const [email] = await tx<{ id: number }[]>`
       select id from deliveries where campaign_id = ${member.campaignId} and customer_id = ${member.customerId} and channel = 'email' and status = 'sent'
       order by sent_at desc, id desc limit 1`;
-    const rows = await tx`
-      insert into responses (campaign_id, customer_id, delivery_id, kind, source, dedupe_key, occurred_at)
-      values (${member.campaignId}, ${member.customerId}, ${email?.id ?? null}, 'unsubscribe', ${oneClick ? 'list-unsubscribe' : 'unsubscribe-page'},
-              ${`unsubscribe:${member.campaignId}:${member.customerId}`}, now())
-      on conflict (dedupe_key) do nothing returning id`;
-    return rows.length > 0;
+    return recordResponse(tx as unknown as Sql, {
+      campaignId: member.campaignId, customerId: member.customerId, deliveryId: email?.id ?? null, kind: 'unsubscribe',
+      source: oneClick ? 'list-unsubscribe' : 'unsubscribe-page', dedupeKey: `unsubscribe:${member.campaignId}:${member.customerId}`,
+    });
   });
   ctx.log.info({ kind: 'unsubscribe', campaignId: member.campaignId, customerId: member.customerId, oneClick, recorded: result }, 'unsubscribe');
 }

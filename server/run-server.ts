@@ -2,11 +2,11 @@
 // production, and the embedded stack in development (which also decides its port and URL).
 import type { Logger } from 'pino';
 import { DEFAULT_TRACKING_URL, trackingUrlIsSet, type Env } from '../config/env.ts';
-import { ExitCode, UserError } from '../client/errors.ts';
+import { ExitCode, UserError } from '../config/errors.ts';
 import { connectDatabase } from '../db/connection.ts';
 import { migrate } from '../db/migrate.ts';
-import { preferredPort } from '../dev/ports.ts';
-import { checkStoredCodes } from '../activities/responses/member-codes.ts';
+import { preferredPort } from '../config/ports.ts';
+import { checkStoredCodes } from '../pipeline/responses/member-codes.ts';
 import { startTrackingServer, type TrackingServer } from './tracking-server.ts';
 
 export interface RunServerOptions {

@@ -10,7 +10,7 @@ import type { TrackingContext } from './context.ts';
 import { click, open } from './email-tracking.ts';
 import { BodyTooLarge, formFields, readBody, text } from './http.ts';
 import { landing, unsubscribePage } from './landing.ts';
-import { memberCodes } from '../activities/responses/member-codes.ts';
+import { memberCodes } from '../pipeline/responses/member-codes.ts';
 import { inboundMessage, signedByTwilio, statusCallback } from './twilio-webhooks.ts';
 
 export interface TrackingServerOptions {

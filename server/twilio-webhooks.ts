@@ -6,7 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import twilio from 'twilio';
 import type { TrackingContext } from './context.ts';
 import { text, twiml } from './http.ts';
-import { recordResponse } from '../activities/responses/record.ts';
+import { recordResponse } from '../pipeline/responses/record.ts';
+import type { Sql } from '../db/connection.ts';
 
 /** The URL Twilio signed: the public base (MAILROOM_TRACKING_URL) and the path and query as received. */
 export function publicUrl(trackingUrl: string, requestUrl: string): string {
@@ -109,12 +110,10 @@ export async function inboundMessage(ctx: TrackingContext, res: ServerResponse, 
         insert into suppressions (channel, address, reason, source) values ('sms', ${from}, 'sms_stop', ${`twilio:${sid}`})
         on conflict on constraint suppressions_key do nothing`;
     }
-    const rows = await tx`
-      insert into responses (campaign_id, customer_id, delivery_id, kind, source, dedupe_key, occurred_at, details)
-      values (${d?.campaign_id ?? null}, ${d?.customer_id ?? null}, ${d?.id ?? null}, ${kind}, 'twilio', ${`twilio-in:${sid}`}, now(),
-              ${tx.json((kind === 'sms_reply' ? { sid, body: body.slice(0, 1600) } : { sid }) as never)})
-      on conflict (dedupe_key) do nothing returning id`;
-    return rows.length > 0;
+    return recordResponse(tx as unknown as Sql, {
+      campaignId: d?.campaign_id ?? null, customerId: d?.customer_id ?? null, deliveryId: d?.id ?? null, kind, source: 'twilio',
+      dedupeKey: `twilio-in:${sid}`, details: kind === 'sms_reply' ? { sid, body: body.slice(0, 1600) } : { sid },
+    });
   });
   ctx.log.info({ sid, kind, campaignId: d?.campaign_id ?? null, deliveryId: d?.id ?? null, recorded: written }, 'sms inbound');
   twiml(res);

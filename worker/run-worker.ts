@@ -3,17 +3,23 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
-import type { CampaignDeps } from '../activities/campaign.ts';
+import type { CampaignSettings } from '../activities/campaign.ts';
+import { channelFactoriesFrom, type ChannelFactories, type ChannelSettings } from '../pipeline/send/channel-factories.ts';
 import { connectDatabase } from '../db/connection.ts';
 import { workerConnectionOptions, type TemporalTarget } from '../config/temporal.ts';
 import { logger } from '../config/logger.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
+/** A worker's campaign settings: what it renders with, and the providers it may send through. */
+export type WorkerSettings = CampaignSettings & ChannelSettings;
+
 export interface WorkerSetup {
   databaseUrl: string;
   temporal: TemporalTarget;
-  campaign?: Omit<CampaignDeps, 'sql'>;
+  campaign?: WorkerSettings;
+  /** Channels of one's own (tests); by default the worker builds them from `campaign`'s SMTP and Twilio settings. */
+  channels?: ChannelFactories;
   /** A prebuilt bundle (tests bundle once per run); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -27,7 +33,11 @@ export async function createMailroomWorker(setup: WorkerSetup) {
     taskQueue: setup.temporal.taskQueue,
     // Heartbeats reach the server at least every 2 s, so a cancelled batch hears of it soon.
     maxHeartbeatThrottleInterval: '2 seconds',
-    activities: createActivities({ sql, ...(setup.campaign ? { campaign: setup.campaign } : {}) }),
+    activities: createActivities({
+      sql,
+      ...(setup.campaign ? { campaign: setup.campaign } : {}),
+      channels: setup.channels ?? (setup.campaign ? channelFactoriesFrom(setup.campaign) : {}),
+    }),
     ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
   return {

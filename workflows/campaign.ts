@@ -6,98 +6,16 @@
 // after `batchesPerRun` batches or when Temporal suggests it, so a campaign of any length and size
 // keeps a short history. Only ids, counts and ranges pass through here.
 import {
-  ActivityCancellationType, allHandlersFinished, CancellationScope, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, isCancellation,
+  ActivityCancellationType, ActivityFailure, allHandlersFinished, ApplicationFailure, CancellationScope, condition, continueAsNew, isCancellation,
   proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { createCampaignActivities } from '../activities/campaign.ts';
-import type { BatchResult } from '../activities/send/ledger.ts';
-import type { CampaignSummary } from '../activities/responses/summary.ts';
+import {
+  cancelSignal, confirmMailingUpdate, pauseSignal, progressQuery, resumeSignal, skipWaitSignal,
+  type Attention, type BatchResult, type CampaignProgress, type CampaignResume, type CampaignStatus, type CampaignWave, type CampaignWorkflowInput, type WaveProgress,
+} from './contract.ts';
 
 type CampaignActivities = ReturnType<typeof createCampaignActivities>;
-
-export interface CampaignWave {
-  name: string;
-  channel: 'mail' | 'email' | 'sms';
-  afterMs: number;
-  /** Mail: how long to wait for `mailroom mail confirm` before the wave ends unconfirmed. */
-  confirmWithinMs?: number;
-}
-
-export interface CampaignWorkflowInput {
-  campaignId: number;
-  slug: string;
-  waves: CampaignWave[];
-  /** After the last wave, how long responses are awaited before feedback and the summary. */
-  responseWindowMs?: number;
-  /** "Today" for the audience (ISO time): a scheduled run's due time; when the snapshot is taken otherwise. */
-  asOf?: string;
-  batchSize?: number;
-  concurrency?: number;
-  /** How long to wait before trying members deferred by quiet hours again. */
-  deferRetryMs?: number;
-  /** How soon a batch on a worker that died is given to another worker. */
-  heartbeatTimeoutMs?: number;
-  /** A run continues as new after this many batches (or when Temporal suggests it), mid-wave if need be. */
-  batchesPerRun?: number;
-  /** Where a continued run picks up: set by the workflow itself when it continues as new. */
-  resume?: CampaignResume;
-}
-
-export interface CampaignResume {
-  progress: CampaignProgress;
-  ranges: [number, number][];
-  nextWave: number;
-  /** Set when `nextWave` is under way: the first range not yet sent. */
-  nextRange?: number;
-  paused: boolean;
-  /** A skip-wait that arrived between waves, for the next wait. */
-  skip: boolean;
-}
-
-export type WaveStatus = 'waiting' | 'printing' | 'awaiting_confirmation' | 'sending' | 'done' | 'mailed' | 'unconfirmed' | 'cancelled';
-
-export interface WaveProgress {
-  name: string;
-  channel: CampaignWave['channel'];
-  status: WaveStatus;
-  planned: number;
-  sent: number;
-  failed: number;
-  /** Sends interrupted by a crash; `recovered` of them were settled by the channel (found or resent). */
-  uncertain: number;
-  recovered?: number;
-  suppressed: number;
-  deferred: number;
-  /** Mail: the posting date the operator confirmed (YYYY-MM-DD). */
-  mailedOn?: string;
-}
-
-export type CampaignStatus = 'snapshot' | 'running' | 'paused' | 'response_window' | 'feedback' | 'completed' | 'cancelled';
-
-export interface CampaignProgress {
-  status: CampaignStatus;
-  members: number;
-  contactable: number;
-  holdout: number;
-  suppressed: number;
-  waves: WaveProgress[];
-  /** When the response window closes (ISO time), while it is open. */
-  windowEndsAt?: string;
-  summary?: CampaignSummary;
-}
-
-export interface MailingConfirmation {
-  wave: string;
-  /** The posting date, YYYY-MM-DD; today when omitted. */
-  date?: string;
-}
-
-export const pauseSignal = defineSignal('pause');
-export const resumeSignal = defineSignal('resume');
-export const cancelSignal = defineSignal('cancel');
-export const skipWaitSignal = defineSignal('skipWait');
-export const progressQuery = defineQuery<CampaignProgress>('progress');
-export const confirmMailingUpdate = defineUpdate<WaveProgress, [MailingConfirmation]>('confirmMailing');
 
 const quick = proxyActivities<CampaignActivities>({
   startToCloseTimeout: '15 minutes',
@@ -119,25 +37,54 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
   let paused = input.resume?.paused ?? false;
   let cancelled = false;
   let skip = input.resume?.skip ?? false;
+  let attention: Attention | undefined;
   const confirmations = new Map<string, string>();
-  const shownStatus = (): CampaignStatus => (cancelled ? 'cancelled' : paused && progress.status === 'running' ? 'paused' : progress.status);
+  const shownStatus = (): CampaignStatus =>
+    cancelled ? 'cancelled' : attention ? 'needs_attention' : paused && progress.status === 'running' ? 'paused' : progress.status;
   const setStatus = (status: CampaignStatus) => {
     progress.status = status;
     upsertSearchAttributes({ MailroomStatus: [shownStatus()] });
   };
-  setHandler(progressQuery, () => ({ ...progress, status: shownStatus() }));
-  const setPaused = (value: boolean) => {
-    paused = value;
-    upsertSearchAttributes({ MailroomStatus: [shownStatus()] });
-  };
-  setHandler(pauseSignal, () => setPaused(true));
-  setHandler(resumeSignal, () => setPaused(false));
+  setHandler(progressQuery, () => ({ ...progress, status: shownStatus(), ...(attention ? { attention } : {}) }));
+  const showStatus = () => upsertSearchAttributes({ MailroomStatus: [shownStatus()] });
+  setHandler(pauseSignal, () => {
+    paused = true;
+    showStatus();
+  });
+  // Resume also tries again a step that needed attention, once its cause is fixed.
+  setHandler(resumeSignal, () => {
+    paused = false;
+    attention = undefined;
+    showStatus();
+  });
   // Batches under way are cancelled too: they stop taking new members at their next heartbeat.
   let batches: CancellationScope | undefined;
   setHandler(cancelSignal, () => {
     cancelled = true;
     batches?.cancel();
+    showStatus();
   });
+
+  /**
+   * Runs a step; when it fails for a reason the user must fix (a non-retryable failure: a template
+   * missing on the worker, a campaign that no longer parses), the campaign stands in
+   * needs_attention with the message until it is resumed, then tries the step again. Any other
+   * failure is retried by Temporal meanwhile. Undefined when the campaign is cancelled while it waits.
+   */
+  const attended = async <T>(step: string, run: () => Promise<T>): Promise<T | undefined> => {
+    for (;;) {
+      try {
+        return await run();
+      } catch (error) {
+        const cause = error instanceof ActivityFailure ? error.cause : undefined;
+        if (!(cause instanceof ApplicationFailure && cause.nonRetryable)) throw error;
+        attention = { step, message: cause.message, since: new Date(Date.now()).toISOString() };
+        showStatus();
+        await condition(() => attention === undefined || cancelled);
+        if (cancelled) return undefined;
+      }
+    }
+  };
   setHandler(skipWaitSignal, () => void (skip = true));
   setHandler(
     confirmMailingUpdate,
@@ -161,9 +108,13 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
   let ranges = input.resume?.ranges ?? [];
   if (!input.resume) {
     upsertSearchAttributes({ MailroomCampaign: [input.slug], MailroomStatus: ['snapshot'] });
-    const snap = await quick.snapshotCampaign({ campaignId: input.campaignId, batchSize: input.batchSize ?? 1000, ...(input.asOf ? { asOf: input.asOf } : {}) });
-    Object.assign(progress, { members: snap.members, contactable: snap.contactable, holdout: snap.holdout, suppressed: snap.suppressed });
-    ranges = snap.ranges;
+    const snap = await attended('snapshotCampaign', () =>
+      quick.snapshotCampaign({ campaignId: input.campaignId, batchSize: input.batchSize ?? 1000, ...(input.asOf ? { asOf: input.asOf } : {}) }),
+    );
+    if (snap) {
+      Object.assign(progress, { members: snap.members, contactable: snap.contactable, holdout: snap.holdout, suppressed: snap.suppressed });
+      ranges = snap.ranges;
+    }
     setStatus('running');
   }
 
@@ -209,14 +160,17 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
         batchesThisRun++;
         const [from, to] = ranges[next++]!;
         const batch = { campaignId: input.campaignId, wave: wave.name, from, to, lanes };
-        let result = await sendWaveBatch(batch);
+        let result = await attended('sendWaveBatch', () => sendWaveBatch(batch));
+        if (!result) return;
         add(result, undefined);
         wp.deferred += result.deferred;
         // Members in their quiet hours are tried again later, never dropped.
         while (result.deferred > 0 && !cancelled) {
           await sleep(input.deferRetryMs ?? 15 * 60_000);
-          const previous = result;
-          result = await sendWaveBatch(batch);
+          const previous: BatchResult = result;
+          const again = await attended('sendWaveBatch', () => sendWaveBatch(batch));
+          if (!again) return;
+          result = again;
           add(result, previous);
           wp.deferred += result.deferred - previous.deferred;
         }
@@ -239,7 +193,11 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
 
   const mailWave = async (wave: CampaignWave, wp: WaveProgress) => {
     wp.status = 'printing';
-    const job = await exportMailWave({ campaignId: input.campaignId, wave: wave.name });
+    const job = await attended('exportMailWave', () => exportMailWave({ campaignId: input.campaignId, wave: wave.name }));
+    if (!job) {
+      wp.status = 'cancelled';
+      return;
+    }
     wp.planned = job.pieces;
     wp.suppressed = job.suppressed;
     wp.status = 'awaiting_confirmation';
@@ -247,7 +205,8 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     const confirmed = await condition(() => confirmations.has(wave.name) || cancelled, wave.confirmWithinMs ?? 14 * 86_400_000);
     if (confirmed && confirmations.has(wave.name)) {
       const date = confirmations.get(wave.name)!;
-      wp.sent = (await quick.recordMailing({ campaignId: input.campaignId, wave: wave.name, date })).mailed;
+      const mailing = await attended('recordMailing', () => quick.recordMailing({ campaignId: input.campaignId, wave: wave.name, date }));
+      wp.sent = mailing?.mailed ?? wp.sent;
       wp.mailedOn = date;
       wp.status = 'mailed';
     } else {
@@ -273,7 +232,7 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
         await continueAsNew<typeof campaignWorkflow>({ ...input, resume: carry(index, left) });
       }
     }
-    await quick.recordWaveProgress({ campaignId: input.campaignId, progress });
+    await attended('recordWaveProgress', () => quick.recordWaveProgress({ campaignId: input.campaignId, progress }));
     if (cancelled) break;
     // A wave boundary: start a fresh history for what is left, carrying only counts and ranges.
     if (index + 1 < input.waves.length) {
@@ -292,8 +251,9 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
   for (const w of progress.waves) if (w.status === 'waiting' && cancelled) w.status = 'cancelled';
   // Feedback runs for a cancelled campaign too: whoever was contacted was contacted.
   progress.status = 'feedback';
-  await quick.applyFeedback({ campaignId: input.campaignId });
-  progress.summary = await quick.summarizeCampaign({ campaignId: input.campaignId, progress, cancelled });
+  await attended('applyFeedback', () => quick.applyFeedback({ campaignId: input.campaignId }));
+  const summary = await attended('summarizeCampaign', () => quick.summarizeCampaign({ campaignId: input.campaignId, progress, cancelled }));
+  if (summary) progress.summary = summary;
   setStatus(cancelled ? 'cancelled' : 'completed');
   await condition(allHandlersFinished);
   return { ...progress, status: shownStatus() };

@@ -4,14 +4,18 @@ import { context, withDatabase, withTemporalClient } from '../connect.ts';
 import { reportOf, campaignStatus, confirmMailing, controlCampaign, launchCampaign, type Control } from '../api.ts';
 import { followCampaign } from '../follow.ts';
 import { formatTable, printJson, say } from '../output.ts';
-import { ExitCode, UserError } from '../errors.ts';
-import { loadCampaign } from '../../campaign/campaign-file.ts';
+import { ExitCode, UserError } from '../../config/errors.ts';
+import { loadCampaign } from '../../pipeline/campaign/campaign-file.ts';
 import { installationSecret } from '../../config/secret.ts';
-import type { CampaignProgress } from '../../workflows/campaign.ts';
+import type { CampaignProgress } from '../../workflows/contract.ts';
 
 export function printCampaign(slug: string, p: CampaignProgress & { workflowStatus?: string }): void {
   say(`${slug}: ${p.status}. ${p.members} members, ${p.contactable} to contact, ${p.holdout} held out, ${p.suppressed} suppressed.`);
   say(formatTable(p.waves.map((w) => ({ wave: w.name, channel: w.channel, status: w.status, planned: w.planned, sent: w.sent, failed: w.failed, uncertain: w.uncertain, suppressed: w.suppressed, deferred: w.deferred, mailed_on: w.mailedOn ?? '' }))));
+  if (p.attention) {
+    say(`Needs attention since ${p.attention.since}: ${p.attention.step} failed: ${p.attention.message}`);
+    say(`Fix the cause, then \`mailroom resume ${slug}\` tries it again.`);
+  }
   if (p.windowEndsAt) say(`Responses are awaited until ${p.windowEndsAt}.`);
   const s = p.summary;
   if (s) {

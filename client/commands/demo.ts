@@ -9,11 +9,11 @@ import { startDetached } from '../../dev/stack.ts';
 import { seedCustomers } from './seed.ts';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadCampaign } from '../../campaign/campaign-file.ts';
+import { loadCampaign } from '../../pipeline/campaign/campaign-file.ts';
 import { installationSecret } from '../../config/secret.ts';
-import { previewAudience } from '../../activities/audience/preview.ts';
-import { exportPrint } from '../../activities/render/print/export.ts';
-import { writeProofs } from '../../activities/render/proof.ts';
+import { previewAudience } from '../../pipeline/audience/preview.ts';
+import { exportPrint } from '../../pipeline/render/print/export.ts';
+import { writeProofs } from '../../pipeline/render/proof.ts';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/wealth-month.yaml', import.meta.url));
 

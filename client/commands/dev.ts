@@ -1,7 +1,7 @@
 // `mailroom dev`: the embedded stack in the foreground (Ctrl-C stops it), or in the background.
 import type { Command } from 'commander';
 import { context, redactUrl } from '../connect.ts';
-import { ExitCode, UserError } from '../errors.ts';
+import { ExitCode, UserError } from '../../config/errors.ts';
 import { formatTable, printJson, say } from '../output.ts';
 import { provisionStack, startDetached, startStack, stopRunningStack } from '../../dev/stack.ts';
 import { readStackState, type StackState } from '../../dev/stack-state.ts';

@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { context, withDatabase } from '../connect.ts';
 import { formatTable, printJson, say } from '../output.ts';
 import { progressBar } from '../progress.ts';
-import { runImport, type ImportSummary } from '../../customers/import/run-import.ts';
-import type { ImportKind } from '../../customers/import/mapping.ts';
+import { runImport, type ImportSummary } from '../../pipeline/customers/import/run-import.ts';
+import type { ImportKind } from '../../pipeline/customers/import/mapping.ts';
 import { positiveInt } from '../parse-options.ts';
 
 interface ImportFlags {

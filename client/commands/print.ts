@@ -5,9 +5,9 @@ import { context, withDatabase } from '../connect.ts';
 import { formatTable, printJson, say } from '../output.ts';
 import { positiveInt } from '../parse-options.ts';
 import { progressBar } from '../progress.ts';
-import { loadCampaign } from '../../campaign/campaign-file.ts';
+import { loadCampaign } from '../../pipeline/campaign/campaign-file.ts';
 import { installationSecret } from '../../config/secret.ts';
-import { exportPrint } from '../../activities/render/print/export.ts';
+import { exportPrint } from '../../pipeline/render/print/export.ts';
 import { parseAsOf } from './segment.ts';
 
 export function registerPrint(program: Command): void {

@@ -2,13 +2,13 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { context, withDatabase } from '../connect.ts';
-import { ExitCode, UserError } from '../errors.ts';
+import { ExitCode, UserError } from '../../config/errors.ts';
 import { formatTable, printJson, say } from '../output.ts';
 import { positiveInt } from '../parse-options.ts';
-import { loadCampaign } from '../../campaign/campaign-file.ts';
+import { loadCampaign } from '../../pipeline/campaign/campaign-file.ts';
 import { installationSecret } from '../../config/secret.ts';
-import { memberSource } from '../../activities/render/members.ts';
-import { writeProofs } from '../../activities/render/proof.ts';
+import { memberSource } from '../../pipeline/render/members.ts';
+import { writeProofs } from '../../pipeline/render/proof.ts';
 import { parseAsOf } from './segment.ts';
 
 interface ProofFlags {

@@ -5,9 +5,9 @@ import { context, withDatabase, withTemporalClient } from '../connect.ts';
 import {
   createSchedule, deleteSchedule, listSchedules, localTime, pauseSchedule, resumeSchedule, triggerSchedule, type ScheduleInfo, type Timing,
 } from '../schedules.ts';
-import { ExitCode, UserError } from '../errors.ts';
+import { ExitCode, UserError } from '../../config/errors.ts';
 import { formatTable, printJson, say } from '../output.ts';
-import { loadCampaign } from '../../campaign/campaign-file.ts';
+import { loadCampaign } from '../../pipeline/campaign/campaign-file.ts';
 import { installationSecret } from '../../config/secret.ts';
 
 const EXIT_CODES = 'Exit codes: 0 done, 2 wrong usage, 3 bad input or no such schedule, 4 a service is unreachable.';

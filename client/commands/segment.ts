@@ -1,13 +1,13 @@
 // `mailroom segment preview|list`
 import type { Command } from 'commander';
 import { context, withDatabase } from '../connect.ts';
-import { ExitCode, UserError } from '../errors.ts';
+import { ExitCode, UserError } from '../../config/errors.ts';
 import { formatTable, printJson, say } from '../output.ts';
 import { positiveInt } from '../parse-options.ts';
-import { parseAudience, type Audience } from '../../activities/audience/audience.ts';
-import { loadSegments, type LoadedSegments } from '../../activities/audience/load.ts';
-import { previewAudience } from '../../activities/audience/preview.ts';
-import { CHANNELS, type Channel } from '../../activities/audience/rules.ts';
+import { parseAudience, type Audience } from '../../pipeline/audience/audience.ts';
+import { loadSegments, type LoadedSegments } from '../../pipeline/audience/load.ts';
+import { previewAudience } from '../../pipeline/audience/preview.ts';
+import { CHANNELS, type Channel } from '../../pipeline/audience/rules.ts';
 
 interface PreviewFlags {
   segment?: string;

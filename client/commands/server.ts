@@ -1,7 +1,7 @@
 // `mailroom server`: the tracking and webhook server alone, for production behind a load balancer.
 import type { Command } from 'commander';
 import { context } from '../connect.ts';
-import { ExitCode, UserError } from '../errors.ts';
+import { ExitCode, UserError } from '../../config/errors.ts';
 import { say } from '../output.ts';
 import { trackingUrlIsSet } from '../../config/env.ts';
 import { logger } from '../../config/logger.ts';

@@ -1,7 +1,7 @@
 // `mailroom worker`: one worker process; run as many as you like against the same task queue.
 import type { Command } from 'commander';
 import { context, resolveTemporal } from '../connect.ts';
-import { ExitCode, UserError } from '../errors.ts';
+import { ExitCode, UserError } from '../../config/errors.ts';
 import { readStackState } from '../../dev/stack-state.ts';
 import { runWorker } from '../../worker/run-worker.ts';
 import { installationSecret } from '../../config/secret.ts';

@@ -1,8 +1,8 @@
 // One synthetic customer with orders history, consents and perhaps a suppression. Business rules
 // follow the domain: key-account tiers by annual spend, member levels by cumulative spend.
-import type { CustomerRecord, OrderRecord } from '../../customers/records.ts';
+import type { CustomerRecord, OrderRecord } from '../../pipeline/customers/records.ts';
 import { Random } from './random.ts';
-import { FieldError, parsePhone } from '../../customers/fields.ts';
+import { FieldError, parsePhone } from '../../pipeline/customers/fields.ts';
 import { ACCOUNT_MANAGERS, CHINESE_FAMILY_NAMES, CHINESE_GIVEN_CHARS, COMPANY_WORDS, ENGLISH_FAMILY_NAMES, ENGLISH_GIVEN_NAMES, INDUSTRIES } from './names.ts';
 import { ABROAD, CHINESE_CITIES, HONG_KONG } from './places.ts';
 

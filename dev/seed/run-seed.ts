@@ -1,8 +1,8 @@
 // Writes N synthetic customers (with orders, consents and a few suppressions) through the same
 // upserts the CSV import uses. Running it again with the same seed updates the same customers.
 import type { Sql } from '../../db/connection.ts';
-import { upsertCustomers } from '../../customers/upsert-customers.ts';
-import { upsertOrders } from '../../customers/upsert-orders.ts';
+import { upsertCustomers } from '../../pipeline/customers/upsert-customers.ts';
+import { upsertOrders } from '../../pipeline/customers/upsert-orders.ts';
 import { generateCustomer, type SeedCustomer } from './generate.ts';
 
 export interface SeedOptions {

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
-import { CsvRecordReader } from '../../customers/import/csv-records.ts';
+import { CsvRecordReader } from '../../pipeline/customers/import/csv-records.ts';
 
 export function tempDir(prefix = 'mailroom-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));

@@ -3,7 +3,7 @@
 // server ended up with.
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCampaign, type LoadedCampaign } from '../../campaign/campaign-file.ts';
+import { loadCampaign, type LoadedCampaign } from '../../pipeline/campaign/campaign-file.ts';
 import { registerCampaign } from '../../client/api.ts';
 import type { Sql } from '../../db/connection.ts';
 import type { SmtpSink } from '../../dev/smtp-sink.ts';
@@ -21,14 +21,14 @@ export async function seedEmailCustomers(sql: Sql, prefix: string, count: number
  * A campaign of those customers with one email wave `hello` (`waveOptions` adds to it, e.g.
  * "rate_limit: 100") and no response window, written to `dir` and registered.
  */
-export async function emailCampaign(sql: Sql, dir: string, slug: string, prefix: string, opts: { waveOptions?: string; holdout?: number } = {}): Promise<{ campaign: LoadedCampaign; campaignId: number }> {
+export async function emailCampaign(sql: Sql, dir: string, slug: string, prefix: string, opts: { waveOptions?: string; holdout?: number; template?: string } = {}): Promise<{ campaign: LoadedCampaign; campaignId: number }> {
   const file = join(dir, `${slug}.yaml`);
   writeFileSync(file, [
     `name: ${slug}`,
     `audience: { rules: { field: external_id, op: starts_with, value: ${prefix} }, channel: email, holdout: ${opts.holdout ?? 0} }`,
     'response_window: 0s',
     'waves:',
-    `  - { name: hello, channel: email, template: wealth-reminder-email${opts.waveOptions ? `, ${opts.waveOptions}` : ''} }`,
+    `  - { name: hello, channel: email, template: ${opts.template ?? 'wealth-reminder-email'}${opts.waveOptions ? `, ${opts.waveOptions}` : ''} }`,
   ].join('\n'));
   const campaign = loadCampaign(file);
   return { campaign, campaignId: await registerCampaign(sql, campaign) };

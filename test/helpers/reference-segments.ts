@@ -1,9 +1,9 @@
 // A plain TypeScript reading of the segment rules, over customers loaded into memory. The
 // property test checks that the SQL compiler and this reading select the same customers.
 import type { Sql } from '../../db/connection.ts';
-import type { FieldRef } from '../../activities/audience/fields.ts';
-import type { Rule, Scalar } from '../../activities/audience/rules.ts';
-import type { SegmentRegistry } from '../../activities/audience/segments.ts';
+import type { FieldRef } from '../../pipeline/audience/fields.ts';
+import type { Rule, Scalar } from '../../pipeline/audience/rules.ts';
+import type { SegmentRegistry } from '../../pipeline/audience/segments.ts';
 
 export interface RefCustomer {
   id: number;

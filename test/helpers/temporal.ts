@@ -4,8 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { TemporalTarget } from '../../config/temporal.ts';
-import { createMailroomWorker, WORKFLOWS_PATH } from '../../worker/run-worker.ts';
-import type { CampaignDeps } from '../../activities/campaign.ts';
+import { createMailroomWorker, WORKFLOWS_PATH, type WorkerSettings } from '../../worker/run-worker.ts';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
@@ -23,7 +22,7 @@ export function testTarget(): TemporalTarget {
   };
 }
 
-export async function startTestWorker(databaseUrl: string, target: TemporalTarget, campaign?: Omit<CampaignDeps, 'sql'>) {
+export async function startTestWorker(databaseUrl: string, target: TemporalTarget, campaign?: WorkerSettings) {
   const { worker, run } = await createMailroomWorker({ databaseUrl, temporal: target, workflowBundle: await workflowBundle(), ...(campaign ? { campaign } : {}) });
   const running = run();
   const connection = await Connection.connect({ address: target.address });

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { audienceQuery, type AudienceContext } from '../../activities/audience/audience-query.ts';
-import type { Audience } from '../../activities/audience/audience.ts';
-import { audienceCounts } from '../../activities/audience/counts.ts';
-import { parseRule } from '../../activities/audience/rules.ts';
-import { builtinSegments, type Segment } from '../../activities/audience/segments.ts';
-import { snapshotAudience } from '../../activities/audience/snapshot.ts';
+import { audienceQuery, type AudienceContext } from '../../pipeline/audience/audience-query.ts';
+import type { Audience } from '../../pipeline/audience/audience.ts';
+import { audienceCounts } from '../../pipeline/audience/counts.ts';
+import { parseRule } from '../../pipeline/audience/rules.ts';
+import { builtinSegments, type Segment } from '../../pipeline/audience/segments.ts';
+import { snapshotAudience } from '../../pipeline/audience/snapshot.ts';
 import { runSeed } from '../../dev/seed/run-seed.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 

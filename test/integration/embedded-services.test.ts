@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTwilioClient } from '../../activities/send/twilio-client.ts';
+import { createTwilioClient } from '../../pipeline/send/twilio-client.ts';
 import { startSmtpSink, type SmtpSink } from '../../dev/smtp-sink.ts';
 import { startTwilioSandbox, type TwilioSandbox } from '../../dev/twilio-sandbox.ts';
-import { anyFreePort } from '../../dev/ports.ts';
+import { anyFreePort } from '../../config/ports.ts';
 import { tempDir } from '../helpers/csv.ts';
 
 describe('embedded SMTP sink', () => {

@@ -87,8 +87,8 @@ describe('print export and proofs', () => {
   });
 
   it('counts pieces in job.json when called without a progress callback (as the workflow will)', async () => {
-    const { loadCampaign } = await import('../../campaign/campaign-file.ts');
-    const { exportPrint } = await import('../../activities/render/print/export.ts');
+    const { loadCampaign } = await import('../../pipeline/campaign/campaign-file.ts');
+    const { exportPrint } = await import('../../pipeline/render/print/export.ts');
     const job = await exportPrint(db.sql, loadCampaign(campaignFile(dir)), {
       out: join(dir, 'api'), wave: 'letter', perFile: 3, asOf: new Date('2026-12-01T00:00:00Z'), secret: 's', trackingUrl: 'https://go.example.com',
     });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSeed } from '../../dev/seed/run-seed.ts';
 import { keyAccountTier, memberLevel } from '../../dev/seed/generate.ts';
-import { parseEmail, parsePhone, parsePostalCode } from '../../customers/fields.ts';
+import { parseEmail, parsePhone, parsePostalCode } from '../../pipeline/customers/fields.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 const asOf = new Date('2026-11-01T12:00:00Z');

@@ -3,9 +3,9 @@
 // reading of the rules selects, over the same seeded data.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileRule } from '../../activities/audience/compile.ts';
-import { RuleError, parseRule } from '../../activities/audience/rules.ts';
-import { builtinSegments } from '../../activities/audience/segments.ts';
+import { compileRule } from '../../pipeline/audience/compile.ts';
+import { RuleError, parseRule } from '../../pipeline/audience/rules.ts';
+import { builtinSegments } from '../../pipeline/audience/segments.ts';
 import { runSeed } from '../../dev/seed/run-seed.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { evaluate, loadReferenceData, type RefCustomer } from '../helpers/reference-segments.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileRule } from '../../activities/audience/compile.ts';
-import { parseRule } from '../../activities/audience/rules.ts';
-import { builtinSegments } from '../../activities/audience/segments.ts';
+import { compileRule } from '../../pipeline/audience/compile.ts';
+import { parseRule } from '../../pipeline/audience/rules.ts';
+import { builtinSegments } from '../../pipeline/audience/segments.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 // 02:00 UTC on Monday 15 June 2026: 10:00 on the 15th in Shanghai, 22:00 on the 14th in New York.

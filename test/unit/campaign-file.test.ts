@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findWave, loadCampaign, waveTemplateName } from '../../campaign/campaign-file.ts';
+import { findWave, loadCampaign, waveTemplateName } from '../../pipeline/campaign/campaign-file.ts';
 import { tempDir } from '../helpers/csv.ts';
 
 const dir = tempDir();

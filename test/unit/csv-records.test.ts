@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CsvRecordReader, type CsvRecord } from '../../customers/import/csv-records.ts';
+import { CsvRecordReader, type CsvRecord } from '../../pipeline/customers/import/csv-records.ts';
 
 function readAll(text: string, chunk = text.length || 1): CsvRecord[] {
   const reader = new CsvRecordReader();

@@ -5,12 +5,12 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dkimSettings } from '../../config/dkim.ts';
 import { readEnv } from '../../config/env.ts';
-import { memberContext, type MemberRow } from '../../activities/render/context.ts';
-import { loadTemplate, renderEmail, resolveTemplateDir } from '../../activities/render/templates.ts';
-import { createEmailChannel, dkimOption } from '../../activities/send/email-channel.ts';
-import { emailMessage } from '../../activities/send/email-message.ts';
-import { readTrackingToken } from '../../activities/send/tracking-links.ts';
-import { anyFreePort } from '../../dev/ports.ts';
+import { memberContext, type MemberRow } from '../../pipeline/render/context.ts';
+import { loadTemplate, renderEmail, resolveTemplateDir } from '../../pipeline/render/templates.ts';
+import { createEmailChannel, dkimOption } from '../../pipeline/send/email-channel.ts';
+import { emailMessage } from '../../pipeline/send/email-message.ts';
+import { readTrackingToken } from '../../pipeline/send/tracking-links.ts';
+import { anyFreePort } from '../../config/ports.ts';
 import { startSmtpSink, type SmtpSink } from '../../dev/smtp-sink.ts';
 import { tempDir } from '../helpers/csv.ts';
 

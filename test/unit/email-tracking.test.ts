@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { memberContext, type MemberRow } from '../../activities/render/context.ts';
-import { composeEmail } from '../../activities/render/proof.ts';
-import { loadTemplate, renderEmail, resolveTemplateDir } from '../../activities/render/templates.ts';
-import { emailMessage, emailMessageId } from '../../activities/send/email-message.ts';
-import { clickToken, decodeAttribute, openToken, readTrackingToken, trackEmailHtml } from '../../activities/send/tracking-links.ts';
+import { memberContext, type MemberRow } from '../../pipeline/render/context.ts';
+import { composeEmail } from '../../pipeline/render/proof.ts';
+import { loadTemplate, renderEmail, resolveTemplateDir } from '../../pipeline/render/templates.ts';
+import { emailMessage, emailMessageId } from '../../pipeline/send/email-message.ts';
+import { clickToken, decodeAttribute, openToken, readTrackingToken, trackEmailHtml } from '../../pipeline/send/tracking-links.ts';
 
 const SECRET = 'installation-secret';
 const BASE = 'https://go.example.com';

@@ -1,6 +1,6 @@
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { detectEncoding, normaliseEncodingName } from '../../customers/import/encoding.ts';
+import { detectEncoding, normaliseEncodingName } from '../../pipeline/customers/import/encoding.ts';
 
 const text = '客户编号,姓名\nC001,王晓明\n';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   FieldError, cleanText, parseConsent, parseCountry, parseDate, parseDateTime, parseDecimal, parseEmail, parseGender,
   parsePhone, parsePostalCode, parseTimezone,
-} from '../../customers/fields.ts';
+} from '../../pipeline/customers/fields.ts';
 
 const fails = (fn: () => unknown, message: RegExp) => expect(fn).toThrow(message);
 

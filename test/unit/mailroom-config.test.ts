@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadSegments } from '../../activities/audience/load.ts';
+import { loadSegments } from '../../pipeline/audience/load.ts';
 import { tempDir } from '../helpers/csv.ts';
 
 describe('mailroom.yaml', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inQuietHours } from '../../activities/send/quiet-hours.ts';
+import { inQuietHours } from '../../pipeline/send/quiet-hours.ts';
 
 describe('quiet hours', () => {
   const night = { from: '21:00', to: '08:00' };

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { CODE_LENGTH, purl, responseCode } from '../../activities/render/codes.ts';
-import { buildContext, type MemberRow } from '../../activities/render/context.ts';
-import { addressLines } from '../../activities/render/print/address.ts';
-import { smsSegments } from '../../activities/render/sms-segments.ts';
-import { proofFolder } from '../../activities/render/proof.ts';
-import { compilePart } from '../../activities/render/template-source.ts';
+import { CODE_LENGTH, purl, responseCode } from '../../pipeline/render/codes.ts';
+import { buildContext, type MemberRow } from '../../pipeline/render/context.ts';
+import { addressLines } from '../../pipeline/render/print/address.ts';
+import { smsSegments } from '../../pipeline/render/sms-segments.ts';
+import { proofFolder } from '../../pipeline/render/proof.ts';
+import { compilePart } from '../../pipeline/render/template-source.ts';
 
 function member(over: Partial<MemberRow> = {}): MemberRow {
   return {

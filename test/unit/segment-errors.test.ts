@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { YamlSource } from '../../config/yaml-file.ts';
-import { parseAudience } from '../../activities/audience/audience.ts';
-import { builtinSegments } from '../../activities/audience/segments.ts';
+import { parseAudience } from '../../pipeline/audience/audience.ts';
+import { builtinSegments } from '../../pipeline/audience/segments.ts';
 
 function load(text: string) {
   const source = YamlSource.parse('campaign.yaml', text);

@@ -1,8 +1,9 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { campaignWorkflow, cancelSignal, pauseSignal, progressQuery, resumeSignal, skipWaitSignal } from '../../workflows/campaign.ts';
-import { anyFreePort } from '../../dev/ports.ts';
+import { campaignWorkflow } from '../../workflows/campaign.ts';
+import { cancelSignal, pauseSignal, progressQuery, resumeSignal, skipWaitSignal } from '../../workflows/contract.ts';
+import { anyFreePort } from '../../config/ports.ts';
 import { startSmtpSink, type SmtpSink } from '../../dev/smtp-sink.ts';
 import { tempDir } from '../helpers/csv.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';

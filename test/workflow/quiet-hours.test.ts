@@ -5,12 +5,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCampaign } from '../../campaign/campaign-file.ts';
+import { loadCampaign } from '../../pipeline/campaign/campaign-file.ts';
 import { campaignWorkflowInput, registerCampaign } from '../../client/api.ts';
-import { inQuietHours } from '../../activities/send/quiet-hours.ts';
-import { anyFreePort } from '../../dev/ports.ts';
+import { inQuietHours } from '../../pipeline/send/quiet-hours.ts';
+import { anyFreePort } from '../../config/ports.ts';
 import { startTwilioSandbox, type TwilioSandbox } from '../../dev/twilio-sandbox.ts';
-import { campaignWorkflow, progressQuery } from '../../workflows/campaign.ts';
+import { campaignWorkflow } from '../../workflows/campaign.ts';
+import { progressQuery } from '../../workflows/contract.ts';
 import { tempDir } from '../helpers/csv.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startTestWorker, testTarget } from '../helpers/temporal.ts';

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignWorkflowInput } from '../../client/api.ts';
-import { anyFreePort } from '../../dev/ports.ts';
+import { anyFreePort } from '../../config/ports.ts';
 import { startSmtpSink, type SmtpSink } from '../../dev/smtp-sink.ts';
 import { campaignWorkflow } from '../../workflows/campaign.ts';
 import { tempDir } from '../helpers/csv.ts';

@@ -5,9 +5,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignWorkflowInput } from '../../client/api.ts';
-import { anyFreePort } from '../../dev/ports.ts';
+import { anyFreePort } from '../../config/ports.ts';
 import { startSmtpSink, type SmtpSink } from '../../dev/smtp-sink.ts';
-import { campaignWorkflow, progressQuery } from '../../workflows/campaign.ts';
+import { campaignWorkflow } from '../../workflows/campaign.ts';
+import { progressQuery } from '../../workflows/contract.ts';
 import { tempDir } from '../helpers/csv.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { emailCampaign, emailDeps, memberAddresses, messagesAt, seedEmailCustomers } from '../helpers/email-campaign.ts';

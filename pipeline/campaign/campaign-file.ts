@@ -1,0 +1,135 @@
+// A campaign file: who (audience), what (waves of mail, email and SMS with their templates),
+// offers by rank band. Validated with zod; every error names the file, line and path.
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { ExitCode, UserError } from '../../config/errors.ts';
+import { YamlSource, formatPath } from '../../config/yaml-file.ts';
+import { parseAudience, type Audience } from '../audience/audience.ts';
+import { loadSegments } from '../audience/load.ts';
+import type { MailroomConfig } from '../../config/mailroom-config.ts';
+import type { SegmentRegistry } from '../audience/segments.ts';
+import { RESPONSE_KINDS } from '../audience/compile.ts';
+import { campaignName, duration } from './names.ts';
+
+export { durationMs } from './names.ts';
+
+
+export const waveSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,40}$/, 'use lower-case letters, digits, - and _'),
+  channel: z.enum(['mail', 'email', 'sms']),
+  template: z.union([z.string().min(1), z.record(z.string(), z.string().min(1))]),
+  after: duration.default('0s'),
+  to: z.string().default('all'),
+  rate_limit: z.number().positive().optional(),
+  cost_per_piece: z.number().min(0).optional(),
+  quiet_hours: z.strictObject({ from: z.string().regex(/^\d{2}:\d{2}$/), to: z.string().regex(/^\d{2}:\d{2}$/) }).optional(),
+  /** Mail waves: how long the workflow waits for `mailroom mail confirm` before giving up on the wave. */
+  confirm_within: duration.default('14d'),
+});
+export type Wave = z.infer<typeof waveSchema>;
+
+export const campaignFileSchema = z.looseObject({
+  name: campaignName,
+  title: z.string().optional(),
+  description: z.string().optional(),
+  owner: z.string().optional(),
+  offers: z.record(z.string(), z.string()).default({}),
+  waves: z.array(waveSchema).min(1, 'a campaign needs at least one wave'),
+  /** How long after the last wave responses still count, and which kinds of response count. */
+  response_window: duration.default('30d'),
+  response_kinds: z.array(z.enum(RESPONSE_KINDS as [string, ...string[]])).min(1).default(RESPONSE_KINDS),
+  budget: z.number().positive().optional(),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as CNY, EUR or USD').default('CNY'),
+});
+
+/** Who a wave goes to, besides the campaign's contactable members. */
+export const WAVE_TARGETS = ['all', 'non-responders', 'responders'] as const;
+
+export interface LoadedCampaign {
+  file: string;
+  dir: string;
+  source: YamlSource;
+  slug: string;
+  title: string;
+  description?: string | undefined;
+  owner?: string | undefined;
+  offers: Record<string, string>;
+  waves: Wave[];
+  responseWindow: string;
+  responseKinds: string[];
+  budget?: number | undefined;
+  currency: string;
+  audience: Audience;
+  registry: SegmentRegistry;
+  config: MailroomConfig;
+}
+
+export function loadCampaign(file: string): LoadedCampaign {
+  return campaignFrom(resolve(file), loadSegments(resolve(file)));
+}
+
+/** A campaign from its stored text (as launched), read as if it still were at `file`. */
+export function loadCampaignText(file: string, text: string): LoadedCampaign {
+  return campaignFrom(file, loadSegments(file, YamlSource.parse(file, text)));
+}
+
+function campaignFrom(path: string, loaded: ReturnType<typeof loadSegments>): LoadedCampaign {
+  const { registry, config, source } = loaded;
+  const parsed = campaignFileSchema.safeParse(source!.toJS() ?? {});
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${source!.where(i.path as (string | number)[])}: ${formatPath(i.path as (string | number)[])}: ${i.message}`);
+    throw new UserError(lines.join('\n'), ExitCode.badInput);
+  }
+  const c = parsed.data;
+  const names = new Set<string>();
+  c.waves.forEach((w, i) => {
+    if (names.has(w.name)) throw new UserError(`${source!.where(['waves', i, 'name'])}: waves[${i}].name: another wave is already called ${w.name}`, ExitCode.badInput);
+    names.add(w.name);
+    checkTarget(w, i, source!, registry);
+  });
+  return {
+    file: path,
+    dir: dirname(path),
+    source: source!,
+    slug: c.name,
+    title: c.title ?? c.description ?? c.name,
+    description: c.description,
+    owner: c.owner,
+    offers: c.offers,
+    waves: c.waves,
+    responseWindow: c.response_window,
+    responseKinds: c.response_kinds,
+    budget: c.budget,
+    currency: c.currency,
+    audience: parseAudience(source!, registry),
+    registry,
+    config,
+  };
+}
+
+/** `to:` is all, non-responders, responders, or a segment defined by rules alone. */
+function checkTarget(wave: Wave, index: number, source: YamlSource, registry: SegmentRegistry): void {
+  if ((WAVE_TARGETS as readonly string[]).includes(wave.to)) return;
+  const where = `${source.where(['waves', index, 'to'])}: waves[${index}].to`;
+  const segment = registry.get(wave.to);
+  if (!segment) throw new UserError(`${where}: "${wave.to}" is neither ${WAVE_TARGETS.join(', ')} nor a known segment (known: ${registry.names().join(', ')})`, ExitCode.badInput);
+  if (segment.top || segment.sample) throw new UserError(`${where}: segment ${wave.to} ranks or samples; a wave can narrow to a segment defined by rules alone`, ExitCode.badInput);
+}
+
+export function findWave(campaign: LoadedCampaign, name: string | undefined, channel?: Wave['channel']): Wave {
+  const candidates = campaign.waves.filter((w) => !channel || w.channel === channel);
+  if (name) {
+    const wave = campaign.waves.find((w) => w.name === name);
+    if (!wave) throw new UserError(`${campaign.file} has no wave "${name}"; its waves: ${campaign.waves.map((w) => w.name).join(', ')}`, ExitCode.badInput);
+    if (channel && wave.channel !== channel) throw new UserError(`wave ${name} of ${campaign.file} is a ${wave.channel} wave, not ${channel}`, ExitCode.badInput);
+    return wave;
+  }
+  if (candidates.length === 1) return candidates[0]!;
+  throw new UserError(`${campaign.file} has ${candidates.length} ${channel ?? ''} waves (${candidates.map((w) => w.name).join(', ')}); choose one with --wave NAME`, ExitCode.usage);
+}
+
+/** The template folder a member of `variant` gets in `wave`. */
+export function waveTemplateName(wave: Wave, variant: string | null): string {
+  if (typeof wave.template === 'string') return wave.template;
+  return (variant ? wave.template[variant] : undefined) ?? wave.template.default ?? Object.values(wave.template)[0]!;
+}

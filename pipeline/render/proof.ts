@@ -1,0 +1,106 @@
+// Proofs: exactly what given customers would get from each wave — the letter as PDF (and PNG of
+// page 1 when poppler is installed), the email as an .eml file, the SMS text with its encoding
+// and part count — so a marketer can check before anything is sent.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+import { emailMessage, type EmailEnvelope } from '../send/email-message.ts';
+import type { Sql } from '../../db/connection.ts';
+import { waveTemplateName, type LoadedCampaign, type Wave } from '../campaign/campaign-file.ts';
+import { findOnPath } from '../../config/executables.ts';
+import { contextFor, type MemberRow, type RenderContext } from './context.ts';
+import { customersAsMembers, memberBatches, memberSource } from './members.ts';
+import { renderDocument } from './print/render-document.ts';
+import { loadTemplate, renderEmail, renderSms, resolveTemplateDir } from './templates.ts';
+
+export interface ProofOptions {
+  out: string;
+  customerIds: number[];
+  wave?: string | undefined;
+  asOf: Date;
+  secret: string;
+  trackingUrl: string;
+  from: string;
+}
+
+export interface ProofResult {
+  external_id: string;
+  status: string;
+  files: string[];
+}
+
+/** The message as the channel would send it, tracked links and pixel included; proof tokens carry no delivery, so clicks on a proof are not counted. */
+export async function composeEmail(ctx: RenderContext, rendered: { subject: string; html: string; text: string }, envelope: EmailEnvelope): Promise<Buffer> {
+  const mail = new MailComposer(emailMessage(ctx, rendered, envelope));
+  return new Promise((resolveBuild, reject) => mail.compile().build((error, message) => (error ? reject(error) : resolveBuild(message))));
+}
+
+async function proofWave(dir: string, wave: Wave, multiple: boolean, campaign: LoadedCampaign, ctx: RenderContext, opts: ProofOptions): Promise<string[]> {
+  const template = loadTemplate(resolveTemplateDir(waveTemplateName(wave, ctx.variant), campaign.dir));
+  const base = (name: string) => join(dir, multiple ? `${wave.name}-${name}` : name);
+  if (template.channel === 'mail') {
+    const pdf = base('letter.pdf');
+    await renderDocument(template, [ctx], pdf, `${campaign.slug} ${wave.name} proof`);
+    const files = [pdf];
+    if (findOnPath('pdftoppm')) {
+      const png = pdf.replace(/\.pdf$/, '');
+      if (spawnSync('pdftoppm', ['-png', '-r', '110', '-f', '1', '-l', '1', '-singlefile', pdf, png]).status === 0) files.push(`${png}.png`);
+    }
+    return files;
+  }
+  if (template.channel === 'email') {
+    const eml = base('email.eml');
+    writeFileSync(eml, await composeEmail(ctx, renderEmail(template, ctx), {
+      from: opts.from,
+      date: opts.asOf,
+      messageId: `<proof.${ctx.response_code}.${wave.name}@mailroom.invalid>`,
+      tracking: { url: opts.trackingUrl, secret: opts.secret, delivery: null },
+    }));
+    return [eml];
+  }
+  const sms = renderSms(template, ctx);
+  const txt = base('sms.txt');
+  writeFileSync(txt, `${sms.text}\n\n--\nto: ${ctx.customer.phone ?? '(no phone)'}\nencoding: ${sms.encoding}, ${sms.units} ${sms.encoding === 'GSM-7' ? 'septets' : 'UTF-16 units'}, ${sms.segments} part${sms.segments === 1 ? '' : 's'} (${sms.perSegment} per part)\n`);
+  return [txt];
+}
+
+/**
+ * A folder per customer named by external id when the id is a safe name (letters of any script,
+ * digits, . _ -); otherwise the cleaned id plus Mailroom's id, so two customers never share one
+ * and no id can point outside --out.
+ */
+export function proofFolder(externalId: string, customerId: number): string {
+  if (/^[\p{L}\p{N}_.-]+$/u.test(externalId) && !/^\.+$/.test(externalId)) return externalId;
+  return `${externalId.replace(/[^\p{L}\p{N}_-]+/gu, '_')}-${customerId}`;
+}
+
+export async function writeProofs(sql: Sql, campaign: LoadedCampaign, opts: ProofOptions): Promise<ProofResult[]> {
+  const waves = opts.wave ? campaign.waves.filter((w) => w.name === opts.wave) : campaign.waves;
+  const results: ProofResult[] = [];
+  const { rows } = await memberSource(sql, campaign, opts.asOf);
+  const status = new Map(
+    (await sql<{ customer_id: number; holdout: boolean; suppression_reason: string | null }[]>`
+      select customer_id, holdout, suppression_reason from (${rows}) a where customer_id = any(${opts.customerIds}::bigint[])`).map((r) => [r.customer_id, r]),
+  );
+  const members: MemberRow[] = [];
+  for await (const batch of memberBatches(sql, campaign, { asOf: opts.asOf, customerIds: opts.customerIds, everyone: true })) members.push(...batch);
+  const outside = opts.customerIds.filter((id) => !members.some((m) => m.customer_id === id));
+  members.push(...(await customersAsMembers(sql, outside)));
+  for (const row of members) {
+    const ctx = contextFor(row, campaign, opts);
+    const dir = join(opts.out, proofFolder(row.external_id, row.customer_id));
+    mkdirSync(dir, { recursive: true });
+    const files: string[] = [];
+    const counts: Record<string, number> = {};
+    for (const w of waves) counts[w.channel] = (counts[w.channel] ?? 0) + 1;
+    for (const wave of waves) files.push(...(await proofWave(dir, wave, (counts[wave.channel] ?? 0) > 1, campaign, ctx, opts)));
+    const s = status.get(row.customer_id);
+    results.push({
+      external_id: row.external_id,
+      status: !s ? 'not in the audience' : s.suppression_reason ? `excluded: ${s.suppression_reason}` : s.holdout ? 'holdout: would not be contacted' : 'in the audience',
+      files,
+    });
+  }
+  return results;
+}
