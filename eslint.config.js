@@ -17,7 +17,10 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
       '@typescript-eslint/await-thenable': 'error',
       '@typescript-eslint/no-for-in-array': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-explicit-any': 'error',
       'no-duplicate-imports': 'off',
@@ -27,44 +30,69 @@ export default tseslint.config(
   {
     files: ['pipeline/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['@temporalio/*'], message: 'the pipeline knows nothing of Temporal: put Temporal code in activities/ or workflows/' },
-          { group: [...entryPoints, '**/activities/**', '**/workflows/**'], message: 'the pipeline is below the entry points, activities and workflows: import from pipeline/, config/ or db/ only' },
-        ],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@temporalio/*'],
+              message: 'the pipeline knows nothing of Temporal: put Temporal code in activities/ or workflows/',
+            },
+            {
+              group: [...entryPoints, '**/activities/**', '**/workflows/**'],
+              message:
+                'the pipeline is below the entry points, activities and workflows: import from pipeline/, config/ or db/ only',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['config/**/*.ts', 'db/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [
-          { group: [...entryPoints, '**/activities/**', '**/workflows/**', '**/pipeline/**'], message: 'config/ and db/ are the bottom layer: they import nothing of the rest' },
-        ],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [...entryPoints, '**/activities/**', '**/workflows/**', '**/pipeline/**'],
+              message: 'config/ and db/ are the bottom layer: they import nothing of the rest',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['activities/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [{ group: entryPoints, message: 'activities are below the entry points (client, server, dev, worker)' }],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: entryPoints, message: 'activities are below the entry points (client, server, dev, worker)' },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['workflows/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [
-          {
-            regex: '^(?!@temporalio/(workflow|common)$|\\./)',
-            allowTypeImports: true,
-            message: 'workflows run in a deterministic sandbox: import only types, @temporalio/workflow and other workflow files',
-          },
-        ],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!@temporalio/(workflow|common)$|\\./)',
+              allowTypeImports: true,
+              message:
+                'workflows run in a deterministic sandbox: import only types, @temporalio/workflow and other workflow files',
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -57,7 +57,9 @@ export function createCampaignActivities(deps: CampaignDeps) {
   // campaign does not change, so each worker parses it (and compiles templates) once.
   const prepared = new Map<number, Prepared>();
   const campaignOf = async (campaignId: number): Promise<Prepared> => {
-    const [row] = await sql<{ slug: string; spec: { file: string; text: string } }[]>`select slug, spec from campaigns where id = ${campaignId}`;
+    const [row] = await sql<
+      { slug: string; spec: { file: string; text: string } }[]
+    >`select slug, spec from campaigns where id = ${campaignId}`;
     if (!row) throw ApplicationFailure.nonRetryable(`campaign ${campaignId} does not exist`);
     const known = prepared.get(campaignId);
     if (known?.text === row.spec.text) return known;
@@ -72,18 +74,34 @@ export function createCampaignActivities(deps: CampaignDeps) {
     async snapshotCampaign(input: { campaignId: number; batchSize: number; asOf?: string }): Promise<SnapshotSummary> {
       const { campaign } = await campaignOf(input.campaignId);
       const asOf = input.asOf ? new Date(input.asOf) : now();
-      const snap = await snapshotAudience({ sql, registry: campaign.registry, asOf, frequencyCap: campaign.config.frequencyCap }, input.campaignId, campaign.audience);
+      const snap = await snapshotAudience(
+        { sql, registry: campaign.registry, asOf, frequencyCap: campaign.config.frequencyCap },
+        input.campaignId,
+        campaign.audience,
+      );
       const ranges = await sql<{ lo: number; hi: number }[]>`
         select min(customer_id) as lo, max(customer_id) as hi
         from (select customer_id, (row_number() over (order by customer_id) - 1) / ${input.batchSize} as bucket
               from campaign_members where campaign_id = ${input.campaignId} and suppression_reason is null and not holdout) b
         group by bucket order by bucket`;
       const suppressed = Object.values(snap.counts.suppressed).reduce((a, b) => a + b, 0);
-      return { members: snap.counts.members, contactable: snap.counts.contactable, holdout: snap.counts.holdout, suppressed, ranges: ranges.map((r) => [r.lo, r.hi]) };
+      return {
+        members: snap.counts.members,
+        contactable: snap.counts.contactable,
+        holdout: snap.counts.holdout,
+        suppressed,
+        ranges: ranges.map((r) => [r.lo, r.hi]),
+      };
     },
 
     /** `lanes`: how many batches of the wave run at once; the wave's rate limit is shared among them. */
-    async sendWaveBatch(input: { campaignId: number; wave: string; from: number; to: number; lanes?: number }): Promise<BatchResult> {
+    async sendWaveBatch(input: {
+      campaignId: number;
+      wave: string;
+      from: number;
+      to: number;
+      lanes?: number;
+    }): Promise<BatchResult> {
       const { campaign, templates } = await campaignOf(input.campaignId);
       const wave = waveOf(campaign, input.wave);
       const template = (variant: string | null) => {
@@ -92,7 +110,8 @@ export function createCampaignActivities(deps: CampaignDeps) {
         if (!t) templates.set(name, (t = waveTemplate(campaign, wave, variant)));
         return t;
       };
-      if (wave.channel === 'mail') throw ApplicationFailure.nonRetryable(`wave ${wave.name} is a mail wave: it is exported, not sent in batches`);
+      if (wave.channel === 'mail')
+        throw ApplicationFailure.nonRetryable(`wave ${wave.name} is a mail wave: it is exported, not sent in batches`);
       const factory = deps.channels[wave.channel];
       // Retried, not fatal: another worker that has the channel can take the batch.
       if (!factory) throw new Error(`this worker cannot send wave ${wave.name}: ${MISSING_CHANNEL[wave.channel]}`);
@@ -104,9 +123,13 @@ export function createCampaignActivities(deps: CampaignDeps) {
         return await sendBatch(
           { campaignId: input.campaignId, wave: wave.name, fromCustomerId: input.from, toCustomerId: input.to },
           {
-            sql, channel, asOf: now(), target: waveTarget(sql, campaign, input.campaignId, wave, now()),
+            sql,
+            channel,
+            asOf: now(),
+            target: waveTarget(sql, campaign, input.campaignId, wave, now()),
             ratePerSecond: wave.rate_limit ? wave.rate_limit / Math.max(1, input.lanes ?? 1) : undefined,
-            context: (row) => contextFor(row, campaign, { secret: settings.secret, trackingUrl: settings.trackingUrl, asOf: now() }),
+            context: (row) =>
+              contextFor(row, campaign, { secret: settings.secret, trackingUrl: settings.trackingUrl, asOf: now() }),
             heartbeat: (progress) => heartbeat(progress),
             signal: Context.current().cancellationSignal,
             ...(wave.quiet_hours ? { defer: (row) => inQuietHours(now(), row.timezone, wave.quiet_hours!) } : {}),
@@ -123,7 +146,18 @@ export function createCampaignActivities(deps: CampaignDeps) {
       const wave = waveOf(campaign, input.wave);
       const beat = setInterval(() => heartbeat(), 5000);
       try {
-        return await exportMailWave({ sql, printDir: settings.printDir ?? mailroomPaths().print, secret: settings.secret, trackingUrl: settings.trackingUrl, asOf: now() }, campaign, input.campaignId, wave);
+        return await exportMailWave(
+          {
+            sql,
+            printDir: settings.printDir ?? mailroomPaths().print,
+            secret: settings.secret,
+            trackingUrl: settings.trackingUrl,
+            asOf: now(),
+          },
+          campaign,
+          input.campaignId,
+          wave,
+        );
       } finally {
         clearInterval(beat);
       }
@@ -143,7 +177,11 @@ export function createCampaignActivities(deps: CampaignDeps) {
       return applyFeedback(sql, input.campaignId, campaign.responseKinds);
     },
 
-    async summarizeCampaign(input: { campaignId: number; progress: CampaignProgress; cancelled: boolean }): Promise<CampaignSummary> {
+    async summarizeCampaign(input: {
+      campaignId: number;
+      progress: CampaignProgress;
+      cancelled: boolean;
+    }): Promise<CampaignSummary> {
       const { campaign } = await campaignOf(input.campaignId);
       return summarizeCampaign(sql, campaign, input.campaignId, input.cancelled ? 'cancelled' : 'completed');
     },

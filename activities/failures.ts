@@ -12,7 +12,11 @@ export const USER_ERROR_TYPE = 'UserError';
 
 export function asTemporalFailure(error: unknown): unknown {
   if (!(error instanceof UserError)) return error;
-  return ApplicationFailure.create({ message: `${error.message} (on worker ${hostname()})`, type: USER_ERROR_TYPE, nonRetryable: true });
+  return ApplicationFailure.create({
+    message: `${error.message} (on worker ${hostname()})`,
+    type: USER_ERROR_TYPE,
+    nonRetryable: true,
+  });
 }
 
 // Activities take whatever their own signatures say; `never[]` accepts every parameter list.

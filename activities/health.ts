@@ -16,7 +16,12 @@ export function createHealthActivities({ sql }: { sql: Sql }) {
                (select count(*)::int from orders) as orders,
                (select count(*)::int from schema_migrations) as migrations,
                current_setting('server_version') as server_version`;
-      return { customers: row!.customers, orders: row!.orders, migrations: row!.migrations, serverVersion: row!.server_version };
+      return {
+        customers: row!.customers,
+        orders: row!.orders,
+        migrations: row!.migrations,
+        serverVersion: row!.server_version,
+      };
     },
   };
 }

@@ -17,7 +17,13 @@ export interface ScheduledRunInput {
 }
 
 export type ScheduledRun =
-  | { start: true; slug: string; workflowId: string; input: CampaignWorkflowInput; searchAttributes: Record<string, string[]> }
+  | {
+      start: true;
+      slug: string;
+      workflowId: string;
+      input: CampaignWorkflowInput;
+      searchAttributes: Record<string, string[]>;
+    }
   | { start: false; slug: string; reason: string };
 
 export function createRecurringActivities(deps: { sql: Sql }) {
@@ -26,7 +32,10 @@ export function createRecurringActivities(deps: { sql: Sql }) {
     async registerScheduledRun(input: ScheduledRunInput): Promise<ScheduledRun> {
       const [schedule] = await sql<{ file: string; text: string; time_zone: string; run_suffix: RunSuffix }[]>`
         select file, text, time_zone, run_suffix from campaign_schedules where name = ${input.schedule}`;
-      if (!schedule) throw ApplicationFailure.nonRetryable(`schedule ${input.schedule} has no campaign stored in this database (was it deleted?)`);
+      if (!schedule)
+        throw ApplicationFailure.nonRetryable(
+          `schedule ${input.schedule} has no campaign stored in this database (was it deleted?)`,
+        );
       const slug = runSlug(input.schedule, new Date(input.scheduledAt), schedule.run_suffix, schedule.time_zone);
       // The run is a campaign of its own: its name is the run's, its content the schedule's file.
       const campaign: LoadedCampaign = { ...loadCampaignText(schedule.file, schedule.text), slug };
@@ -37,13 +46,23 @@ export function createRecurringActivities(deps: { sql: Sql }) {
         const [existing] = await tx<{ id: number; starter: string | null }[]>`
           select c.id, r.starter from campaigns c left join schedule_runs r on r.campaign_id = c.id where c.slug = ${slug}`;
         if (existing && existing.starter !== input.starter) {
-          return { start: false, slug, reason: existing.starter ? `run ${slug} was started already` : `a campaign called ${slug} exists already` };
+          return {
+            start: false,
+            slug,
+            reason: existing.starter ? `run ${slug} was started already` : `a campaign called ${slug} exists already`,
+          };
         }
         const campaignId = existing?.id ?? (await registerCampaign(tx, campaign, slug, workflowIdOf(slug)));
         await tx`
           insert into schedule_runs (campaign_id, schedule, scheduled_at, starter)
           values (${campaignId}, ${input.schedule}, ${input.scheduledAt}, ${input.starter}) on conflict (campaign_id) do nothing`;
-        return { start: true, slug, workflowId: workflowIdOf(slug), input: { ...campaignWorkflowInput(campaign, campaignId), asOf: input.scheduledAt }, searchAttributes: campaignSearchAttributes(slug) };
+        return {
+          start: true,
+          slug,
+          workflowId: workflowIdOf(slug),
+          input: { ...campaignWorkflowInput(campaign, campaignId), asOf: input.scheduledAt },
+          searchAttributes: campaignSearchAttributes(slug),
+        };
       })) as ScheduledRun;
     },
   };

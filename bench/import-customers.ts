@@ -30,19 +30,57 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
 async function writeCsv(path: string): Promise<void> {
   const out = createWriteStream(path);
-  const header = ['external_id', 'full_name', 'family_name', 'given_name', 'gender', 'email', 'phone', 'address_line1', 'address_line2', 'district', 'city', 'province', 'postal_code', 'country', 'birthday', 'consent_email', 'consent_sms', 'annual_spend', 'financial_assets', 'member_level'];
+  const header = [
+    'external_id',
+    'full_name',
+    'family_name',
+    'given_name',
+    'gender',
+    'email',
+    'phone',
+    'address_line1',
+    'address_line2',
+    'district',
+    'city',
+    'province',
+    'postal_code',
+    'country',
+    'birthday',
+    'consent_email',
+    'consent_sms',
+    'annual_spend',
+    'financial_assets',
+    'member_level',
+  ];
   out.write(stringify([header]));
   const asOf = new Date('2026-11-01T00:00:00Z');
   for (let i = 1; i <= rows; i++) {
     const { record: r } = generateCustomer(99, i, asOf);
-    const line = stringify([[
-      `B-${i}`, r.full_name, r.family_name ?? '', r.given_name ?? '', r.gender ?? '', r.email ?? '',
-      // Phones as people type them, national format for mainland numbers.
-      r.phone?.startsWith('+86') ? r.phone.slice(3) : r.phone ?? '',
-      r.address_line1 ?? '', r.address_line2 ?? '', r.district ?? '', r.city ?? '', r.province ?? '', r.postal_code ?? '', r.country ?? '',
-      r.birthday ?? '', r.consents.email === 'granted' ? 'yes' : r.consents.email ? 'no' : '', r.consents.sms === 'granted' ? '是' : r.consents.sms ? '否' : '',
-      String(r.attributes.annual_spend), String(r.attributes.financial_assets), String(r.attributes.member_level),
-    ]]);
+    const line = stringify([
+      [
+        `B-${i}`,
+        r.full_name,
+        r.family_name ?? '',
+        r.given_name ?? '',
+        r.gender ?? '',
+        r.email ?? '',
+        // Phones as people type them, national format for mainland numbers.
+        r.phone?.startsWith('+86') ? r.phone.slice(3) : (r.phone ?? ''),
+        r.address_line1 ?? '',
+        r.address_line2 ?? '',
+        r.district ?? '',
+        r.city ?? '',
+        r.province ?? '',
+        r.postal_code ?? '',
+        r.country ?? '',
+        r.birthday ?? '',
+        r.consents.email === 'granted' ? 'yes' : r.consents.email ? 'no' : '',
+        r.consents.sms === 'granted' ? '是' : r.consents.sms ? '否' : '',
+        String(r.attributes.annual_spend),
+        String(r.attributes.financial_assets),
+        String(r.attributes.member_level),
+      ],
+    ]);
     if (!out.write(line)) await once(out, 'drain');
   }
   out.end();
@@ -60,14 +98,18 @@ mkdirSync(dataDir, { recursive: true });
 const file = join(dataDir, `customers-${rows}.csv`);
 let t = Date.now();
 await writeCsv(file);
-console.log(`generated ${rows.toLocaleString()} rows, ${mb(statSync(file).size)} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+console.log(
+  `generated ${rows.toLocaleString()} rows, ${mb(statSync(file).size)} in ${((Date.now() - t) / 1000).toFixed(1)} s`,
+);
 
 const admin = connectDatabase(serverUrl.replace(/\/[^/?]+(\?|$)/, '/postgres$1'), { max: 1 });
 await admin`drop database if exists mailroom_bench with (force)`;
 await admin`create database mailroom_bench`;
 const sql = connectDatabase(serverUrl.replace(/\/[^/?]+(\?|$)/, '/mailroom_bench$1'), { max: 2 });
 await migrate(sql);
-const [{ version }] = (await sql`select current_setting('server_version') as version`) as unknown as [{ version: string }];
+const [{ version }] = (await sql`select current_setting('server_version') as version`) as unknown as [
+  { version: string },
+];
 
 if (global.gc) global.gc();
 const baseline = process.memoryUsage().rss;
@@ -93,8 +135,12 @@ clearInterval(sampler);
 peak = Math.max(peak, process.memoryUsage().rss);
 
 console.log(`\nimport customers — ${rows.toLocaleString()} rows, batch ${batchSize}`);
-console.log(`  machine: ${cpus().length} cores (${cpus()[0]?.model}), ${mb(totalmem())} RAM, Node ${process.version}, PostgreSQL ${version} on loopback`);
-console.log(`  result:  read ${summary.read}, inserted ${summary.inserted}, updated ${summary.updated}, rejected ${summary.rejected}`);
+console.log(
+  `  machine: ${cpus().length} cores (${cpus()[0]?.model}), ${mb(totalmem())} RAM, Node ${process.version}, PostgreSQL ${version} on loopback`,
+);
+console.log(
+  `  result:  read ${summary.read}, inserted ${summary.inserted}, updated ${summary.updated}, rejected ${summary.rejected}`,
+);
 console.log(`  time:    ${seconds.toFixed(1)} s  →  ${Math.round(summary.read / seconds).toLocaleString()} rows/s`);
 console.log(`  RSS:     ${mb(baseline)} before, peak ${mb(peak)}`);
 console.log(`  RSS by progress: ${byTenth.join(', ')}`);

@@ -42,11 +42,16 @@ const sql = connectDatabase(url, { max: 4 });
 const work = join(ctx.paths.home, 'bench', 'print');
 mkdirSync(work, { recursive: true });
 const campaignPath = join(work, 'campaign.yaml');
-writeFileSync(campaignPath, [
-  'name: bench-letters', 'title: 财富管理月 Wealth-management month', 'owner: 招商路支行 财富管理中心',
-  "audience: { rules: { field: country, op: '=', value: CN }, channel: mail }",
-  'waves: [{ name: letter, channel: mail, template: wealth-letter }]',
-].join('\n'));
+writeFileSync(
+  campaignPath,
+  [
+    'name: bench-letters',
+    'title: 财富管理月 Wealth-management month',
+    'owner: 招商路支行 财富管理中心',
+    "audience: { rules: { field: country, op: '=', value: CN }, channel: mail }",
+    'waves: [{ name: letter, channel: mail, template: wealth-letter }]',
+  ].join('\n'),
+);
 const campaign = loadCampaign(campaignPath);
 const asOf = new Date('2026-12-01T12:00:00Z');
 // A campaign prints from its audience snapshot (as the workflow does); take it once, untimed.
@@ -56,7 +61,10 @@ const asOf = new Date('2026-12-01T12:00:00Z');
     on conflict (slug) do update set name = excluded.name returning id`;
   const t = Date.now();
   const snap = await snapshotAudience({ sql, registry: campaign.registry, asOf }, c!.id, campaign.audience);
-  if (snap.created) console.log(`snapshot of ${snap.counts.contactable.toLocaleString()} members taken in ${((Date.now() - t) / 1000).toFixed(1)} s (not part of the figures)`);
+  if (snap.created)
+    console.log(
+      `snapshot of ${snap.counts.contactable.toLocaleString()} members taken in ${((Date.now() - t) / 1000).toFixed(1)} s (not part of the figures)`,
+    );
 }
 const opts = { asOf, secret: 'bench', trackingUrl: 'https://go.example.com' };
 
@@ -70,9 +78,14 @@ async function mailroom(n: number) {
   const t = process.hrtime.bigint();
   const byTenth: string[] = [];
   const job = await exportPrint(sql, campaign, {
-    out: join(work, 'out'), wave: 'letter', perFile: 1000, limit: n, ...opts,
+    out: join(work, 'out'),
+    wave: 'letter',
+    perFile: 1000,
+    limit: n,
+    ...opts,
     onProgress: (done) => {
-      while (byTenth.length < 10 && done >= (n * (byTenth.length + 1)) / 10) byTenth.push(mb(process.memoryUsage().rss));
+      while (byTenth.length < 10 && done >= (n * (byTenth.length + 1)) / 10)
+        byTenth.push(mb(process.memoryUsage().rss));
     },
   });
   return { seconds: Number(process.hrtime.bigint() - t) / 1e9, pages: job.pages, peak, byTenth };
@@ -88,7 +101,8 @@ async function plain(n: number) {
   const fonts = printFonts();
   // The baseline gets its letters' data in memory beforehand: only drawing is timed.
   const contexts: RenderContext[] = [];
-  for await (const batch of memberBatches(sql, campaign, { asOf, limit: n })) for (const row of batch) contexts.push(contextFor(row, campaign, opts));
+  for await (const batch of memberBatches(sql, campaign, { asOf, limit: n }))
+    for (const row of batch) contexts.push(contextFor(row, campaign, opts));
   peak = process.memoryUsage().rss;
   const t = process.hrtime.bigint();
   let pages = 0;
@@ -134,25 +148,35 @@ if (child !== -1) {
 // Each measurement runs in a fresh process: RSS never shrinks, so runs sharing a process would
 // inherit each other's peaks.
 function measure(mode: string, n: number): { seconds: number; pages: number; peak: number; byTenth?: string[] } {
-  const run = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', mode, String(n)], { encoding: 'utf8', env: process.env, maxBuffer: 1 << 24 });
+  const run = spawnSync(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), '--child', mode, String(n)],
+    { encoding: 'utf8', env: process.env, maxBuffer: 1 << 24 },
+  );
   const line = run.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`${mode} ${n} failed: ${run.stderr}`);
   return JSON.parse(line.slice(7));
 }
 
-console.log(`print bench — ${cpus().length} cores (${cpus()[0]?.model}), Node ${process.version}, A4 letters with Noto Sans SC, QR and Code 128`);
+console.log(
+  `print bench — ${cpus().length} cores (${cpus()[0]?.model}), Node ${process.version}, A4 letters with Noto Sans SC, QR and Code 128`,
+);
 const modes = (process.argv[process.argv.indexOf('--modes') + 1] ?? '').split(',');
 for (const n of sizes) {
   const m = measure('mailroom', n);
   if (m.byTenth) console.log(`  (mailroom print RSS at each tenth of ${n.toLocaleString()}: ${m.byTenth.join(', ')})`);
   if (modes.includes('mailroom-only')) {
-    console.log(`  ${n.toLocaleString()} letters: mailroom print ${m.pages.toLocaleString()} pages in ${m.seconds.toFixed(1)} s = ${Math.round(m.pages / m.seconds).toLocaleString()} pages/s, peak RSS ${mb(m.peak)}`);
+    console.log(
+      `  ${n.toLocaleString()} letters: mailroom print ${m.pages.toLocaleString()} pages in ${m.seconds.toFixed(1)} s = ${Math.round(m.pages / m.seconds).toLocaleString()} pages/s, peak RSS ${mb(m.peak)}`,
+    );
     continue;
   }
   const p = measure('plain', n);
   const rate = (r: { pages: number; seconds: number }) => Math.round(r.pages / r.seconds);
-  console.log(`  ${n.toLocaleString()} letters: mailroom print ${m.pages.toLocaleString()} pages in ${m.seconds.toFixed(1)} s = ${rate(m).toLocaleString()} pages/s, peak RSS ${mb(m.peak)} | ` +
-    `plain PDFKit loop ${p.pages.toLocaleString()} pages in ${p.seconds.toFixed(1)} s = ${rate(p).toLocaleString()} pages/s, peak RSS ${mb(p.peak)} | ratio ${(rate(m) / rate(p)).toFixed(2)}×`);
+  console.log(
+    `  ${n.toLocaleString()} letters: mailroom print ${m.pages.toLocaleString()} pages in ${m.seconds.toFixed(1)} s = ${rate(m).toLocaleString()} pages/s, peak RSS ${mb(m.peak)} | ` +
+      `plain PDFKit loop ${p.pages.toLocaleString()} pages in ${p.seconds.toFixed(1)} s = ${rate(p).toLocaleString()} pages/s, peak RSS ${mb(p.peak)} | ratio ${(rate(m) / rate(p)).toFixed(2)}×`,
+  );
 }
 clearInterval(sampler);
 await sql.end();

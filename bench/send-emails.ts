@@ -73,10 +73,22 @@ function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 }
 
 /** Waits for a line matching `re` on a child's output (stdout, or `stream`), within `ms`. */
-function lineFrom(child: ChildProcess, re: RegExp, ms: number, what: string, stream = child.stdout!): Promise<RegExpExecArray> {
+function lineFrom(
+  child: ChildProcess,
+  re: RegExp,
+  ms: number,
+  what: string,
+  stream = child.stdout!,
+): Promise<RegExpExecArray> {
   return new Promise((resolveLine, reject) => {
     let buffer = '';
-    const timer = setTimeout(() => reject(new Error(`${what}: nothing matching ${re} within ${ms / 1000} s; output so far:\n${buffer.slice(-2000)}`)), ms);
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(`${what}: nothing matching ${re} within ${ms / 1000} s; output so far:\n${buffer.slice(-2000)}`),
+        ),
+      ms,
+    );
     const onData = (chunk: Buffer) => {
       buffer += chunk.toString();
       const m = re.exec(buffer);
@@ -96,7 +108,9 @@ function lineFrom(child: ChildProcess, re: RegExp, ms: number, what: string, str
 
 /** Every child this bench starts, so that none outlives it. With --cpu-prof DIR, each writes a CPU profile there. */
 const children = new Set<ChildProcess>();
-const profileDir = process.argv.includes('--cpu-prof') ? process.argv[process.argv.indexOf('--cpu-prof') + 1] : undefined;
+const profileDir = process.argv.includes('--cpu-prof')
+  ? process.argv[process.argv.indexOf('--cpu-prof') + 1]
+  : undefined;
 function child(args: string[], opts: Parameters<typeof spawn>[2] = {}): ChildProcess {
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const c = spawn(process.execPath, [...profile, ...args], { stdio: ['ignore', 'pipe', 'inherit'], ...opts });
@@ -118,7 +132,12 @@ async function stop(child: ChildProcess, ms = 15_000): Promise<void> {
 }
 
 const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms).unref())]);
+  Promise.race([
+    p,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms).unref(),
+    ),
+  ]);
 
 // ---- child: the SMTP sink ----
 if (process.argv.includes('--sink-child')) {
@@ -130,9 +149,23 @@ if (process.argv.includes('--sink-child')) {
 }
 
 // ---- child: the plain loop — render each message and hand it to one pooled transport, no ledger ----
-interface PlainResult { sent: number; seconds: number; peakRss: number; cpu: number; from: number; to: number }
+interface PlainResult {
+  sent: number;
+  seconds: number;
+  peakRss: number;
+  cpu: number;
+  from: number;
+  to: number;
+}
 if (process.argv.includes('--plain-child')) {
-  const opts = JSON.parse(process.argv[process.argv.indexOf('--plain-child') + 1]!) as { url: string; campaignFile: string; slug: string; campaignId: number; smtpUrl: string; connections: number };
+  const opts = JSON.parse(process.argv[process.argv.indexOf('--plain-child') + 1]!) as {
+    url: string;
+    campaignFile: string;
+    slug: string;
+    campaignId: number;
+    smtpUrl: string;
+    connections: number;
+  };
   const sql = connectDatabase(opts.url, { max: 1 });
   const campaign = { ...loadCampaign(opts.campaignFile), slug: opts.slug };
   const wave = campaign.waves[0]!;
@@ -151,7 +184,12 @@ if (process.argv.includes('--plain-child')) {
     where m.campaign_id = ${opts.campaignId} and m.suppression_reason is null and not m.holdout
     order by m.customer_id`) as unknown as MemberRow[];
   await sql.end();
-  const transport = nodemailer.createTransport({ url: opts.smtpUrl, pool: true, maxConnections: opts.connections, maxMessages: Infinity } as never);
+  const transport = nodemailer.createTransport({
+    url: opts.smtpUrl,
+    pool: true,
+    maxConnections: opts.connections,
+    maxMessages: Infinity,
+  } as never);
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
   const asOf = new Date();
@@ -161,15 +199,23 @@ if (process.argv.includes('--plain-child')) {
   let next = 0;
   let sent = 0;
   // Enough messages in flight to keep every pooled connection busy.
-  await Promise.all(Array.from({ length: opts.connections * 4 }, async () => {
-    while (next < rows.length) {
-      const row = rows[next++]!;
-      const ctx = contextFor(row, campaign, { secret: SECRET, trackingUrl: TRACKING, asOf });
-      const messageId = emailMessageId(row.customer_id, `${opts.slug}-plain`);
-      await transport.sendMail(emailMessage(ctx, renderEmail(template(ctx.variant), ctx), { from: FROM, messageId, tracking: { url: TRACKING, secret: SECRET, delivery: row.customer_id } }));
-      sent++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: opts.connections * 4 }, async () => {
+      while (next < rows.length) {
+        const row = rows[next++]!;
+        const ctx = contextFor(row, campaign, { secret: SECRET, trackingUrl: TRACKING, asOf });
+        const messageId = emailMessageId(row.customer_id, `${opts.slug}-plain`);
+        await transport.sendMail(
+          emailMessage(ctx, renderEmail(template(ctx.variant), ctx), {
+            from: FROM,
+            messageId,
+            tracking: { url: TRACKING, secret: SECRET, delivery: row.customer_id },
+          }),
+        );
+        sent++;
+      }
+    }),
+  );
   const seconds = Number(process.hrtime.bigint() - t) / 1e9;
   const used = process.cpuUsage(cpu0);
   clearInterval(sampler);
@@ -234,7 +280,9 @@ async function prepareCustomers(db: Sql): Promise<void> {
   await db`vacuum analyze`;
 }
 await prepareCustomers(sql);
-const [{ version: pgVersion }] = (await sql`select current_setting('server_version') as version`) as unknown as [{ version: string }];
+const [{ version: pgVersion }] = (await sql`select current_setting('server_version') as version`) as unknown as [
+  { version: string },
+];
 
 const work = join(ctx.paths.home, 'bench', 'send');
 mkdirSync(work, { recursive: true });
@@ -248,23 +296,38 @@ const [, smtpUrl, lookupUrl] = await lineFrom(sink, /SINK (\S+) (\S+)\n/, 60_000
 const taskQueue = `mailroom-bench-send-${process.pid}`;
 
 /** CPU seconds so far of the worker processes, their PostgreSQL backends and the sink, and the machine's ticks. */
-interface Reading { at: number; workers: number; pg: number; sink: number; machine: { busy: number; total: number } }
+interface Reading {
+  at: number;
+  workers: number;
+  pg: number;
+  sink: number;
+  machine: { busy: number; total: number };
+}
 /** CPU shares over a time window, from the readings that bracket it. */
 function shares(readings: Reading[], from: number, to: number) {
   const a = [...readings].reverse().find((r) => r.at <= from) ?? readings[0]!;
   const b = readings.find((r) => r.at >= to) ?? readings.at(-1)!;
   const seconds = (b.at - a.at) / 1000;
   return {
-    workers: (b.workers - a.workers) / seconds, pg: (b.pg - a.pg) / seconds, sink: (b.sink - a.sink) / seconds,
+    workers: (b.workers - a.workers) / seconds,
+    pg: (b.pg - a.pg) / seconds,
+    sink: (b.sink - a.sink) / seconds,
     busy: (b.machine.busy - a.machine.busy) / (b.machine.total - a.machine.total),
   };
 }
 
 interface MailroomResult {
-  sent: number; waveSeconds: number; endToEndSeconds: number; events: number; runs: number;
-  readyRss: number[]; peakRss: number[]; hwm: number[];
+  sent: number;
+  waveSeconds: number;
+  endToEndSeconds: number;
+  events: number;
+  runs: number;
+  readyRss: number[];
+  peakRss: number[];
+  hwm: number[];
   /** Shares of one core during the wave (first pending row to last sent row), and over the whole campaign. */
-  wave: ReturnType<typeof shares>; whole: ReturnType<typeof shares>;
+  wave: ReturnType<typeof shares>;
+  whole: ReturnType<typeof shares>;
 }
 
 /** Starts a worker process on the bench queue and waits until it polls. */
@@ -273,9 +336,18 @@ async function startWorker(n: number): Promise<ChildProcess> {
     cwd: REPO,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
-      ...process.env, DATABASE_URL: benchUrl, TEMPORAL_TASK_QUEUE: taskQueue, SMTP_URL: smtpUrl, SMTP_LOOKUP_URL: lookupUrl,
-      MAILROOM_SECRET: SECRET, MAILROOM_FROM: FROM, MAILROOM_TRACKING_URL: TRACKING, LOG_LEVEL: 'info',
-      ...(stack && !ctx.env.TEMPORAL_ADDRESS ? { TEMPORAL_ADDRESS: stack.temporal.address, TEMPORAL_NAMESPACE: stack.temporal.namespace } : {}),
+      ...process.env,
+      DATABASE_URL: benchUrl,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      SMTP_URL: smtpUrl,
+      SMTP_LOOKUP_URL: lookupUrl,
+      MAILROOM_SECRET: SECRET,
+      MAILROOM_FROM: FROM,
+      MAILROOM_TRACKING_URL: TRACKING,
+      LOG_LEVEL: 'info',
+      ...(stack && !ctx.env.TEMPORAL_ADDRESS
+        ? { TEMPORAL_ADDRESS: stack.temporal.address, TEMPORAL_NAMESPACE: stack.temporal.namespace }
+        : {}),
     },
   });
   // Its log (stderr) goes to a file beside the campaign files.
@@ -289,7 +361,9 @@ async function startWorker(n: number): Promise<ChildProcess> {
   return worker;
 }
 
-async function mailroomRun(round: number): Promise<{ result: MailroomResult; campaignFile: string; slug: string; campaignId: number }> {
+async function mailroomRun(
+  round: number,
+): Promise<{ result: MailroomResult; campaignFile: string; slug: string; campaignId: number }> {
   clearOutbox();
   const started: ChildProcess[] = [];
   try {
@@ -297,12 +371,17 @@ async function mailroomRun(round: number): Promise<{ result: MailroomResult; cam
     const pids = started.map((w) => w.pid!);
     const slug = `bench-send-${Date.now().toString(36)}-${round}`;
     const campaignFile = join(work, `${slug}.yaml`);
-    writeFileSync(campaignFile, [
-      `name: ${slug}`, 'title: 财富管理月 Wealth-management month', 'owner: 招商路支行 财富管理中心',
-      'audience: { rules: { field: email, op: exists, value: true }, channel: email }',
-      'waves: [{ name: reminder, channel: email, template: wealth-reminder-email }]',
-      'response_window: 0s',
-    ].join('\n'));
+    writeFileSync(
+      campaignFile,
+      [
+        `name: ${slug}`,
+        'title: 财富管理月 Wealth-management month',
+        'owner: 招商路支行 财富管理中心',
+        'audience: { rules: { field: email, op: exists, value: true }, channel: email }',
+        'waves: [{ name: reminder, channel: email, template: wealth-reminder-email }]',
+        'response_window: 0s',
+      ].join('\n'),
+    );
     const campaign = loadCampaign(campaignFile);
     return await withTemporalClient(ctx, async (client) => {
       const readyRss = pids.map((pid) => statusKb(pid, 'VmRSS'));
@@ -311,26 +390,45 @@ async function mailroomRun(round: number): Promise<{ result: MailroomResult; cam
       const backends = new Set<number>();
       const readings: Reading[] = [];
       const read = (): Reading => ({
-        at: Date.now(), workers: pids.reduce((a, pid) => a + cpuSeconds(pid), 0), pg: [...backends].reduce((a, pid) => a + cpuSeconds(pid), 0),
-        sink: cpuSeconds(sink.pid!), machine: machineTicks(),
+        at: Date.now(),
+        workers: pids.reduce((a, pid) => a + cpuSeconds(pid), 0),
+        pg: [...backends].reduce((a, pid) => a + cpuSeconds(pid), 0),
+        sink: cpuSeconds(sink.pid!),
+        machine: machineTicks(),
       });
       let ticks = 0;
       const sampler = setInterval(() => {
         pids.forEach((pid, i) => (peakRss[i] = Math.max(peakRss[i]!, statusKb(pid, 'VmRSS'))));
         if (ticks++ % 5 === 0) {
           readings.push(read());
-          void sql<{ pid: number }[]>`select pid from pg_stat_activity where datname = 'mailroom_bench_send' and application_name = 'mailroom-worker'`
-            .then((rows) => rows.forEach((r) => backends.add(r.pid)), () => {});
+          void sql<
+            { pid: number }[]
+          >`select pid from pg_stat_activity where datname = 'mailroom_bench_send' and application_name = 'mailroom-worker'`.then(
+            (rows) => rows.forEach((r) => backends.add(r.pid)),
+            () => {},
+          );
         }
       }, 100);
-      const launched = await launchCampaign(sql, client, campaign, { asOf: new Date(), secret: SECRET, trackingUrl: TRACKING, taskQueue, tuning: { batchSize, concurrency } });
+      const launched = await launchCampaign(sql, client, campaign, {
+        asOf: new Date(),
+        secret: SECRET,
+        trackingUrl: TRACKING,
+        taskQueue,
+        tuning: { batchSize, concurrency },
+      });
       const startedAt = Date.now();
       const t = process.hrtime.bigint();
-      await withTimeout(client.workflow.getHandle(launched.workflowId).result(), timeoutMs, `the campaign workflow (${launched.workflowId})`);
+      await withTimeout(
+        client.workflow.getHandle(launched.workflowId).result(),
+        timeoutMs,
+        `the campaign workflow (${launched.workflowId})`,
+      );
       const endToEndSeconds = Number(process.hrtime.bigint() - t) / 1e9;
       clearInterval(sampler);
       readings.push(read());
-      const [{ id: campaignId }] = (await sql`select id from campaigns where slug = ${slug}`) as unknown as [{ id: number }];
+      const [{ id: campaignId }] = (await sql`select id from campaigns where slug = ${slug}`) as unknown as [
+        { id: number },
+      ];
       const [w] = await sql<{ sent: number; from: Date; to: Date }[]>`
         select count(*) filter (where status = 'sent')::int as sent, min(created_at) as from, max(sent_at) as to
         from deliveries where campaign_id = ${campaignId}`;
@@ -339,7 +437,9 @@ async function mailroomRun(round: number): Promise<{ result: MailroomResult; cam
       let runs = 0;
       let runId: string | undefined = (await client.workflow.getHandle(workflowIdOf(slug)).describe()).runId;
       while (runId) {
-        const history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>> = await client.workflow.getHandle(workflowIdOf(slug), runId).fetchHistory();
+        const history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>> = await client.workflow
+          .getHandle(workflowIdOf(slug), runId)
+          .fetchHistory();
         const list = history.events ?? [];
         events += list.length;
         runs++;
@@ -348,9 +448,16 @@ async function mailroomRun(round: number): Promise<{ result: MailroomResult; cam
       const files = readdirSync(outbox).length;
       if (files !== w!.sent) throw new Error(`the sink holds ${files} messages, the ledger says ${w!.sent} sent`);
       const result: MailroomResult = {
-        sent: w!.sent, waveSeconds: (w!.to.getTime() - w!.from.getTime()) / 1000, endToEndSeconds, events, runs,
-        readyRss, peakRss, hwm: pids.map((pid) => statusKb(pid, 'VmHWM')),
-        wave: shares(readings, w!.from.getTime(), w!.to.getTime()), whole: shares(readings, startedAt, Date.now()),
+        sent: w!.sent,
+        waveSeconds: (w!.to.getTime() - w!.from.getTime()) / 1000,
+        endToEndSeconds,
+        events,
+        runs,
+        readyRss,
+        peakRss,
+        hwm: pids.map((pid) => statusKb(pid, 'VmHWM')),
+        wave: shares(readings, w!.from.getTime(), w!.to.getTime()),
+        whole: shares(readings, startedAt, Date.now()),
       };
       return { result, campaignFile, slug, campaignId };
     });
@@ -359,15 +466,29 @@ async function mailroomRun(round: number): Promise<{ result: MailroomResult; cam
   }
 }
 
-async function plainRun(campaignFile: string, slug: string, campaignId: number): Promise<PlainResult & { wave: ReturnType<typeof shares> }> {
+async function plainRun(
+  campaignFile: string,
+  slug: string,
+  campaignId: number,
+): Promise<PlainResult & { wave: ReturnType<typeof shares> }> {
   clearOutbox();
   const opts = { url: benchUrl, campaignFile, slug, campaignId, smtpUrl, connections: plainConnections };
   const plain = child([...process.execArgv, SELF, '--plain-child', JSON.stringify(opts)]);
-  const read = (): Reading => ({ at: Date.now(), workers: cpuSeconds(plain.pid!), pg: 0, sink: cpuSeconds(sink.pid!), machine: machineTicks() });
+  const read = (): Reading => ({
+    at: Date.now(),
+    workers: cpuSeconds(plain.pid!),
+    pg: 0,
+    sink: cpuSeconds(sink.pid!),
+    machine: machineTicks(),
+  });
   const readings = [read()];
   const sampler = setInterval(() => readings.push(read()), 500);
   try {
-    const m = await withTimeout(lineFrom(plain, /RESULT (.*)\n/, timeoutMs, 'the plain loop'), timeoutMs, 'the plain loop');
+    const m = await withTimeout(
+      lineFrom(plain, /RESULT (.*)\n/, timeoutMs, 'the plain loop'),
+      timeoutMs,
+      'the plain loop',
+    );
     readings.push(read());
     const r = JSON.parse(m[1]!) as PlainResult;
     const files = readdirSync(outbox).length;
@@ -381,34 +502,55 @@ async function plainRun(campaignFile: string, slug: string, campaignId: number):
 const pct = (cpu: number, seconds: number) => `${Math.round((cpu / seconds) * 100)} %`;
 const share = (x: number) => `${Math.round(x * 100)} %`;
 const mbs = (xs: number[]) => xs.map(mb).join(' + ');
-console.log(`\nsend emails — ${members.toLocaleString()} members, batch ${batchSize}, ${concurrency} lanes, ${workers} worker process${workers === 1 ? '' : 'es'}; plain loop: one pooled transport of ${plainConnections} connections`);
-console.log(`  machine: ${cpus().length} cores (${cpus()[0]?.model}), Node ${process.version}, PostgreSQL ${pgVersion}, Temporal dev server, all on loopback`);
+console.log(
+  `\nsend emails — ${members.toLocaleString()} members, batch ${batchSize}, ${concurrency} lanes, ${workers} worker process${workers === 1 ? '' : 'es'}; plain loop: one pooled transport of ${plainConnections} connections`,
+);
+console.log(
+  `  machine: ${cpus().length} cores (${cpus()[0]?.model}), Node ${process.version}, PostgreSQL ${pgVersion}, Temporal dev server, all on loopback`,
+);
 const rates: { mailroom: number; plain: number; ratio: number; perK: number }[] = [];
 try {
   for (let round = 1; round <= rounds; round++) {
     const { result: m, campaignFile, slug, campaignId } = await mailroomRun(round);
-    const p = mailroomOnly ? { sent: 1, seconds: Infinity, cpu: 0, peakRss: 0, wave: { sink: 0, busy: 0 } } : await plainRun(campaignFile, slug, campaignId);
+    const p = mailroomOnly
+      ? { sent: 1, seconds: Infinity, cpu: 0, peakRss: 0, wave: { sink: 0, busy: 0 } }
+      : await plainRun(campaignFile, slug, campaignId);
     const mRate = m.sent / m.waveSeconds;
     const pRate = p.sent / p.seconds;
     const perK = m.events / (m.sent / 1000);
     rates.push({ mailroom: mRate, plain: pRate, ratio: mRate / pRate, perK });
     console.log(`  round ${round}:`);
-    console.log(`    mailroom: ${m.sent.toLocaleString()} sent in ${m.waveSeconds.toFixed(1)} s = ${Math.round(mRate).toLocaleString()} emails/s (the wave: first pending row to last sent row); ` +
-      `workflow start to end ${m.endToEndSeconds.toFixed(1)} s = ${Math.round(m.sent / m.endToEndSeconds).toLocaleString()} emails/s (snapshot, feedback and summary included)`);
-    console.log(`              CPU during the wave (100 % = one core): worker${workers === 1 ? '' : 's'} ${share(m.wave.workers)}, their PostgreSQL backends ${share(m.wave.pg)}, SMTP sink ${share(m.wave.sink)}; machine busy ${share(m.wave.busy)} of ${cpus().length} cores` +
-      ` (whole campaign: ${share(m.whole.workers)}, ${share(m.whole.pg)}, ${share(m.whole.sink)}; ${share(m.whole.busy)})`);
-    if (!mailroomOnly) console.log(`    plain:    ${p.sent.toLocaleString()} sent in ${p.seconds.toFixed(1)} s = ${Math.round(pRate).toLocaleString()} emails/s; CPU: loop ${pct(p.cpu, p.seconds)}, SMTP sink ${share(p.wave.sink)}; machine busy ${share(p.wave.busy)}; peak RSS ${mb(p.peakRss)}`);
+    console.log(
+      `    mailroom: ${m.sent.toLocaleString()} sent in ${m.waveSeconds.toFixed(1)} s = ${Math.round(mRate).toLocaleString()} emails/s (the wave: first pending row to last sent row); ` +
+        `workflow start to end ${m.endToEndSeconds.toFixed(1)} s = ${Math.round(m.sent / m.endToEndSeconds).toLocaleString()} emails/s (snapshot, feedback and summary included)`,
+    );
+    console.log(
+      `              CPU during the wave (100 % = one core): worker${workers === 1 ? '' : 's'} ${share(m.wave.workers)}, their PostgreSQL backends ${share(m.wave.pg)}, SMTP sink ${share(m.wave.sink)}; machine busy ${share(m.wave.busy)} of ${cpus().length} cores` +
+        ` (whole campaign: ${share(m.whole.workers)}, ${share(m.whole.pg)}, ${share(m.whole.sink)}; ${share(m.whole.busy)})`,
+    );
+    if (!mailroomOnly)
+      console.log(
+        `    plain:    ${p.sent.toLocaleString()} sent in ${p.seconds.toFixed(1)} s = ${Math.round(pRate).toLocaleString()} emails/s; CPU: loop ${pct(p.cpu, p.seconds)}, SMTP sink ${share(p.wave.sink)}; machine busy ${share(p.wave.busy)}; peak RSS ${mb(p.peakRss)}`,
+      );
     if (!mailroomOnly) console.log(`    ratio:    ${(mRate / pRate).toFixed(2)}× the plain loop`);
-    console.log(`    history:  ${m.events.toLocaleString()} events over ${m.runs} run${m.runs === 1 ? '' : 's'} = ${perK.toFixed(1)} per 1,000 members`);
-    console.log(`    worker RSS: ${mbs(m.readyRss)} when ready, peak ${mbs(m.peakRss)} during the campaign (sampled every 100 ms); VmHWM ${mbs(m.hwm)} (the kernel's peak, bundling the workflows at start included)`);
+    console.log(
+      `    history:  ${m.events.toLocaleString()} events over ${m.runs} run${m.runs === 1 ? '' : 's'} = ${perK.toFixed(1)} per 1,000 members`,
+    );
+    console.log(
+      `    worker RSS: ${mbs(m.readyRss)} when ready, peak ${mbs(m.peakRss)} during the campaign (sampled every 100 ms); VmHWM ${mbs(m.hwm)} (the kernel's peak, bundling the workflows at start included)`,
+    );
     await sql`delete from campaigns where slug = ${slug}`;
   }
   if (rounds > 1) {
     const best = (k: keyof (typeof rates)[number]) => Math.max(...rates.map((r) => r[k]));
     const med = (k: keyof (typeof rates)[number]) => median(rates.map((r) => r[k]));
-    const plain = mailroomOnly ? '' : `plain best ${Math.round(best('plain')).toLocaleString()}, median ${Math.round(med('plain')).toLocaleString()} emails/s; ratio median ${med('ratio').toFixed(2)}×; `;
-    console.log(`  over ${rounds} rounds: mailroom best ${Math.round(best('mailroom')).toLocaleString()}, median ${Math.round(med('mailroom')).toLocaleString()} emails/s; ` +
-      `${plain}history median ${med('perK').toFixed(1)} events per 1,000`);
+    const plain = mailroomOnly
+      ? ''
+      : `plain best ${Math.round(best('plain')).toLocaleString()}, median ${Math.round(med('plain')).toLocaleString()} emails/s; ratio median ${med('ratio').toFixed(2)}×; `;
+    console.log(
+      `  over ${rounds} rounds: mailroom best ${Math.round(best('mailroom')).toLocaleString()}, median ${Math.round(med('mailroom')).toLocaleString()} emails/s; ` +
+        `${plain}history median ${med('perK').toFixed(1)} events per 1,000`,
+    );
   }
   console.log(`  targets: ≥ 1,500 emails/s; ≤ 10 history events per 1,000 members`);
 } finally {

@@ -51,7 +51,9 @@ if (have !== customers) {
 
 async function newCampaign(db: Sql, slug: string): Promise<number> {
   await db`delete from campaigns where slug = ${slug}`;
-  const [c] = await db<{ id: number }[]>`insert into campaigns (slug, name, spec, workflow_id) values (${slug}, ${slug}, '{}', ${`campaign-${slug}`}) returning id`;
+  const [c] = await db<
+    { id: number }[]
+  >`insert into campaigns (slug, name, spec, workflow_id) values (${slug}, ${slug}, '{}', ${`campaign-${slug}`}) returning id`;
   return c!.id;
 }
 
@@ -63,35 +65,62 @@ async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
 
 const registry = builtinSegments();
 const everyone: Audience = {
-  segment: { name: 'everyone-reachable', rules: parseRule({ field: 'country', op: 'in', value: ['CN', 'HK', 'GB', 'US'] }), origin: 'bench' },
+  segment: {
+    name: 'everyone-reachable',
+    rules: parseRule({ field: 'country', op: 'in', value: ['CN', 'HK', 'GB', 'US'] }),
+    origin: 'bench',
+  },
   channel: 'mail',
   holdoutPercent: 10,
-  variants: [{ name: 'A', weight: 50 }, { name: 'B', weight: 50 }],
+  variants: [
+    { name: 'A', weight: 50 },
+    { name: 'B', weight: 50 },
+  ],
   onePerHousehold: false,
 };
 const wealth: Audience = {
   ...everyone,
   segment: {
-    name: 'wealth-top', origin: 'bench',
-    rules: parseRule({ all: [{ field: 'financial_assets', op: '>', value: 0 }, { not: { segment: 'dormant-low-balance' } }] }),
-    top: { n: 500, by: 'financial_assets', order: 'desc', bands: [{ name: 'A', from: 1, to: 60 }, { name: 'B', from: 61, to: 160 }, { name: 'C', from: 161, to: 500 }] },
+    name: 'wealth-top',
+    origin: 'bench',
+    rules: parseRule({
+      all: [{ field: 'financial_assets', op: '>', value: 0 }, { not: { segment: 'dormant-low-balance' } }],
+    }),
+    top: {
+      n: 500,
+      by: 'financial_assets',
+      order: 'desc',
+      bands: [
+        { name: 'A', from: 1, to: 60 },
+        { name: 'B', from: 61, to: 160 },
+        { name: 'C', from: 161, to: 500 },
+      ],
+    },
   },
   onePerHousehold: true,
 };
 
-const [{ version }] = (await sql`select current_setting('server_version') as version`) as unknown as [{ version: string }];
-console.log(`\nsnapshot audience — ${customers.toLocaleString()} customers; ${cpus().length} cores, PostgreSQL ${version} on loopback, Node ${process.version}`);
+const [{ version }] = (await sql`select current_setting('server_version') as version`) as unknown as [
+  { version: string },
+];
+console.log(
+  `\nsnapshot audience — ${customers.toLocaleString()} customers; ${cpus().length} cores, PostgreSQL ${version} on loopback, Node ${process.version}`,
+);
 for (const round of [1, 2, 3]) {
   const snapId = await newCampaign(sql, `bench-snapshot-${round}`);
   const [snapSeconds, snap] = await time(() => snapshotAudience({ sql, registry, asOf }, snapId, everyone));
   const bareId = await newCampaign(sql, `bench-bare-${round}`);
-  const [bareSeconds, bare] = await time(() => sql`
-    insert into campaign_members (campaign_id, customer_id) select ${bareId}, id from customers order by id limit ${snap.counts.members}`);
+  const [bareSeconds, bare] = await time(
+    () => sql`
+    insert into campaign_members (campaign_id, customer_id) select ${bareId}, id from customers order by id limit ${snap.counts.members}`,
+  );
   const wealthId = await newCampaign(sql, `bench-wealth-${round}`);
   const [wealthSeconds, w] = await time(() => snapshotAudience({ sql, registry, asOf }, wealthId, wealth));
   console.log(
     `  round ${round}: snapshot ${snap.counts.members.toLocaleString()} members in ${snapSeconds.toFixed(2)} s (${Math.round(snap.counts.members / snapSeconds).toLocaleString()} rows/s; ` +
-      `${snap.counts.holdout.toLocaleString()} holdout, ${Object.entries(snap.counts.suppressed).map(([k, v]) => `${k} ${v}`).join(', ')}) | ` +
+      `${snap.counts.holdout.toLocaleString()} holdout, ${Object.entries(snap.counts.suppressed)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}) | ` +
       `bare INSERT … SELECT of ${bare.count.toLocaleString()} rows ${bareSeconds.toFixed(2)} s | ratio ${(snapSeconds / bareSeconds).toFixed(2)}× | ` +
       `top-500 with bands and households ${wealthSeconds.toFixed(2)} s (${w.counts.members} members)`,
   );

@@ -16,7 +16,9 @@ import { registerServer } from './commands/server.ts';
 import { registerWorker } from './commands/worker.ts';
 
 const program = new Command('mailroom')
-  .description('Database-marketing campaigns as durable Temporal workflows: segment, personalise, print, send, track, feed back.')
+  .description(
+    'Database-marketing campaigns as durable Temporal workflows: segment, personalise, print, send, track, feed back.',
+  )
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride()

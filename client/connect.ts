@@ -27,7 +27,11 @@ export function context(opts: { quiet?: boolean } = {}): Context {
 }
 
 /** Runs `fn` with a migrated database connection, starting the embedded server if need be. */
-export async function withDatabase<T>(ctx: Context, fn: (sql: Sql, url: string) => Promise<T>, opts: { max?: number } = {}): Promise<T> {
+export async function withDatabase<T>(
+  ctx: Context,
+  fn: (sql: Sql, url: string) => Promise<T>,
+  opts: { max?: number } = {},
+): Promise<T> {
   let url = ctx.env.DATABASE_URL ?? readStackState(ctx.paths)?.databaseUrl;
   let stopServer: (() => Promise<void>) | undefined;
   if (!url) {
@@ -39,8 +43,13 @@ export async function withDatabase<T>(ctx: Context, fn: (sql: Sql, url: string) 
   const sql = connectDatabase(url, { max: opts.max ?? 4 });
   try {
     await sql`select 1`.catch((error: Error) => {
-      const hint = ctx.env.DATABASE_URL ? 'Check DATABASE_URL, or unset it to use the embedded PostgreSQL.' : 'Is the `mailroom dev` stack still running? See `mailroom dev status`.';
-      throw new UserError(`cannot connect to PostgreSQL (${redactUrl(url!)}): ${error.message}. ${hint}`, ExitCode.unavailable);
+      const hint = ctx.env.DATABASE_URL
+        ? 'Check DATABASE_URL, or unset it to use the embedded PostgreSQL.'
+        : 'Is the `mailroom dev` stack still running? See `mailroom dev status`.';
+      throw new UserError(
+        `cannot connect to PostgreSQL (${redactUrl(url!)}): ${error.message}. ${hint}`,
+        ExitCode.unavailable,
+      );
     });
     await migrate(sql);
     return await fn(sql, url);
@@ -63,18 +72,27 @@ export function redactUrl(url: string): string {
 export function resolveTemporal(ctx: Context): TemporalTarget {
   if (ctx.env.TEMPORAL_ADDRESS) return temporalTargetFromEnv(ctx.env, ctx.env.TEMPORAL_ADDRESS);
   const state = readStackState(ctx.paths);
-  if (state) return temporalTargetFromEnv({ ...ctx.env, TEMPORAL_NAMESPACE: state.temporal.namespace, TEMPORAL_TASK_QUEUE: state.temporal.taskQueue }, state.temporal.address);
+  if (state)
+    return temporalTargetFromEnv(
+      { ...ctx.env, TEMPORAL_NAMESPACE: state.temporal.namespace, TEMPORAL_TASK_QUEUE: state.temporal.taskQueue },
+      state.temporal.address,
+    );
   throw new UserError(
     'No Temporal to talk to: start the embedded stack with `mailroom dev --detach` (or `mailroom dev` in another terminal), or set TEMPORAL_ADDRESS.',
     ExitCode.unavailable,
   );
 }
 
-export async function withTemporalClient<T>(ctx: Context, fn: (client: Client, target: TemporalTarget) => Promise<T>): Promise<T> {
+export async function withTemporalClient<T>(
+  ctx: Context,
+  fn: (client: Client, target: TemporalTarget) => Promise<T>,
+): Promise<T> {
   const target = resolveTemporal(ctx);
-  const connection = await Connection.connect({ ...clientConnectionOptions(target), connectTimeout: 5000 }).catch((error: Error) => {
-    throw new UserError(`cannot connect to Temporal at ${target.address}: ${error.message}`, ExitCode.unavailable);
-  });
+  const connection = await Connection.connect({ ...clientConnectionOptions(target), connectTimeout: 5000 }).catch(
+    (error: Error) => {
+      throw new UserError(`cannot connect to Temporal at ${target.address}: ${error.message}`, ExitCode.unavailable);
+    },
+  );
   try {
     return await fn(new Client({ connection, namespace: target.namespace }), target);
   } finally {

@@ -14,11 +14,18 @@ const SIMULATED_RESPONSE_RATE = 0.12;
 /** Customers also buy without being asked: the held-out members' simulated baseline (orders). */
 const SIMULATED_BASELINE_RATE = 0.04;
 
-export async function runDemoCampaign(sql: Sql, client: Client, sample: LoadedCampaign, opts: LaunchOptions & { say: (line: string) => void; now: Date }) {
+export async function runDemoCampaign(
+  sql: Sql,
+  client: Client,
+  sample: LoadedCampaign,
+  opts: LaunchOptions & { say: (line: string) => void; now: Date },
+) {
   const stamp = opts.now.toISOString().replace(/[-:T]/g, '').slice(0, 12);
   const campaign: LoadedCampaign = { ...sample, slug: `demo-${sample.slug}-${stamp}`.slice(0, 63) };
   const launched = await launchCampaign(sql, client, campaign, { ...opts, tuning: { deferRetryMs: 60_000 } });
-  opts.say(`Launched ${campaign.slug}: ${launched.counts.contactable} to contact, ${launched.counts.holdout} held out.`);
+  opts.say(
+    `Launched ${campaign.slug}: ${launched.counts.contactable} to contact, ${launched.counts.holdout} held out.`,
+  );
   const acted = new Set<string>();
   let quietOnly = false;
   const final = await followCampaign(client, campaign.slug, {
@@ -32,10 +39,12 @@ export async function runDemoCampaign(sql: Sql, client: Client, sample: LoadedCa
           opts.say(`Demo: confirmed wave ${w.name} as posted today; simulated ${simulated} responses.`);
         }
         // Only members in their quiet hours are left: they go when the hours end, not now.
-        if (w.status === 'sending' && w.deferred > 0 && w.sent + w.failed + w.suppressed >= w.planned - w.deferred) quietOnly = true;
+        if (w.status === 'sending' && w.deferred > 0 && w.sent + w.failed + w.suppressed >= w.planned - w.deferred)
+          quietOnly = true;
       }
       const waiting = p.waves.find((w) => w.status === 'waiting');
-      if ((waiting || p.status === 'response_window') && !quietOnly) await controlCampaign(client, campaign.slug, 'skip-wait');
+      if ((waiting || p.status === 'response_window') && !quietOnly)
+        await controlCampaign(client, campaign.slug, 'skip-wait');
       return quietOnly ? 'stop' : undefined;
     },
   });
@@ -43,15 +52,21 @@ export async function runDemoCampaign(sql: Sql, client: Client, sample: LoadedCa
 }
 
 async function simulateResponses(sql: Sql, slug: string, wave: string): Promise<number> {
-  const rows = await insertResponsesFrom(sql, sql`
+  const rows = await insertResponsesFrom(
+    sql,
+    sql`
     select d.campaign_id, d.customer_id, d.id, case when d.id % 2 = 0 then 'purl_visit' else 'qr_scan' end, 'demo',
            'demo:' || d.id, now()
     from deliveries d join campaigns c on c.id = d.campaign_id
     where c.slug = ${slug} and d.wave = ${wave} and d.status = 'sent'
-      and mailroom_hash_unit(${slug} || ':' || d.customer_id::text) < ${SIMULATED_RESPONSE_RATE}`);
-  const baseline = await insertResponsesFrom(sql, sql`
+      and mailroom_hash_unit(${slug} || ':' || d.customer_id::text) < ${SIMULATED_RESPONSE_RATE}`,
+  );
+  const baseline = await insertResponsesFrom(
+    sql,
+    sql`
     select m.campaign_id, m.customer_id, null, 'order', 'demo', 'demo:holdout:' || m.campaign_id || ':' || m.customer_id, now()
     from campaign_members m join campaigns c on c.id = m.campaign_id
-    where c.slug = ${slug} and m.holdout and mailroom_hash_unit(${slug} || ':' || m.customer_id::text) < ${SIMULATED_BASELINE_RATE}`);
+    where c.slug = ${slug} and m.holdout and mailroom_hash_unit(${slug} || ':' || m.customer_id::text) < ${SIMULATED_BASELINE_RATE}`,
+  );
   return rows + baseline;
 }

@@ -12,18 +12,36 @@ type Status = Awaited<ReturnType<typeof campaignStatus>>;
 const done = (w: WaveProgress) => w.sent + w.failed + w.suppressed + w.uncertain - (w.recovered ?? 0);
 
 function waveLine(w: WaveProgress): Record<string, string | number> {
-  const extra = w.status === 'awaiting_confirmation' ? ' — waiting for `mailroom mail confirm`' : w.deferred ? ` — ${w.deferred} deferred (quiet hours)` : '';
+  const extra =
+    w.status === 'awaiting_confirmation'
+      ? ' — waiting for `mailroom mail confirm`'
+      : w.deferred
+        ? ` — ${w.deferred} deferred (quiet hours)`
+        : '';
   return { wave: w.name.padEnd(12), channel: w.channel.padEnd(5), state: `${w.status}${extra}` };
 }
 
 export async function followCampaign(
   client: Client,
   slug: string,
-  opts: { intervalMs?: number; bars?: boolean; onProgress?: (p: Status) => Promise<'stop' | void> | 'stop' | void } = {},
+  opts: {
+    intervalMs?: number;
+    bars?: boolean;
+    onProgress?: (p: Status) => Promise<'stop' | void> | 'stop' | void;
+  } = {},
 ): Promise<Status> {
-  const bars = opts.bars !== false && process.stderr.isTTY
-    ? new cliProgress.MultiBar({ stream: process.stderr, hideCursor: true, clearOnComplete: false, format: '{wave} {channel} [{bar}] {value}/{total} {state}' }, cliProgress.Presets.shades_classic)
-    : undefined;
+  const bars =
+    opts.bars !== false && process.stderr.isTTY
+      ? new cliProgress.MultiBar(
+          {
+            stream: process.stderr,
+            hideCursor: true,
+            clearOnComplete: false,
+            format: '{wave} {channel} [{bar}] {value}/{total} {state}',
+          },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
   const perWave = new Map<string, cliProgress.SingleBar>();
   const draw = (p: CampaignProgress) => {
     if (!bars) return;
@@ -32,7 +50,10 @@ export async function followCampaign(
       let bar = perWave.get(w.name);
       if (!bar) perWave.set(w.name, (bar = bars.create(total, 0, waveLine(w))));
       bar.setTotal(total);
-      bar.update(w.channel === 'mail' && w.status === 'awaiting_confirmation' ? 0 : Math.min(done(w), total), waveLine(w));
+      bar.update(
+        w.channel === 'mail' && w.status === 'awaiting_confirmation' ? 0 : Math.min(done(w), total),
+        waveLine(w),
+      );
     }
   };
   try {

@@ -16,7 +16,14 @@ import { clientConnectionOptions } from '../config/temporal.ts';
 import { connectDatabase } from '../db/connection.ts';
 import { migrate } from '../db/migrate.ts';
 import { readStackState } from '../dev/stack-state.ts';
-import { campaignReport, campaignStatus, confirmMailing, controlCampaign, launchCampaign, type CampaignTuning } from './api.ts';
+import {
+  campaignReport,
+  campaignStatus,
+  confirmMailing,
+  controlCampaign,
+  launchCampaign,
+  type CampaignTuning,
+} from './api.ts';
 import { context, resolveTemporal } from './connect.ts';
 import { ExitCode, UserError } from '../config/errors.ts';
 import { followCampaign } from './follow.ts';
@@ -28,7 +35,8 @@ export type { CampaignSummary } from '../pipeline/responses/summary.ts';
 export async function connectMailroom() {
   const ctx = context({ quiet: true });
   const databaseUrl = ctx.env.DATABASE_URL ?? readStackState(ctx.paths)?.databaseUrl;
-  if (!databaseUrl) throw new UserError('set DATABASE_URL, or start the stack with `mailroom dev --detach`', ExitCode.unavailable);
+  if (!databaseUrl)
+    throw new UserError('set DATABASE_URL, or start the stack with `mailroom dev --detach`', ExitCode.unavailable);
   const target = resolveTemporal(ctx);
   const sql = connectDatabase(databaseUrl, { max: 4 });
   await migrate(sql);
@@ -38,7 +46,13 @@ export async function connectMailroom() {
   return {
     /** Validates everything, then starts the campaign; `dryRun` only validates and counts. */
     launch: (file: string, opts: { dryRun?: boolean; tuning?: CampaignTuning } = {}) =>
-      launchCampaign(sql, client, loadCampaign(file), { asOf: new Date(), secret, trackingUrl: ctx.env.MAILROOM_TRACKING_URL, taskQueue: target.taskQueue, ...opts }),
+      launchCampaign(sql, client, loadCampaign(file), {
+        asOf: new Date(),
+        secret,
+        trackingUrl: ctx.env.MAILROOM_TRACKING_URL,
+        taskQueue: target.taskQueue,
+        ...opts,
+      }),
     status: (name: string) => campaignStatus(client, name),
     /** Resolves when the campaign has ended, with its final progress. */
     wait: (name: string) => followCampaign(client, name, { bars: false }),

@@ -6,7 +6,10 @@ export function printJson(value: unknown): void {
 function width(text: string): number {
   // CJK characters take two columns in a terminal.
   let w = 0;
-  for (const ch of text) w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(ch) ? 2 : 1;
+  for (const ch of text)
+    w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(ch)
+      ? 2
+      : 1;
   return w;
 }
 
@@ -20,7 +23,11 @@ export function formatTable(rows: Record<string, unknown>[], columns?: string[])
     const fill = ' '.repeat(widths[i]! - width(text));
     return numeric ? fill + text : text + fill;
   };
-  return [cols.map(pad).join('  '), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map((row) => row.map(pad).join('  '))].join('\n');
+  return [
+    cols.map(pad).join('  '),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...cells.map((row) => row.map(pad).join('  ')),
+  ].join('\n');
 }
 
 export function say(line = ''): void {

@@ -12,7 +12,8 @@ export function progressBar(label: string, total: number, opts: { unit?: string;
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: opts.format ?? `${label} [{bar}] {percentage}% | {value}/{total} ${opts.unit ?? ''} | {eta_formatted} left`,
+      format:
+        opts.format ?? `${label} [{bar}] {percentage}% | {value}/{total} ${opts.unit ?? ''} | {eta_formatted} left`,
       hideCursor: true,
       clearOnComplete: false,
     },

@@ -2,7 +2,14 @@
 // resume, trigger and delete. The schedule `schedule-<name>` starts the recurring workflow with the
 // schedule's name only; the campaign file stays in PostgreSQL (campaign_schedules), and every run
 // becomes a campaign of its own, `<name>-<date>`.
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleHandle } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleHandle,
+} from '@temporalio/client';
 import type { Sql } from '../db/connection.ts';
 import type { LoadedCampaign } from '../pipeline/campaign/campaign-file.ts';
 import type { AudienceCounts } from '../pipeline/audience/counts.ts';
@@ -63,16 +70,27 @@ export function timingText(timing: Timing): string {
 
 /** Checks what can be checked before anything is started; errors name the option and value. */
 export function checkScheduleOptions(opts: { timing: Timing; name: string; timeZone: string }): void {
-  if (!CAMPAIGN_NAME.test(opts.name)) throw new UserError(`--name "${opts.name}": use lower-case letters, digits and dashes (at most 63)`, ExitCode.badInput);
+  if (!CAMPAIGN_NAME.test(opts.name))
+    throw new UserError(
+      `--name "${opts.name}": use lower-case letters, digits and dashes (at most 63)`,
+      ExitCode.badInput,
+    );
   try {
     new Intl.DateTimeFormat('en', { timeZone: opts.timeZone });
   } catch {
-    throw new UserError(`--time-zone "${opts.timeZone}" is not a time zone; use an IANA name such as Asia/Shanghai or Europe/London`, ExitCode.badInput);
+    throw new UserError(
+      `--time-zone "${opts.timeZone}" is not a time zone; use an IANA name such as Asia/Shanghai or Europe/London`,
+      ExitCode.badInput,
+    );
   }
   if ('every' in opts.timing && !isDuration(opts.timing.every)) {
-    throw new UserError(`--every "${opts.timing.every}" is not a duration; use e.g. 1d, 7d, 12h or 30m (months vary in length: use --cron for monthly runs)`, ExitCode.badInput);
+    throw new UserError(
+      `--every "${opts.timing.every}" is not a duration; use e.g. 1d, 7d, 12h or 30m (months vary in length: use --cron for monthly runs)`,
+      ExitCode.badInput,
+    );
   }
-  if ('every' in opts.timing && durationMs(opts.timing.every) < 1000) throw new UserError(`--every "${opts.timing.every}" is shorter than a second`, ExitCode.badInput);
+  if ('every' in opts.timing && durationMs(opts.timing.every) < 1000)
+    throw new UserError(`--every "${opts.timing.every}" is shorter than a second`, ExitCode.badInput);
 }
 
 /** One run a day needs only the date in its name; schedules that fire more often add the time. */
@@ -81,9 +99,15 @@ export function runSuffixOf(spec: ScheduleDescription['spec']): RunSuffix {
   const calendars = spec.calendars ?? [];
   if (intervals.length + calendars.length !== 1) return 'second';
   const interval = intervals[0];
-  if (interval) return interval.every >= DAY_MS ? 'date' : interval.every % 60_000 === 0 && (interval.offset ?? 0) % 60_000 === 0 ? 'minute' : 'second';
+  if (interval)
+    return interval.every >= DAY_MS
+      ? 'date'
+      : interval.every % 60_000 === 0 && (interval.offset ?? 0) % 60_000 === 0
+        ? 'minute'
+        : 'second';
   const calendar = calendars[0]!;
-  const single = (ranges: { start: number; end: number }[]) => ranges.length === 1 && ranges[0]!.start === ranges[0]!.end;
+  const single = (ranges: { start: number; end: number }[]) =>
+    ranges.length === 1 && ranges[0]!.start === ranges[0]!.end;
   if (!single(calendar.second)) return 'second';
   return single(calendar.minute) && single(calendar.hour) ? 'date' : 'minute';
 }
@@ -92,7 +116,11 @@ export function runSuffixOf(spec: ScheduleDescription['spec']): RunSuffix {
  * The campaign is checked as `mailroom launch` checks it. A recurring audience may be empty today
  * (nobody's birthday): then the file and templates are checked, but no sample member renders them.
  */
-async function checkCampaign(sql: Sql, campaign: LoadedCampaign, opts: CreateScheduleOptions): Promise<{ counts: AudienceCounts; warning?: string }> {
+async function checkCampaign(
+  sql: Sql,
+  campaign: LoadedCampaign,
+  opts: CreateScheduleOptions,
+): Promise<{ counts: AudienceCounts; warning?: string }> {
   const today = await audienceCountsOf(sql, campaign, opts.asOf);
   if (today.contactable > 0) return { counts: await validateCampaign(sql, campaign, opts) };
   checkWaveTemplates(campaign);
@@ -102,7 +130,12 @@ async function checkCampaign(sql: Sql, campaign: LoadedCampaign, opts: CreateSch
   };
 }
 
-export async function createSchedule(sql: Sql, client: Client, campaign: LoadedCampaign, opts: CreateScheduleOptions): Promise<CreateResult> {
+export async function createSchedule(
+  sql: Sql,
+  client: Client,
+  campaign: LoadedCampaign,
+  opts: CreateScheduleOptions,
+): Promise<CreateResult> {
   const name = opts.name ?? campaign.slug;
   checkScheduleOptions({ timing: opts.timing, name, timeZone: opts.timeZone });
   const checked = await checkCampaign(sql, campaign, opts);
@@ -113,10 +146,18 @@ export async function createSchedule(sql: Sql, client: Client, campaign: LoadedC
     handle = await client.schedule.create({
       scheduleId,
       spec: {
-        ...('every' in opts.timing ? { intervals: [{ every: durationMs(opts.timing.every) }] } : { cronExpressions: [opts.timing.cron] }),
+        ...('every' in opts.timing
+          ? { intervals: [{ every: durationMs(opts.timing.every) }] }
+          : { cronExpressions: [opts.timing.cron] }),
         timezone: opts.timeZone,
       },
-      action: { type: 'startWorkflow', workflowType: recurringCampaignWorkflow, workflowId: scheduleId, taskQueue: opts.taskQueue, args: [{ schedule: name }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: recurringCampaignWorkflow,
+        workflowId: scheduleId,
+        taskQueue: opts.taskQueue,
+        args: [{ schedule: name }],
+      },
       // A run whose starter is still going is skipped; a run missed by more than a day (the
       // server was down) is not made up: greetings a week late do more harm than good.
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
@@ -124,7 +165,11 @@ export async function createSchedule(sql: Sql, client: Client, campaign: LoadedC
       state: { paused: true, note: 'being created' },
     });
   } catch (error) {
-    if (error instanceof ScheduleAlreadyRunning) throw new UserError(`a schedule called ${name} exists already; see \`mailroom schedule list\`, or delete it first to replace it`, ExitCode.badInput);
+    if (error instanceof ScheduleAlreadyRunning)
+      throw new UserError(
+        `a schedule called ${name} exists already; see \`mailroom schedule list\`, or delete it first to replace it`,
+        ExitCode.badInput,
+      );
     // The SDK turns the server's "invalid schedule spec" into a TypeError; anything else is not the operator's doing.
     if (!(error instanceof TypeError)) throw error;
     const option = 'every' in opts.timing ? `--every "${opts.timing.every}"` : `--cron "${opts.timing.cron}"`;
@@ -133,7 +178,10 @@ export async function createSchedule(sql: Sql, client: Client, campaign: LoadedC
   try {
     const suffix = runSuffixOf((await handle.describe()).spec);
     if (name.length + SUFFIX_LENGTH[suffix] > SLUG_MAX) {
-      throw new UserError(`runs would be named ${runNamePattern(name, suffix)}, longer than ${SLUG_MAX} characters; give the schedule a shorter --name (at most ${SLUG_MAX - SUFFIX_LENGTH[suffix]})`, ExitCode.badInput);
+      throw new UserError(
+        `runs would be named ${runNamePattern(name, suffix)}, longer than ${SLUG_MAX} characters; give the schedule a shorter --name (at most ${SLUG_MAX - SUFFIX_LENGTH[suffix]})`,
+        ExitCode.badInput,
+      );
     }
     await sql`
       insert into campaign_schedules (name, file, text, timing, time_zone, run_suffix)
@@ -146,7 +194,11 @@ export async function createSchedule(sql: Sql, client: Client, campaign: LoadedC
     await handle.delete().catch(() => {});
     throw error;
   }
-  return { ...(await describeSchedule(sql, client, name)), counts: checked.counts, ...(checked.warning ? { warning: checked.warning } : {}) };
+  return {
+    ...(await describeSchedule(sql, client, name)),
+    counts: checked.counts,
+    ...(checked.warning ? { warning: checked.warning } : {}),
+  };
 }
 
 function notFound(name: string): UserError {
@@ -170,10 +222,24 @@ async function recentRuns(sql: Sql, name: string, limit: number): Promise<Schedu
 
 async function infoOf(sql: Sql, client: Client, row: ScheduleRow): Promise<ScheduleInfo> {
   const scheduleId = scheduleIdOf(row.name);
-  const base = { name: row.name, scheduleId, file: row.file, timing: row.timing, timeZone: row.time_zone, runs: runNamePattern(row.name, row.run_suffix), recentRuns: await recentRuns(sql, row.name, 5) };
+  const base = {
+    name: row.name,
+    scheduleId,
+    file: row.file,
+    timing: row.timing,
+    timeZone: row.time_zone,
+    runs: runNamePattern(row.name, row.run_suffix),
+    recentRuns: await recentRuns(sql, row.name, 5),
+  };
   try {
     const d = await client.schedule.getHandle(scheduleId).describe();
-    return { ...base, exists: true, paused: d.state.paused, note: d.state.note, nextRuns: d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()) };
+    return {
+      ...base,
+      exists: true,
+      paused: d.state.paused,
+      note: d.state.note,
+      nextRuns: d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()),
+    };
   } catch (error) {
     if (!(error instanceof ScheduleNotFoundError)) throw error;
     return { ...base, exists: false, paused: false, nextRuns: [] };
@@ -181,14 +247,18 @@ async function infoOf(sql: Sql, client: Client, row: ScheduleRow): Promise<Sched
 }
 
 export async function describeSchedule(sql: Sql, client: Client, name: string): Promise<ScheduleInfo> {
-  const [row] = await sql<ScheduleRow[]>`select name, file, timing, time_zone, run_suffix from campaign_schedules where name = ${name}`;
+  const [row] = await sql<
+    ScheduleRow[]
+  >`select name, file, timing, time_zone, run_suffix from campaign_schedules where name = ${name}`;
   if (!row) throw notFound(name);
   return infoOf(sql, client, row);
 }
 
 /** The schedules this database holds, each as Temporal describes it now. */
 export async function listSchedules(sql: Sql, client: Client): Promise<ScheduleInfo[]> {
-  const rows = await sql<ScheduleRow[]>`select name, file, timing, time_zone, run_suffix from campaign_schedules order by name`;
+  const rows = await sql<
+    ScheduleRow[]
+  >`select name, file, timing, time_zone, run_suffix from campaign_schedules order by name`;
   return Promise.all(rows.map((row) => infoOf(sql, client, row)));
 }
 
@@ -210,7 +280,11 @@ export function resumeSchedule(client: Client, name: string, note?: string): Pro
 }
 
 /** Starts a run now (a paused schedule too) and, unless `waitMs` is 0, waits for the run's campaign to be started or skipped. */
-export async function triggerSchedule(client: Client, name: string, waitMs = 30_000): Promise<RecurringRunResult | undefined> {
+export async function triggerSchedule(
+  client: Client,
+  name: string,
+  waitMs = 30_000,
+): Promise<RecurringRunResult | undefined> {
   return withHandle(client, name, async (handle) => {
     const before = new Set((await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId));
     const since = Date.now();
@@ -218,11 +292,18 @@ export async function triggerSchedule(client: Client, name: string, waitMs = 30_
     await handle.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
     if (waitMs === 0) return undefined;
     while (Date.now() - since < waitMs) {
-      const action = (await handle.describe()).info.recentActions.find((a) => !before.has(a.action.workflow.workflowId));
+      const action = (await handle.describe()).info.recentActions.find(
+        (a) => !before.has(a.action.workflow.workflowId),
+      );
       if (action) {
-        const run = client.workflow.getHandle(action.action.workflow.workflowId, action.action.workflow.firstExecutionRunId);
+        const run = client.workflow.getHandle(
+          action.action.workflow.workflowId,
+          action.action.workflow.firstExecutionRunId,
+        );
         let timer: NodeJS.Timeout | undefined;
-        const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(noWorker(name)), Math.max(0, waitMs - (Date.now() - since)))));
+        const late = new Promise<never>(
+          (_, reject) => (timer = setTimeout(() => reject(noWorker(name)), Math.max(0, waitMs - (Date.now() - since)))),
+        );
         try {
           return await Promise.race([run.result() as Promise<RecurringRunResult>, late]);
         } finally {
@@ -236,7 +317,10 @@ export async function triggerSchedule(client: Client, name: string, waitMs = 30_
 }
 
 function noWorker(name: string): UserError {
-  return new UserError(`the run of ${name} was triggered but has not started its campaign yet; is a worker running? (see \`mailroom schedule list\`)`, ExitCode.unavailable);
+  return new UserError(
+    `the run of ${name} was triggered but has not started its campaign yet; is a worker running? (see \`mailroom schedule list\`)`,
+    ExitCode.unavailable,
+  );
 }
 
 /** Removes the schedule; campaigns it started keep running. */

@@ -4,7 +4,10 @@ import { withTemporalClient, type Context } from './connect.ts';
 import { stackCheckWorkflow } from '../workflows/index.ts';
 import type { StackCheckResult } from '../workflows/stack-check.ts';
 
-export async function runStackCheck(ctx: Context, timeoutSeconds: number): Promise<StackCheckResult & { address: string; namespace: string }> {
+export async function runStackCheck(
+  ctx: Context,
+  timeoutSeconds: number,
+): Promise<StackCheckResult & { address: string; namespace: string }> {
   return withTemporalClient(ctx, async (client, target) => {
     const handle = await client.workflow.start(stackCheckWorkflow, {
       taskQueue: target.taskQueue,

@@ -13,7 +13,9 @@ export type DkimSettings = z.infer<typeof dkimSettingsSchema>;
 
 const PEM = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 
-export function dkimSettings(env: Pick<Env, 'DKIM_DOMAIN' | 'DKIM_SELECTOR' | 'DKIM_PRIVATE_KEY'>): DkimSettings | undefined {
+export function dkimSettings(
+  env: Pick<Env, 'DKIM_DOMAIN' | 'DKIM_SELECTOR' | 'DKIM_PRIVATE_KEY'>,
+): DkimSettings | undefined {
   const { DKIM_DOMAIN: domainName, DKIM_SELECTOR: keySelector, DKIM_PRIVATE_KEY: key } = env;
   if (!domainName || !keySelector || !key) return undefined;
   let privateKey: string;
@@ -23,12 +25,18 @@ export function dkimSettings(env: Pick<Env, 'DKIM_DOMAIN' | 'DKIM_SELECTOR' | 'D
   } else if (existsSync(key)) {
     privateKey = readFileSync(key, 'utf8');
   } else {
-    throw new UserError('DKIM_PRIVATE_KEY is neither PEM text (-----BEGIN … PRIVATE KEY-----) nor the path of a readable file', ExitCode.usage);
+    throw new UserError(
+      'DKIM_PRIVATE_KEY is neither PEM text (-----BEGIN … PRIVATE KEY-----) nor the path of a readable file',
+      ExitCode.usage,
+    );
   }
   try {
     if (createPrivateKey(privateKey).asymmetricKeyType !== 'rsa') throw new Error('not RSA');
   } catch {
-    throw new UserError('DKIM_PRIVATE_KEY does not hold an RSA private key in PEM form (DKIM signs with rsa-sha256)', ExitCode.usage);
+    throw new UserError(
+      'DKIM_PRIVATE_KEY does not hold an RSA private key in PEM form (DKIM signs with rsa-sha256)',
+      ExitCode.usage,
+    );
   }
   return { domainName, keySelector, privateKey };
 }

@@ -7,7 +7,9 @@ import { YamlSource, validateYaml } from './yaml-file.ts';
 
 export const mailroomConfigSchema = z.strictObject({
   // At most this many contacts per customer within this many days, across all campaigns.
-  frequency_cap: z.strictObject({ max_contacts: z.number().int().positive(), days: z.number().int().positive() }).optional(),
+  frequency_cap: z
+    .strictObject({ max_contacts: z.number().int().positive(), days: z.number().int().positive() })
+    .optional(),
   // Segments that replace built-in ones of the same name, or add new ones.
   segments: z.record(z.string(), z.unknown()).optional(),
   // Standalone segments files, relative to this file.
@@ -24,7 +26,9 @@ export function loadMailroomConfig(path = process.env.MAILROOM_CONFIG || resolve
   const source = YamlSource.read(path);
   const config = validateYaml(source, mailroomConfigSchema);
   return {
-    frequencyCap: config.frequency_cap ? { maxContacts: config.frequency_cap.max_contacts, days: config.frequency_cap.days } : undefined,
+    frequencyCap: config.frequency_cap
+      ? { maxContacts: config.frequency_cap.max_contacts, days: config.frequency_cap.days }
+      : undefined,
     source,
   };
 }

@@ -21,7 +21,9 @@ export interface Paths {
 
 export function mailroomPaths(env = readEnv()): Paths {
   const home = resolve(env.MAILROOM_HOME ?? join(process.cwd(), '.mailroom'));
-  const cache = resolve(env.MAILROOM_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'mailroom'));
+  const cache = resolve(
+    env.MAILROOM_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'mailroom'),
+  );
   return {
     home,
     pgData: join(home, 'pg'),

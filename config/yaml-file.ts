@@ -29,7 +29,10 @@ export class YamlSource {
     try {
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new UserError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, ExitCode.badInput);
+      throw new UserError(
+        `cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+        ExitCode.badInput,
+      );
     }
     return YamlSource.parse(file, text);
   }
@@ -66,6 +69,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
 export function validateYaml<S extends z.ZodType>(source: YamlSource, schema: S): z.infer<S> {
   const parsed = schema.safeParse(source.toJS());
   if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((issue) => `${source.where(issue.path)}: ${formatPath(issue.path)}: ${issue.message}`);
+  const lines = parsed.error.issues.map(
+    (issue) => `${source.where(issue.path)}: ${formatPath(issue.path)}: ${issue.message}`,
+  );
   throw new UserError(lines.join('\n'), ExitCode.badInput);
 }

@@ -46,7 +46,9 @@ export async function migrate(sql: Sql, dir = MIGRATIONS_DIR): Promise<Migration
         checksum text not null,
         applied_at timestamptz not null default now()
       )`;
-    const rows = await conn<{ name: string; checksum: string; applied_at: Date }[]>`select name, checksum, applied_at from schema_migrations`;
+    const rows = await conn<
+      { name: string; checksum: string; applied_at: Date }[]
+    >`select name, checksum, applied_at from schema_migrations`;
     const applied = new Map(rows.map((r) => [r.name, r]));
     const known = new Set(files.map((f) => f.name));
     for (const row of rows) {

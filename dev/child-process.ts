@@ -16,7 +16,14 @@ export function startChild(
   name: string,
   command: string,
   args: string[],
-  opts: { logPath: string; env?: NodeJS.ProcessEnv; cwd?: string; uid?: number; gid?: number; stopSignal?: NodeJS.Signals },
+  opts: {
+    logPath: string;
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    uid?: number;
+    gid?: number;
+    stopSignal?: NodeJS.Signals;
+  },
 ): ManagedChild {
   mkdirSync(dirname(opts.logPath), { recursive: true });
   const fd = openSync(opts.logPath, 'a');
@@ -73,7 +80,9 @@ export async function waitUntilReady(
   let lastNote = started;
   while (Date.now() - started < opts.limitMs) {
     if (exited) {
-      throw new Error(`${opts.what} exited before it was ready. Last lines of ${child.logPath}:\n${logTail(child.logPath)}`);
+      throw new Error(
+        `${opts.what} exited before it was ready. Last lines of ${child.logPath}:\n${logTail(child.logPath)}`,
+      );
     }
     if (await probe().catch(() => false)) return;
     if (opts.say && Date.now() - lastNote > 10_000) {
@@ -82,5 +91,7 @@ export async function waitUntilReady(
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`${opts.what} did not answer within ${opts.limitMs / 1000} s. Last lines of ${child.logPath}:\n${logTail(child.logPath)}`);
+  throw new Error(
+    `${opts.what} did not answer within ${opts.limitMs / 1000} s. Last lines of ${child.logPath}:\n${logTail(child.logPath)}`,
+  );
 }

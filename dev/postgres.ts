@@ -21,7 +21,9 @@ async function pgBinaries(): Promise<PgBinaries> {
   try {
     return (await import(pkg)) as PgBinaries;
   } catch {
-    throw new Error(`embedded PostgreSQL has no binaries for ${process.platform}-${process.arch} (${pkg}); set DATABASE_URL to use your own PostgreSQL`);
+    throw new Error(
+      `embedded PostgreSQL has no binaries for ${process.platform}-${process.arch} (${pkg}); set DATABASE_URL to use your own PostgreSQL`,
+    );
   }
 }
 
@@ -41,7 +43,11 @@ function ensurePostgresUser(): RunAs | undefined {
   const lookup = () => spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
   if (lookup().status !== 0) {
     spawnSync('groupadd', ['--system', 'postgres']);
-    const made = spawnSync('useradd', ['--system', '-g', 'postgres', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'], { encoding: 'utf8' });
+    const made = spawnSync(
+      'useradd',
+      ['--system', '-g', 'postgres', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'],
+      { encoding: 'utf8' },
+    );
     if (made.status !== 0 && lookup().status !== 0) {
       throw new Error(`running as root, and creating the 'postgres' system user failed: ${made.stderr.trim()}`);
     }
@@ -65,10 +71,15 @@ function chooseDataDir(paths: Paths, runAs: RunAs | undefined): string {
   chownSync(paths.pgData, runAs.uid, runAs.gid);
   if (canReach(paths.pgData, runAs)) return paths.pgData;
   if (readdirSync(paths.pgData).length) {
-    throw new Error(`${paths.pgData} holds files, but the postgres user cannot reach it and ${paths.pgConfig} is missing. Move the checkout where the postgres user can read it, or set DATABASE_URL.`);
+    throw new Error(
+      `${paths.pgData} holds files, but the postgres user cannot reach it and ${paths.pgConfig} is missing. Move the checkout where the postgres user can read it, or set DATABASE_URL.`,
+    );
   }
   rmSync(paths.pgData, { recursive: true, force: true });
-  const fallback = join('/var/lib/mailroom', `pg-${createHash('sha256').update(paths.home).digest('hex').slice(0, 12)}`);
+  const fallback = join(
+    '/var/lib/mailroom',
+    `pg-${createHash('sha256').update(paths.home).digest('hex').slice(0, 12)}`,
+  );
   mkdirSync(fallback, { recursive: true, mode: 0o700 });
   chownSync('/var/lib/mailroom', runAs.uid, runAs.gid);
   chownSync(fallback, runAs.uid, runAs.gid);
@@ -87,8 +98,12 @@ export async function initialisePostgres(paths: Paths, say: (line: string) => vo
   if (existing && existsSync(join(existing.dataDir, 'PG_VERSION'))) return existing;
   const bin = await pgBinaries();
   mkdirSync(paths.home, { recursive: true });
-  const config: PgConfig = { password: existing?.password ?? randomBytes(18).toString('base64url'), dataDir: chooseDataDir(paths, runAs) };
-  if (config.dataDir !== paths.pgData) say(`PostgreSQL data goes to ${config.dataDir} (the postgres user cannot reach ${paths.pgData}).`);
+  const config: PgConfig = {
+    password: existing?.password ?? randomBytes(18).toString('base64url'),
+    dataDir: chooseDataDir(paths, runAs),
+  };
+  if (config.dataDir !== paths.pgData)
+    say(`PostgreSQL data goes to ${config.dataDir} (the postgres user cannot reach ${paths.pgData}).`);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   if (runAs) chownSync(config.dataDir, runAs.uid, runAs.gid);
   const pwfile = join(config.dataDir, '..', `.pwfile-${process.pid}`);
@@ -99,7 +114,19 @@ export async function initialisePostgres(paths: Paths, say: (line: string) => vo
     say(`Creating the embedded PostgreSQL cluster in ${config.dataDir}`);
     const result = spawnSync(
       bin.initdb,
-      ['-D', config.dataDir, '-U', 'postgres', `--pwfile=${pwfile}`, '-A', 'scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'],
+      [
+        '-D',
+        config.dataDir,
+        '-U',
+        'postgres',
+        `--pwfile=${pwfile}`,
+        '-A',
+        'scram-sha-256',
+        '-E',
+        'UTF8',
+        '--locale=C.UTF-8',
+        '--no-sync',
+      ],
       { encoding: 'utf8', ...(runAs ?? {}) },
     );
     if (result.status !== 0) throw new Error(`initdb failed: ${result.stderr || result.stdout}`);
@@ -158,15 +185,24 @@ export async function startEmbeddedPostgres(paths: Paths, say: (line: string) =>
   await stopOrphan(config.dataDir);
   const port = await preferredPort(54329);
   const args = [
-    '-D', config.dataDir,
-    '-p', String(port),
-    '-c', 'listen_addresses=127.0.0.1',
-    '-c', 'unix_socket_directories=',
-    '-c', 'shared_buffers=512MB',
-    '-c', 'work_mem=32MB',
-    '-c', 'maintenance_work_mem=256MB',
-    '-c', 'max_wal_size=4GB',
-    '-c', 'max_connections=200',
+    '-D',
+    config.dataDir,
+    '-p',
+    String(port),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'shared_buffers=512MB',
+    '-c',
+    'work_mem=32MB',
+    '-c',
+    'maintenance_work_mem=256MB',
+    '-c',
+    'max_wal_size=4GB',
+    '-c',
+    'max_connections=200',
   ];
   const child = startChild('postgres', bin.postgres, args, {
     logPath: join(paths.logs, 'postgres.log'),

@@ -19,10 +19,18 @@ export interface SmtpSink {
   close(): Promise<void>;
 }
 
-const fileBase = (messageId: string) => messageId.replace(/^<|>$/g, '').replace(/[^\w.@-]+/g, '_').slice(0, 180);
+const fileBase = (messageId: string) =>
+  messageId
+    .replace(/^<|>$/g, '')
+    .replace(/[^\w.@-]+/g, '_')
+    .slice(0, 180);
 
 function fileName(outbox: string, message: Buffer): string {
-  const head = message.subarray(0, 64 * 1024).toString('utf8').split(/\r?\n\r?\n/)[0] ?? '';
+  const head =
+    message
+      .subarray(0, 64 * 1024)
+      .toString('utf8')
+      .split(/\r?\n\r?\n/)[0] ?? '';
   const id = /^message-id:\s*<?([^>\r\n]+)>?/im.exec(head)?.[1] ?? `no-id-${Date.now()}`;
   const base = fileBase(id);
   let name = `${base}.eml`;
@@ -48,7 +56,10 @@ function startLookup(outbox: string, port: number): Promise<Server> {
   });
 }
 
-export async function startSmtpSink(outbox: string, opts: { port?: number; lookupPort?: number; rejectRecipients?: RegExp } = {}): Promise<SmtpSink> {
+export async function startSmtpSink(
+  outbox: string,
+  opts: { port?: number; lookupPort?: number; rejectRecipients?: RegExp } = {},
+): Promise<SmtpSink> {
   mkdirSync(outbox, { recursive: true });
   const server = new SMTPServer({
     authOptional: true,

@@ -33,7 +33,9 @@ export interface ProvisionResult {
 
 /** Everything slow that happens once per machine: the Temporal CLI build and initdb. */
 export async function provisionStack(env: Env, paths: Paths, say: (line: string) => void): Promise<ProvisionResult> {
-  const temporal = env.TEMPORAL_ADDRESS ? { source: 'TEMPORAL_ADDRESS' as const } : await ensureTemporalCli(env, paths, say);
+  const temporal = env.TEMPORAL_ADDRESS
+    ? { source: 'TEMPORAL_ADDRESS' as const }
+    : await ensureTemporalCli(env, paths, say);
   if (!env.DATABASE_URL) await initialisePostgres(paths, say);
   return { temporal, database: env.DATABASE_URL ? 'DATABASE_URL' : 'embedded' };
 }
@@ -57,7 +59,10 @@ function acquireLock(paths: Paths): () => void {
     } catch {
       const holder = Number(existsSync(lock) ? readFileSync(lock, 'utf8') : 0);
       if (holder && processAlive(holder)) {
-        throw new UserError(`another Mailroom stack is starting or running from ${paths.home} (pid ${holder}). Use it, or stop it with \`mailroom dev stop\`.`, ExitCode.unavailable);
+        throw new UserError(
+          `another Mailroom stack is starting or running from ${paths.home} (pid ${holder}). Use it, or stop it with \`mailroom dev stop\`.`,
+          ExitCode.unavailable,
+        );
       }
       rmSync(lock, { force: true });
     }
@@ -79,7 +84,13 @@ async function workerIsPolling(target: TemporalTarget, pid: number): Promise<boo
   }
 }
 
-export function startWorkerProcess(paths: Paths, databaseUrl: string, target: TemporalTarget, services: Pick<StackState, 'smtp' | 'sms'> = {}, trackingUrl?: string): ManagedChild {
+export function startWorkerProcess(
+  paths: Paths,
+  databaseUrl: string,
+  target: TemporalTarget,
+  services: Pick<StackState, 'smtp' | 'sms'> = {},
+  trackingUrl?: string,
+): ManagedChild {
   return startChild('worker', process.execPath, [CLI_ENTRY, 'worker'], {
     logPath: join(paths.logs, 'worker.log'),
     env: {
@@ -89,7 +100,13 @@ export function startWorkerProcess(paths: Paths, databaseUrl: string, target: Te
       TEMPORAL_NAMESPACE: target.namespace,
       TEMPORAL_TASK_QUEUE: target.taskQueue,
       ...(services.smtp ? { SMTP_URL: services.smtp.url, SMTP_LOOKUP_URL: services.smtp.lookupUrl } : {}),
-      ...(services.sms ? { TWILIO_ACCOUNT_SID: services.sms.accountSid, TWILIO_AUTH_TOKEN: services.sms.authToken, TWILIO_SANDBOX_URL: services.sms.url } : {}),
+      ...(services.sms
+        ? {
+            TWILIO_ACCOUNT_SID: services.sms.accountSid,
+            TWILIO_AUTH_TOKEN: services.sms.authToken,
+            TWILIO_SANDBOX_URL: services.sms.url,
+          }
+        : {}),
       // The stack's tracking server, when it chose the URL (MAILROOM_TRACKING_URL unset).
       ...(trackingUrl ? { MAILROOM_TRACKING_URL: trackingUrl } : {}),
     },
@@ -101,15 +118,29 @@ function sandboxCredentials(paths: Paths): { accountSid: string; authToken: stri
   const file = join(paths.home, 'twilio-sandbox.json');
   if (!existsSync(file)) {
     mkdirSync(paths.home, { recursive: true });
-    writeFileSync(file, JSON.stringify({ accountSid: `AC${randomBytes(16).toString('hex')}`, authToken: randomBytes(16).toString('hex') }), { mode: 0o600 });
+    writeFileSync(
+      file,
+      JSON.stringify({
+        accountSid: `AC${randomBytes(16).toString('hex')}`,
+        authToken: randomBytes(16).toString('hex'),
+      }),
+      { mode: 0o600 },
+    );
   }
   return JSON.parse(readFileSync(file, 'utf8')) as { accountSid: string; authToken: string };
 }
 
-export async function startStack(env: Env, paths: Paths, opts: { worker: boolean; say: (line: string) => void }): Promise<RunningStack> {
+export async function startStack(
+  env: Env,
+  paths: Paths,
+  opts: { worker: boolean; say: (line: string) => void },
+): Promise<RunningStack> {
   const { say } = opts;
   if (readStackState(paths)) {
-    throw new UserError(`a Mailroom stack is already running from ${paths.home}; see \`mailroom dev status\`, or stop it with \`mailroom dev stop\`.`, ExitCode.unavailable);
+    throw new UserError(
+      `a Mailroom stack is already running from ${paths.home}; see \`mailroom dev status\`, or stop it with \`mailroom dev stop\`.`,
+      ExitCode.unavailable,
+    );
   }
   const releaseLock = acquireLock(paths);
   const children: ManagedChild[] = [];
@@ -165,17 +196,28 @@ export async function startStack(env: Env, paths: Paths, opts: { worker: boolean
     if (!env.TWILIO_ACCOUNT_SID) {
       const sandbox = await startTwilioSandbox(paths.smsOutbox, sandboxCredentials(paths));
       servers.push(sandbox);
-      services.sms = { url: sandbox.url, accountSid: sandbox.accountSid, authToken: sandbox.authToken, outbox: sandbox.outbox };
+      services.sms = {
+        url: sandbox.url,
+        accountSid: sandbox.accountSid,
+        authToken: sandbox.authToken,
+        outbox: sandbox.outbox,
+      };
     }
     // Clicks, opens, landings and the sandbox's status callbacks come here.
     const plan = await devTrackingPlan(env);
     mkdirSync(paths.logs, { recursive: true });
     const trackingLog = join(paths.logs, 'tracking.log');
     const server = await runTrackingServer({
-      databaseUrl, secret: installationSecret(env, paths), trackingUrl: plan.url,
+      databaseUrl,
+      secret: installationSecret(env, paths),
+      trackingUrl: plan.url,
       twilioAuthToken: services.sms?.authToken ?? env.TWILIO_AUTH_TOKEN,
-      port: plan.port, host: '127.0.0.1',
-      log: pino({ level: env.LOG_LEVEL, base: { app: 'mailroom', part: 'tracking' } }, pino.destination({ dest: trackingLog, sync: true })),
+      port: plan.port,
+      host: '127.0.0.1',
+      log: pino(
+        { level: env.LOG_LEVEL, base: { app: 'mailroom', part: 'tracking' } },
+        pino.destination({ dest: trackingLog, sync: true }),
+      ),
     });
     tracking = server;
     const trackingState = { listen: server.url, url: plan.url };
@@ -184,7 +226,11 @@ export async function startStack(env: Env, paths: Paths, opts: { worker: boolean
       const worker = startWorkerProcess(paths, databaseUrl, target, services, plan.urlGiven ? undefined : plan.url);
       children.push(worker);
       workerPid = worker.process.pid!;
-      await waitUntilReady(worker, () => workerIsPolling(target, workerPid!), { limitMs: 120_000, say, what: 'the worker' });
+      await waitUntilReady(worker, () => workerIsPolling(target, workerPid!), {
+        limitMs: 120_000,
+        say,
+        what: 'the worker',
+      });
     }
     const state: StackState = {
       pid: process.pid,
@@ -221,7 +267,11 @@ export async function startStack(env: Env, paths: Paths, opts: { worker: boolean
 }
 
 /** Starts `mailroom dev` in the background and returns once it is ready (or reuses a running one). */
-export async function startDetached(env: Env, paths: Paths, say: (line: string) => void): Promise<{ state: StackState; reused: boolean }> {
+export async function startDetached(
+  env: Env,
+  paths: Paths,
+  say: (line: string) => void,
+): Promise<{ state: StackState; reused: boolean }> {
   const running = readStackState(paths);
   if (running) return { state: running, reused: true };
   // Slow first-time work happens here, in the foreground, where its progress is visible.
@@ -229,7 +279,11 @@ export async function startDetached(env: Env, paths: Paths, say: (line: string) 
   mkdirSync(paths.logs, { recursive: true });
   const logPath = join(paths.logs, 'dev.log');
   const fd = openSync(logPath, 'a');
-  const child = spawn(process.execPath, [CLI_ENTRY, 'dev'], { detached: true, stdio: ['ignore', fd, fd], env: process.env });
+  const child = spawn(process.execPath, [CLI_ENTRY, 'dev'], {
+    detached: true,
+    stdio: ['ignore', fd, fd],
+    env: process.env,
+  });
   closeSync(fd);
   let exitCode: number | null | undefined;
   child.once('exit', (code) => (exitCode = code));
@@ -239,7 +293,10 @@ export async function startDetached(env: Env, paths: Paths, say: (line: string) 
     const state = readStackState(paths);
     if (state && state.pid === child.pid) return { state, reused: false };
     if (exitCode !== undefined) {
-      throw new UserError(`the stack failed to start (exit ${exitCode}). Last lines of ${logPath}:\n${logTail(logPath, 30)}`, ExitCode.unavailable);
+      throw new UserError(
+        `the stack failed to start (exit ${exitCode}). Last lines of ${logPath}:\n${logTail(logPath, 30)}`,
+        ExitCode.unavailable,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }

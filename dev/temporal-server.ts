@@ -36,15 +36,24 @@ export async function startTemporalDevServer(
   const httpPort = await preferredPort(7243, [port, uiPort]);
   const metricsPort = await preferredPort(7244, [port, uiPort, httpPort]);
   const args = [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(port),
-    '--ui-port', String(uiPort),
-    '--http-port', String(httpPort),
-    '--metrics-port', String(metricsPort),
-    '--db-filename', paths.temporalDb,
-    '--namespace', opts.namespace,
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--http-port',
+    String(httpPort),
+    '--metrics-port',
+    String(metricsPort),
+    '--db-filename',
+    paths.temporalDb,
+    '--namespace',
+    opts.namespace,
+    '--log-level',
+    'warn',
     ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
   ];
   const child = startChild('temporal', binary, args, { logPath: join(paths.logs, 'temporal.log') });

@@ -56,8 +56,14 @@ function twilioError(res: ServerResponse, status: number, code: number, message:
 async function postCallback(authToken: string, msg: SandboxMessage, status: string): Promise<void> {
   if (!msg.status_callback) return;
   const params: Record<string, string> = {
-    AccountSid: msg.account_sid, MessageSid: msg.sid, SmsSid: msg.sid, MessageStatus: status, SmsStatus: status,
-    To: msg.to, From: msg.from ?? '', ApiVersion: '2010-04-01',
+    AccountSid: msg.account_sid,
+    MessageSid: msg.sid,
+    SmsSid: msg.sid,
+    MessageStatus: status,
+    SmsStatus: status,
+    To: msg.to,
+    From: msg.from ?? '',
+    ApiVersion: '2010-04-01',
   };
   const signature = twilio.getExpectedTwilioSignature(authToken, msg.status_callback, params);
   await fetch(msg.status_callback, {
@@ -67,7 +73,10 @@ async function postCallback(authToken: string, msg: SandboxMessage, status: stri
   }).catch(() => {}); // Twilio does not retry a failed callback either
 }
 
-export async function startTwilioSandbox(outbox: string, opts: { accountSid?: string; authToken?: string; port?: number; callbackDelayMs?: number } = {}): Promise<TwilioSandbox> {
+export async function startTwilioSandbox(
+  outbox: string,
+  opts: { accountSid?: string; authToken?: string; port?: number; callbackDelayMs?: number } = {},
+): Promise<TwilioSandbox> {
   mkdirSync(outbox, { recursive: true });
   const accountSid = opts.accountSid ?? `AC${randomBytes(16).toString('hex')}`;
   const authToken = opts.authToken ?? randomBytes(16).toString('hex');
@@ -75,10 +84,11 @@ export async function startTwilioSandbox(outbox: string, opts: { accountSid?: st
   // Messages of earlier runs stay known, as they would at Twilio.
   const log = join(outbox, 'messages.jsonl');
   if (existsSync(log)) {
-    for (const line of readFileSync(log, 'utf8').split('\n')) if (line.trim()) {
-      const msg = JSON.parse(line) as SandboxMessage;
-      messages.set(msg.sid, msg);
-    }
+    for (const line of readFileSync(log, 'utf8').split('\n'))
+      if (line.trim()) {
+        const msg = JSON.parse(line) as SandboxMessage;
+        messages.set(msg.sid, msg);
+      }
   }
   const stopped = new Set<string>();
   const expectedAuth = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
@@ -91,14 +101,27 @@ export async function startTwilioSandbox(outbox: string, opts: { accountSid?: st
       const form = new URLSearchParams(await readBody(req));
       const to = form.get('To') ?? '';
       const body = form.get('Body') ?? '';
-      if (!/^\+[1-9]\d{6,14}$/.test(to)) return twilioError(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
-      if (!form.get('From') && !form.get('MessagingServiceSid')) return twilioError(res, 400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message.");
+      if (!/^\+[1-9]\d{6,14}$/.test(to))
+        return twilioError(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+      if (!form.get('From') && !form.get('MessagingServiceSid'))
+        return twilioError(
+          res,
+          400,
+          21603,
+          "A 'From' or 'MessagingServiceSid' parameter is required to send a message.",
+        );
       if (!body) return twilioError(res, 400, 21602, 'Message body is required.');
       if (stopped.has(to)) return twilioError(res, 400, 21610, 'Attempt to send to unsubscribed recipient');
       const msg: SandboxMessage = {
-        sid: `SM${randomBytes(16).toString('hex')}`, account_sid: accountSid, to, from: form.get('From'),
-        messaging_service_sid: form.get('MessagingServiceSid'), body, status: 'queued',
-        num_segments: String(smsSegments(body).segments), date_created: new Date().toUTCString(),
+        sid: `SM${randomBytes(16).toString('hex')}`,
+        account_sid: accountSid,
+        to,
+        from: form.get('From'),
+        messaging_service_sid: form.get('MessagingServiceSid'),
+        body,
+        status: 'queued',
+        num_segments: String(smsSegments(body).segments),
+        date_created: new Date().toUTCString(),
         status_callback: form.get('StatusCallback'),
       };
       messages.set(msg.sid, msg);
@@ -117,16 +140,28 @@ export async function startTwilioSandbox(outbox: string, opts: { accountSid?: st
       const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
       const to = query.get('To');
       const size = Math.min(Number(query.get('PageSize') ?? 50) || 50, 1000);
-      const list = [...messages.values()].filter((m) => !to || m.to === to).reverse().slice(0, size);
+      const list = [...messages.values()]
+        .filter((m) => !to || m.to === to)
+        .reverse()
+        .slice(0, size);
       return send(res, 200, {
-        messages: list.map((m) => ({ ...m, uri: `${base}/${m.sid}.json` })), page: 0, page_size: size, start: 0, end: Math.max(list.length - 1, 0),
-        uri: req.url, first_page_uri: req.url, next_page_uri: null, previous_page_uri: null,
+        messages: list.map((m) => ({ ...m, uri: `${base}/${m.sid}.json` })),
+        page: 0,
+        page_size: size,
+        start: 0,
+        end: Math.max(list.length - 1, 0),
+        uri: req.url,
+        first_page_uri: req.url,
+        next_page_uri: null,
+        previous_page_uri: null,
       });
     }
     const one = new RegExp(`^${base}/(SM[0-9a-f]{32})\\.json$`).exec(path);
     if (req.method === 'GET' && one) {
       const msg = messages.get(one[1]!);
-      return msg ? send(res, 200, { ...msg, uri: `${base}/${msg.sid}.json` }) : twilioError(res, 404, 20404, 'The requested resource was not found');
+      return msg
+        ? send(res, 200, { ...msg, uri: `${base}/${msg.sid}.json` })
+        : twilioError(res, 404, 20404, 'The requested resource was not found');
     }
     return twilioError(res, 404, 20404, 'The requested resource was not found');
   });
@@ -136,7 +171,12 @@ export async function startTwilioSandbox(outbox: string, opts: { accountSid?: st
     server.listen(port, '127.0.0.1', () => resolveListen());
   });
   return {
-    url: `http://127.0.0.1:${port}`, accountSid, authToken, outbox, messages, stopped,
+    url: `http://127.0.0.1:${port}`,
+    accountSid,
+    authToken,
+    outbox,
+    messages,
+    stopped,
     close: () => new Promise((r) => server.close(() => r())),
   };
 }

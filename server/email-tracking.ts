@@ -16,7 +16,13 @@ async function deliveryOf(ctx: TrackingContext, id: number, slug: string) {
   return row;
 }
 
-async function recordTracked(ctx: TrackingContext, kind: 'click' | 'open', slug: string, deliveryId: number, link: number | null): Promise<void> {
+async function recordTracked(
+  ctx: TrackingContext,
+  kind: 'click' | 'open',
+  slug: string,
+  deliveryId: number,
+  link: number | null,
+): Promise<void> {
   try {
     const d = await deliveryOf(ctx, deliveryId, slug);
     if (!d) {
@@ -26,10 +32,18 @@ async function recordTracked(ctx: TrackingContext, kind: 'click' | 'open', slug:
     // Repeats within a minute (a double click, a mail scanner and the person, a reload) count once.
     const dedupeKey = `${kind}:${d.id}${link === null ? '' : `:${link}`}:${minuteOf()}`;
     const written = await recordResponse(ctx.sql, {
-      campaignId: d.campaign_id, customerId: d.customer_id, deliveryId: d.id, kind, source: 'email',
-      dedupeKey, ...(link === null ? {} : { details: { link } }),
+      campaignId: d.campaign_id,
+      customerId: d.customer_id,
+      deliveryId: d.id,
+      kind,
+      source: 'email',
+      dedupeKey,
+      ...(link === null ? {} : { details: { link } }),
     });
-    ctx.log.info({ kind, campaignId: d.campaign_id, deliveryId: d.id, ...(link === null ? {} : { link }), recorded: written }, 'email response');
+    ctx.log.info(
+      { kind, campaignId: d.campaign_id, deliveryId: d.id, ...(link === null ? {} : { link }), recorded: written },
+      'email response',
+    );
   } catch (error) {
     ctx.log.error({ kind, deliveryId, err: (error as Error).message }, 'could not record an email response');
   }

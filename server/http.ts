@@ -29,10 +29,18 @@ export function formFields(body: string): Record<string, string> {
   return Object.fromEntries(new URLSearchParams(body));
 }
 
-const NO_CACHE = { 'cache-control': 'no-store, no-cache, must-revalidate, max-age=0', pragma: 'no-cache', expires: '0' };
+const NO_CACHE = {
+  'cache-control': 'no-store, no-cache, must-revalidate, max-age=0',
+  pragma: 'no-cache',
+  expires: '0',
+};
 
 export function text(res: ServerResponse, status: number, message: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...NO_CACHE, 'x-content-type-options': 'nosniff' });
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    ...NO_CACHE,
+    'x-content-type-options': 'nosniff',
+  });
   res.end(`${message}\n`);
 }
 
@@ -43,7 +51,8 @@ export function html(res: ServerResponse, status: number, page: string): void {
     'x-content-type-options': 'nosniff',
     // The URL holds the member's code: never pass it on to another site.
     'referrer-policy': 'no-referrer',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    'content-security-policy':
+      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
   });
   res.end(page);
 }

@@ -27,31 +27,49 @@ function offerOf(member: CodeMember): string | null {
   }
 }
 
-async function greeting(ctx: TrackingContext, customerId: number): Promise<{ salutation: string; chinese: boolean; lang: string }> {
-  const [c] = await ctx.sql<{ salutation: string | null; family_name: string | null; full_name: string; gender: string; locale: string }[]>`
+async function greeting(
+  ctx: TrackingContext,
+  customerId: number,
+): Promise<{ salutation: string; chinese: boolean; lang: string }> {
+  const [c] = await ctx.sql<
+    { salutation: string | null; family_name: string | null; full_name: string; gender: string; locale: string }[]
+  >`
     select salutation, family_name, full_name, gender, locale from customers where id = ${customerId}`;
   const locale = c?.locale ?? 'zh-CN';
   return { salutation: c ? salutationFor(c) : '', chinese: locale.startsWith('zh'), lang: locale };
 }
 
-export async function landing(ctx: TrackingContext, res: ServerResponse, rawCode: string, query: URLSearchParams, head: boolean): Promise<void> {
+export async function landing(
+  ctx: TrackingContext,
+  res: ServerResponse,
+  rawCode: string,
+  query: URLSearchParams,
+  head: boolean,
+): Promise<void> {
   const member = await ctx.codes.find(rawCode);
   if (!member) return text(res, 404, 'This page does not exist. Check the address on your letter.');
   const kind = query.get('src') === 'qr' ? 'qr_scan' : 'purl_visit';
   if (!head) {
     // A QR code is printed on letters only: its scan belongs to the member's latest mail piece.
-    const [piece] = kind === 'qr_scan'
-      ? await ctx.sql<{ id: number }[]>`
+    const [piece] =
+      kind === 'qr_scan'
+        ? await ctx.sql<{ id: number }[]>`
           select id from deliveries where campaign_id = ${member.campaignId} and customer_id = ${member.customerId} and channel = 'mail'
           order by coalesce(sent_at, created_at) desc, id desc limit 1`
-      : [];
+        : [];
     const written = await recordResponse(ctx.sql, {
-      campaignId: member.campaignId, customerId: member.customerId, deliveryId: piece?.id ?? null, kind,
+      campaignId: member.campaignId,
+      customerId: member.customerId,
+      deliveryId: piece?.id ?? null,
+      kind,
       source: kind === 'qr_scan' ? 'qr' : 'purl',
       // Reloads within a minute count once.
       dedupeKey: `${kind}:${member.campaignId}:${member.customerId}:${minuteOf()}`,
     });
-    ctx.log.info({ kind, campaignId: member.campaignId, customerId: member.customerId, recorded: written }, 'landing response');
+    ctx.log.info(
+      { kind, campaignId: member.campaignId, customerId: member.customerId, recorded: written },
+      'landing response',
+    );
   }
   const g = await greeting(ctx, member.customerId);
   const offer = offerOf(member);
@@ -78,14 +96,27 @@ async function unsubscribe(ctx: TrackingContext, member: CodeMember, oneClick: b
       select id from deliveries where campaign_id = ${member.campaignId} and customer_id = ${member.customerId} and channel = 'email' and status = 'sent'
       order by sent_at desc, id desc limit 1`;
     return recordResponse(tx as unknown as Sql, {
-      campaignId: member.campaignId, customerId: member.customerId, deliveryId: email?.id ?? null, kind: 'unsubscribe',
-      source: oneClick ? 'list-unsubscribe' : 'unsubscribe-page', dedupeKey: `unsubscribe:${member.campaignId}:${member.customerId}`,
+      campaignId: member.campaignId,
+      customerId: member.customerId,
+      deliveryId: email?.id ?? null,
+      kind: 'unsubscribe',
+      source: oneClick ? 'list-unsubscribe' : 'unsubscribe-page',
+      dedupeKey: `unsubscribe:${member.campaignId}:${member.customerId}`,
     });
   });
-  ctx.log.info({ kind: 'unsubscribe', campaignId: member.campaignId, customerId: member.customerId, oneClick, recorded: result }, 'unsubscribe');
+  ctx.log.info(
+    { kind: 'unsubscribe', campaignId: member.campaignId, customerId: member.customerId, oneClick, recorded: result },
+    'unsubscribe',
+  );
 }
 
-export async function unsubscribePage(ctx: TrackingContext, res: ServerResponse, rawCode: string, method: 'GET' | 'HEAD' | 'POST', body: string): Promise<void> {
+export async function unsubscribePage(
+  ctx: TrackingContext,
+  res: ServerResponse,
+  rawCode: string,
+  method: 'GET' | 'HEAD' | 'POST',
+  body: string,
+): Promise<void> {
   const member = await ctx.codes.find(rawCode);
   if (!member) return text(res, 404, 'This unsubscribe link is not valid.');
   const g = await greeting(ctx, member.customerId);
@@ -93,19 +124,31 @@ export async function unsubscribePage(ctx: TrackingContext, res: ServerResponse,
     // RFC 8058: the mailbox provider posts List-Unsubscribe=One-Click; the page's own form posts confirm=yes.
     const oneClick = new URLSearchParams(body).get('List-Unsubscribe') === 'One-Click';
     await unsubscribe(ctx, member, oneClick);
-    return html(res, 200, page({
-      lang: g.lang,
-      title: g.chinese ? '已退订' : 'Unsubscribed',
-      paragraphs: [g.chinese ? '您已退订，今后不会再收到我们的营销邮件。' : 'You are unsubscribed: you will get no more marketing email from us.'],
-    }));
+    return html(
+      res,
+      200,
+      page({
+        lang: g.lang,
+        title: g.chinese ? '已退订' : 'Unsubscribed',
+        paragraphs: [
+          g.chinese
+            ? '您已退订，今后不会再收到我们的营销邮件。'
+            : 'You are unsubscribed: you will get no more marketing email from us.',
+        ],
+      }),
+    );
   }
   const button = g.chinese ? '确认退订' : 'Unsubscribe';
-  html(res, 200, page({
-    lang: g.lang,
-    title: g.chinese ? '退订邮件' : 'Unsubscribe',
-    paragraphs: g.chinese
-      ? [`${g.salutation}，您好！`, `确认不再接收「${member.campaignName}」等营销邮件吗？`]
-      : [`Dear ${g.salutation},`, `Do you want to stop receiving marketing email such as "${member.campaignName}"?`],
-    extra: `<form method="post"><input type="hidden" name="confirm" value="yes"><button type="submit">${escapeHtml(button)}</button></form>`,
-  }));
+  html(
+    res,
+    200,
+    page({
+      lang: g.lang,
+      title: g.chinese ? '退订邮件' : 'Unsubscribe',
+      paragraphs: g.chinese
+        ? [`${g.salutation}，您好！`, `确认不再接收「${member.campaignName}」等营销邮件吗？`]
+        : [`Dear ${g.salutation},`, `Do you want to stop receiving marketing email such as "${member.campaignName}"?`],
+      extra: `<form method="post"><input type="hidden" name="confirm" value="yes"><button type="submit">${escapeHtml(button)}</button></form>`,
+    }),
+  );
 }

@@ -30,8 +30,20 @@ export async function runTrackingServer(opts: RunServerOptions): Promise<Running
     await migrate(sql);
     const mismatch = await checkStoredCodes(sql, opts.secret);
     if (mismatch) throw new UserError(mismatch, ExitCode.badInput);
-    const server = await startTrackingServer({ sql, secret: opts.secret, trackingUrl: opts.trackingUrl, twilioAuthToken: opts.twilioAuthToken, log: opts.log, port: opts.port, host: opts.host }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') throw new UserError(`port ${opts.port} on ${opts.host} is taken; choose another (MAILROOM_TRACKING_PORT, or --port of \`mailroom server\`)`, ExitCode.unavailable);
+    const server = await startTrackingServer({
+      sql,
+      secret: opts.secret,
+      trackingUrl: opts.trackingUrl,
+      twilioAuthToken: opts.twilioAuthToken,
+      log: opts.log,
+      port: opts.port,
+      host: opts.host,
+    }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE')
+        throw new UserError(
+          `port ${opts.port} on ${opts.host} is taken; choose another (MAILROOM_TRACKING_PORT, or --port of \`mailroom server\`)`,
+          ExitCode.unavailable,
+        );
       throw error;
     });
     if (!opts.twilioAuthToken) opts.log.warn('no TWILIO_AUTH_TOKEN: the Twilio webhooks answer 403 until it is set');
@@ -64,16 +76,29 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * loopback MAILROOM_TRACKING_URL (http://127.0.0.1:9000 means that port); else 8088, or a free
  * port when 8088 is taken (the worker is then told the URL).
  */
-export async function devTrackingPlan(env: Env, taken: number[] = [], source: NodeJS.ProcessEnv = process.env): Promise<DevTrackingPlan> {
+export async function devTrackingPlan(
+  env: Env,
+  taken: number[] = [],
+  source: NodeJS.ProcessEnv = process.env,
+): Promise<DevTrackingPlan> {
   const urlGiven = trackingUrlIsSet(source);
   if (env.MAILROOM_TRACKING_PORT) {
-    return { port: env.MAILROOM_TRACKING_PORT, url: urlGiven ? env.MAILROOM_TRACKING_URL : `http://127.0.0.1:${env.MAILROOM_TRACKING_PORT}`, urlGiven };
+    return {
+      port: env.MAILROOM_TRACKING_PORT,
+      url: urlGiven ? env.MAILROOM_TRACKING_URL : `http://127.0.0.1:${env.MAILROOM_TRACKING_PORT}`,
+      urlGiven,
+    };
   }
   if (urlGiven) {
     const u = new URL(env.MAILROOM_TRACKING_URL);
-    if (u.protocol === 'http:' && LOOPBACK.has(u.hostname)) return { port: Number(u.port || 80), url: env.MAILROOM_TRACKING_URL, urlGiven };
+    if (u.protocol === 'http:' && LOOPBACK.has(u.hostname))
+      return { port: Number(u.port || 80), url: env.MAILROOM_TRACKING_URL, urlGiven };
     // A public URL (a tunnel, say) that forwards here: the port is ours to choose.
-    return { port: await preferredPort(Number(new URL(DEFAULT_TRACKING_URL).port), taken), url: env.MAILROOM_TRACKING_URL, urlGiven };
+    return {
+      port: await preferredPort(Number(new URL(DEFAULT_TRACKING_URL).port), taken),
+      url: env.MAILROOM_TRACKING_URL,
+      urlGiven,
+    };
   }
   const port = await preferredPort(Number(new URL(DEFAULT_TRACKING_URL).port), taken);
   return { port, url: `http://127.0.0.1:${port}`, urlGiven };

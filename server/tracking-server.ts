@@ -47,7 +47,10 @@ async function route(ctx: TrackingContext, prefix: string, req: IncomingMessage,
 
   if (path === '/health') {
     if (!readable) return allow(res, 'GET, HEAD');
-    const ok = await ctx.sql`select 1`.then(() => true, () => false);
+    const ok = await ctx.sql`select 1`.then(
+      () => true,
+      () => false,
+    );
     return text(res, ok ? 200 : 503, ok ? 'ok' : 'database unavailable');
   }
   if (first === 'twilio' && (second === 'status' || second === 'inbound') && !rest.length) {
@@ -55,7 +58,13 @@ async function route(ctx: TrackingContext, prefix: string, req: IncomingMessage,
     const params = formFields(await readBody(req));
     if (!signedByTwilio(ctx, req, params)) {
       ctx.log.warn({ route: `/twilio/${second}` }, 'refused a webhook without a valid Twilio signature');
-      return text(res, 403, ctx.twilioAuthToken ? 'Invalid Twilio signature.' : 'Twilio webhooks are not configured here (TWILIO_AUTH_TOKEN).');
+      return text(
+        res,
+        403,
+        ctx.twilioAuthToken
+          ? 'Invalid Twilio signature.'
+          : 'Twilio webhooks are not configured here (TWILIO_AUTH_TOKEN).',
+      );
     }
     return second === 'status' ? statusCallback(ctx, res, params) : inboundMessage(ctx, res, params);
   }
@@ -79,8 +88,12 @@ export function trackingHandler(opts: TrackingServerOptions): (req: IncomingMess
   const log = opts.log;
   const prefix = new URL(opts.trackingUrl).pathname.replace(/\/+$/, '');
   const ctx: TrackingContext = {
-    sql: opts.sql, secret: opts.secret, trackingUrl: opts.trackingUrl, twilioAuthToken: opts.twilioAuthToken,
-    codes: memberCodes(opts.sql, opts.secret, log), log,
+    sql: opts.sql,
+    secret: opts.secret,
+    trackingUrl: opts.trackingUrl,
+    twilioAuthToken: opts.twilioAuthToken,
+    codes: memberCodes(opts.sql, opts.secret, log),
+    log,
   };
   return (req, res) => {
     route(ctx, prefix, req, res).catch((error: unknown) => {
@@ -96,7 +109,9 @@ export function trackingHandler(opts: TrackingServerOptions): (req: IncomingMess
   };
 }
 
-export async function startTrackingServer(opts: TrackingServerOptions & { port: number; host: string }): Promise<TrackingServer> {
+export async function startTrackingServer(
+  opts: TrackingServerOptions & { port: number; host: string },
+): Promise<TrackingServer> {
   const server = createServer(trackingHandler(opts));
   // Slow or stuck clients must not pile up connections (a load balancer keeps its own alive).
   server.requestTimeout = 30_000;

@@ -14,7 +14,9 @@ export function publicUrl(trackingUrl: string, requestUrl: string): string {
   const base = new URL(trackingUrl);
   const prefix = base.pathname.replace(/\/+$/, '');
   // A proxy may pass the base's path on (…/track/twilio/status) or strip it (/twilio/status).
-  return prefix && requestUrl.startsWith(`${prefix}/`) ? `${base.origin}${requestUrl}` : `${base.origin}${prefix}${requestUrl}`;
+  return prefix && requestUrl.startsWith(`${prefix}/`)
+    ? `${base.origin}${requestUrl}`
+    : `${base.origin}${prefix}${requestUrl}`;
 }
 
 export function signedByTwilio(ctx: TrackingContext, req: IncomingMessage, params: Record<string, string>): boolean {
@@ -25,13 +27,29 @@ export function signedByTwilio(ctx: TrackingContext, req: IncomingMessage, param
 }
 
 // Twilio's opt-out keywords, and the ones Chinese senders print ("回T退订", "回TD退订").
-const STOP = new Set(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'OPTOUT', 'REVOKE', 'T', 'TD', '退订']);
+const STOP = new Set([
+  'STOP',
+  'STOPALL',
+  'UNSUBSCRIBE',
+  'CANCEL',
+  'END',
+  'QUIT',
+  'OPTOUT',
+  'REVOKE',
+  'T',
+  'TD',
+  '退订',
+]);
 const START = new Set(['START', 'UNSTOP', 'YES']);
 const HELP = new Set(['HELP', 'INFO']);
 
 /** STOP, START, HELP or null for other text: the whole message is the keyword, case and punctuation aside. */
 export function smsKeyword(body: string): 'stop' | 'start' | 'help' | null {
-  const word = body.normalize('NFKC').trim().replace(/[\s\p{P}]+/gu, '').toUpperCase();
+  const word = body
+    .normalize('NFKC')
+    .trim()
+    .replace(/[\s\p{P}]+/gu, '')
+    .toUpperCase();
   if (STOP.has(word)) return 'stop';
   if (START.has(word)) return 'start';
   if (HELP.has(word)) return 'help';
@@ -51,7 +69,11 @@ async function deliveryBySid(ctx: TrackingContext, sid: string) {
   return undefined;
 }
 
-export async function statusCallback(ctx: TrackingContext, res: ServerResponse, params: Record<string, string>): Promise<void> {
+export async function statusCallback(
+  ctx: TrackingContext,
+  res: ServerResponse,
+  params: Record<string, string>,
+): Promise<void> {
   const sid = params.MessageSid ?? params.SmsSid;
   const status = params.MessageStatus ?? params.SmsStatus;
   if (!sid || !status) return text(res, 400, 'MessageSid and MessageStatus are required.');
@@ -64,7 +86,11 @@ export async function statusCallback(ctx: TrackingContext, res: ServerResponse, 
     } else {
       // The ledger keeps 'sent' (Twilio took the message); the outcome is a response beside it.
       const written = await recordResponse(ctx.sql, {
-        campaignId: d.campaign_id, customerId: d.customer_id, deliveryId: d.id, kind, source: 'twilio',
+        campaignId: d.campaign_id,
+        customerId: d.customer_id,
+        deliveryId: d.id,
+        kind,
+        source: 'twilio',
         dedupeKey: `twilio-status:${sid}:${status}`,
         details: { status, ...(params.ErrorCode ? { error_code: params.ErrorCode } : {}) },
       });
@@ -84,7 +110,11 @@ async function latestSmsTo(ctx: TrackingContext, phone: string) {
   return row;
 }
 
-export async function inboundMessage(ctx: TrackingContext, res: ServerResponse, params: Record<string, string>): Promise<void> {
+export async function inboundMessage(
+  ctx: TrackingContext,
+  res: ServerResponse,
+  params: Record<string, string>,
+): Promise<void> {
   const sid = params.MessageSid ?? params.SmsSid;
   const from = params.From;
   if (!sid || !from) return text(res, 400, 'MessageSid and From are required.');
@@ -111,10 +141,18 @@ export async function inboundMessage(ctx: TrackingContext, res: ServerResponse, 
         on conflict on constraint suppressions_key do nothing`;
     }
     return recordResponse(tx as unknown as Sql, {
-      campaignId: d?.campaign_id ?? null, customerId: d?.customer_id ?? null, deliveryId: d?.id ?? null, kind, source: 'twilio',
-      dedupeKey: `twilio-in:${sid}`, details: kind === 'sms_reply' ? { sid, body: body.slice(0, 1600) } : { sid },
+      campaignId: d?.campaign_id ?? null,
+      customerId: d?.customer_id ?? null,
+      deliveryId: d?.id ?? null,
+      kind,
+      source: 'twilio',
+      dedupeKey: `twilio-in:${sid}`,
+      details: kind === 'sms_reply' ? { sid, body: body.slice(0, 1600) } : { sid },
     });
   });
-  ctx.log.info({ sid, kind, campaignId: d?.campaign_id ?? null, deliveryId: d?.id ?? null, recorded: written }, 'sms inbound');
+  ctx.log.info(
+    { sid, kind, campaignId: d?.campaign_id ?? null, deliveryId: d?.id ?? null, recorded: written },
+    'sms inbound',
+  );
   twiml(res);
 }

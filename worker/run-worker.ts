@@ -4,7 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import type { CampaignSettings } from '../activities/campaign.ts';
-import { channelFactoriesFrom, type ChannelFactories, type ChannelSettings } from '../pipeline/send/channel-factories.ts';
+import {
+  channelFactoriesFrom,
+  type ChannelFactories,
+  type ChannelSettings,
+} from '../pipeline/send/channel-factories.ts';
 import { connectDatabase } from '../db/connection.ts';
 import { workerConnectionOptions, type TemporalTarget } from '../config/temporal.ts';
 import { logger } from '../config/logger.ts';
@@ -56,7 +60,10 @@ export async function createMailroomWorker(setup: WorkerSetup) {
 export async function runWorker(setup: WorkerSetup): Promise<void> {
   const log = logger();
   const { run } = await createMailroomWorker(setup);
-  log.info({ taskQueue: setup.temporal.taskQueue, namespace: setup.temporal.namespace, address: setup.temporal.address }, 'worker started');
+  log.info(
+    { taskQueue: setup.temporal.taskQueue, namespace: setup.temporal.namespace, address: setup.temporal.address },
+    'worker started',
+  );
   await run();
   log.info('worker stopped');
 }

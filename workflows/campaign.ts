@@ -6,13 +6,36 @@
 // after `batchesPerRun` batches or when Temporal suggests it, so a campaign of any length and size
 // keeps a short history. Only ids, counts and ranges pass through here.
 import {
-  ActivityCancellationType, ActivityFailure, allHandlersFinished, ApplicationFailure, CancellationScope, condition, continueAsNew, isCancellation,
-  proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
+  ActivityCancellationType,
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { createCampaignActivities } from '../activities/campaign.ts';
 import {
-  cancelSignal, confirmMailingUpdate, pauseSignal, progressQuery, resumeSignal, skipWaitSignal,
-  type Attention, type BatchResult, type CampaignProgress, type CampaignResume, type CampaignStatus, type CampaignWave, type CampaignWorkflowInput, type WaveProgress,
+  cancelSignal,
+  confirmMailingUpdate,
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  skipWaitSignal,
+  type Attention,
+  type BatchResult,
+  type CampaignProgress,
+  type CampaignResume,
+  type CampaignStatus,
+  type CampaignWave,
+  type CampaignWorkflowInput,
+  type WaveProgress,
 } from './contract.ts';
 
 type CampaignActivities = ReturnType<typeof createCampaignActivities>;
@@ -31,8 +54,22 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
   });
   const progress: CampaignProgress = input.resume?.progress ?? {
-    status: 'snapshot', members: 0, contactable: 0, holdout: 0, suppressed: 0,
-    waves: input.waves.map((w) => ({ name: w.name, channel: w.channel, status: 'waiting', planned: 0, sent: 0, failed: 0, uncertain: 0, suppressed: 0, deferred: 0 })),
+    status: 'snapshot',
+    members: 0,
+    contactable: 0,
+    holdout: 0,
+    suppressed: 0,
+    waves: input.waves.map((w) => ({
+      name: w.name,
+      channel: w.channel,
+      status: 'waiting',
+      planned: 0,
+      sent: 0,
+      failed: 0,
+      uncertain: 0,
+      suppressed: 0,
+      deferred: 0,
+    })),
   };
   let paused = input.resume?.paused ?? false;
   let cancelled = false;
@@ -40,7 +77,13 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
   let attention: Attention | undefined;
   const confirmations = new Map<string, string>();
   const shownStatus = (): CampaignStatus =>
-    cancelled ? 'cancelled' : attention ? 'needs_attention' : paused && progress.status === 'running' ? 'paused' : progress.status;
+    cancelled
+      ? 'cancelled'
+      : attention
+        ? 'needs_attention'
+        : paused && progress.status === 'running'
+          ? 'paused'
+          : progress.status;
   const setStatus = (status: CampaignStatus) => {
     progress.status = status;
     upsertSearchAttributes({ MailroomStatus: [shownStatus()] });
@@ -97,10 +140,16 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     {
       validator: ({ wave, date }) => {
         const wp = progress.waves.find((w) => w.name === wave);
-        if (!wp) throw new Error(`the campaign has no wave ${wave}; its waves: ${progress.waves.map((w) => w.name).join(', ')}`);
-        if (wp.channel !== 'mail') throw new Error(`wave ${wave} is a ${wp.channel} wave; only mail waves are confirmed`);
-        if (wp.status !== 'awaiting_confirmation') throw new Error(`wave ${wave} is not waiting for confirmation (it is ${wp.status})`);
-        if (date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new Error(`the posting date must be YYYY-MM-DD, not ${date}`);
+        if (!wp)
+          throw new Error(
+            `the campaign has no wave ${wave}; its waves: ${progress.waves.map((w) => w.name).join(', ')}`,
+          );
+        if (wp.channel !== 'mail')
+          throw new Error(`wave ${wave} is a ${wp.channel} wave; only mail waves are confirmed`);
+        if (wp.status !== 'awaiting_confirmation')
+          throw new Error(`wave ${wave} is not waiting for confirmation (it is ${wp.status})`);
+        if (date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(date))
+          throw new Error(`the posting date must be YYYY-MM-DD, not ${date}`);
       },
     },
   );
@@ -109,10 +158,19 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
   if (!input.resume) {
     upsertSearchAttributes({ MailroomCampaign: [input.slug], MailroomStatus: ['snapshot'] });
     const snap = await attended('snapshotCampaign', () =>
-      quick.snapshotCampaign({ campaignId: input.campaignId, batchSize: input.batchSize ?? 1000, ...(input.asOf ? { asOf: input.asOf } : {}) }),
+      quick.snapshotCampaign({
+        campaignId: input.campaignId,
+        batchSize: input.batchSize ?? 1000,
+        ...(input.asOf ? { asOf: input.asOf } : {}),
+      }),
     );
     if (snap) {
-      Object.assign(progress, { members: snap.members, contactable: snap.contactable, holdout: snap.holdout, suppressed: snap.suppressed });
+      Object.assign(progress, {
+        members: snap.members,
+        contactable: snap.contactable,
+        holdout: snap.holdout,
+        suppressed: snap.suppressed,
+      });
       ranges = snap.ranges;
     }
     setStatus('running');
@@ -142,7 +200,9 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
       }
       // Results recorded before batches reported range totals count per call.
       const now = r.totals ?? { sent: r.sent, failed: r.failed, uncertain: r.uncertain, recovered: 0 };
-      const was = r.totals ? (previous?.totals ?? { sent: 0, failed: 0, uncertain: 0, recovered: 0 }) : { sent: 0, failed: 0, uncertain: 0, recovered: 0 };
+      const was = r.totals
+        ? (previous?.totals ?? { sent: 0, failed: 0, uncertain: 0, recovered: 0 })
+        : { sent: 0, failed: 0, uncertain: 0, recovered: 0 };
       wp.sent += now.sent - was.sent;
       wp.failed += now.failed - was.failed;
       wp.uncertain += now.uncertain - was.uncertain;
@@ -193,7 +253,9 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
 
   const mailWave = async (wave: CampaignWave, wp: WaveProgress) => {
     wp.status = 'printing';
-    const job = await attended('exportMailWave', () => exportMailWave({ campaignId: input.campaignId, wave: wave.name }));
+    const job = await attended('exportMailWave', () =>
+      exportMailWave({ campaignId: input.campaignId, wave: wave.name }),
+    );
     if (!job) {
       wp.status = 'cancelled';
       return;
@@ -202,10 +264,15 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     wp.suppressed = job.suppressed;
     wp.status = 'awaiting_confirmation';
     // The print shop has the files; the operator says when the letters were posted.
-    const confirmed = await condition(() => confirmations.has(wave.name) || cancelled, wave.confirmWithinMs ?? 14 * 86_400_000);
+    const confirmed = await condition(
+      () => confirmations.has(wave.name) || cancelled,
+      wave.confirmWithinMs ?? 14 * 86_400_000,
+    );
     if (confirmed && confirmations.has(wave.name)) {
       const date = confirmations.get(wave.name)!;
-      const mailing = await attended('recordMailing', () => quick.recordMailing({ campaignId: input.campaignId, wave: wave.name, date }));
+      const mailing = await attended('recordMailing', () =>
+        quick.recordMailing({ campaignId: input.campaignId, wave: wave.name, date }),
+      );
       wp.sent = mailing?.mailed ?? wp.sent;
       wp.mailedOn = date;
       wp.status = 'mailed';
@@ -214,7 +281,14 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     }
   };
 
-  const carry = (nextWave: number, nextRange?: number): CampaignResume => ({ progress, ranges, nextWave, paused, skip, ...(nextRange !== undefined ? { nextRange } : {}) });
+  const carry = (nextWave: number, nextRange?: number): CampaignResume => ({
+    progress,
+    ranges,
+    nextWave,
+    paused,
+    skip,
+    ...(nextRange !== undefined ? { nextRange } : {}),
+  });
   for (let index = input.resume?.nextWave ?? 0; index < input.waves.length; index++) {
     const wave = input.waves[index]!;
     const wp = progress.waves[index]!;
@@ -252,7 +326,9 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
   // Feedback runs for a cancelled campaign too: whoever was contacted was contacted.
   progress.status = 'feedback';
   await attended('applyFeedback', () => quick.applyFeedback({ campaignId: input.campaignId }));
-  const summary = await attended('summarizeCampaign', () => quick.summarizeCampaign({ campaignId: input.campaignId, progress, cancelled }));
+  const summary = await attended('summarizeCampaign', () =>
+    quick.summarizeCampaign({ campaignId: input.campaignId, progress, cancelled }),
+  );
   if (summary) progress.summary = summary;
   setStatus(cancelled ? 'cancelled' : 'completed');
   await condition(allHandlersFinished);

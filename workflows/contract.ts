@@ -57,7 +57,8 @@ export interface CampaignResume {
   skip: boolean;
 }
 
-export type WaveStatus = 'waiting' | 'printing' | 'awaiting_confirmation' | 'sending' | 'done' | 'mailed' | 'unconfirmed' | 'cancelled';
+export type WaveStatus =
+  'waiting' | 'printing' | 'awaiting_confirmation' | 'sending' | 'done' | 'mailed' | 'unconfirmed' | 'cancelled';
 
 export interface WaveProgress {
   name: string;
@@ -75,7 +76,8 @@ export interface WaveProgress {
   mailedOn?: string;
 }
 
-export type CampaignStatus = 'snapshot' | 'running' | 'paused' | 'needs_attention' | 'response_window' | 'feedback' | 'completed' | 'cancelled';
+export type CampaignStatus =
+  'snapshot' | 'running' | 'paused' | 'needs_attention' | 'response_window' | 'feedback' | 'completed' | 'cancelled';
 
 /** Why a campaign stands still: a step failed for a reason someone must fix; `mailroom resume` tries it again. */
 export interface Attention {
@@ -112,4 +114,3 @@ export const cancelSignal = defineSignal('cancel');
 export const skipWaitSignal = defineSignal('skipWait');
 export const progressQuery = defineQuery<CampaignProgress>('progress');
 export const confirmMailingUpdate = defineUpdate<WaveProgress, [MailingConfirmation]>('confirmMailing');
-

@@ -1,9 +1,17 @@
 // One run of a recurring campaign, started by its Temporal Schedule: register the run as a
 // campaign named for its date, then start that campaign's workflow and leave it running. The
 // schedule's name and the run's ids are all that pass through here.
-import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
-  ParentClosePolicy, WorkflowIdReusePolicy, proxyActivities, startChild, workflowInfo,
+  defineSearchAttributeKey,
+  SearchAttributeType,
+  WorkflowExecutionAlreadyStartedError,
+} from '@temporalio/common';
+import {
+  ParentClosePolicy,
+  WorkflowIdReusePolicy,
+  proxyActivities,
+  startChild,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { createRecurringActivities } from '../activities/recurring.ts';
 import { campaignWorkflow } from './campaign.ts';
@@ -34,7 +42,11 @@ export async function recurringCampaignWorkflow(input: RecurringRunInput): Promi
   const info = workflowInfo();
   // The time the schedule meant, not when a worker got to it: a late run keeps its date.
   const scheduledAt = info.typedSearchAttributes.get(SCHEDULED_AT) ?? new Date(Date.now());
-  const run = await registerScheduledRun({ schedule: input.schedule, scheduledAt: scheduledAt.toISOString(), starter: info.runId });
+  const run = await registerScheduledRun({
+    schedule: input.schedule,
+    scheduledAt: scheduledAt.toISOString(),
+    starter: info.runId,
+  });
   if (!run.start) return { schedule: input.schedule, slug: run.slug, started: false, reason: run.reason };
   try {
     await startChild(campaignWorkflow, {
@@ -46,7 +58,13 @@ export async function recurringCampaignWorkflow(input: RecurringRunInput): Promi
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     });
   } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) return { schedule: input.schedule, slug: run.slug, started: false, reason: `workflow ${run.workflowId} exists already` };
+    if (error instanceof WorkflowExecutionAlreadyStartedError)
+      return {
+        schedule: input.schedule,
+        slug: run.slug,
+        started: false,
+        reason: `workflow ${run.workflowId} exists already`,
+      };
     throw error;
   }
   return { schedule: input.schedule, slug: run.slug, started: true, workflowId: run.workflowId };

@@ -10,8 +10,25 @@ import { installationSecret } from '../../config/secret.ts';
 import type { CampaignProgress } from '../../workflows/contract.ts';
 
 export function printCampaign(slug: string, p: CampaignProgress & { workflowStatus?: string }): void {
-  say(`${slug}: ${p.status}. ${p.members} members, ${p.contactable} to contact, ${p.holdout} held out, ${p.suppressed} suppressed.`);
-  say(formatTable(p.waves.map((w) => ({ wave: w.name, channel: w.channel, status: w.status, planned: w.planned, sent: w.sent, failed: w.failed, uncertain: w.uncertain, suppressed: w.suppressed, deferred: w.deferred, mailed_on: w.mailedOn ?? '' }))));
+  say(
+    `${slug}: ${p.status}. ${p.members} members, ${p.contactable} to contact, ${p.holdout} held out, ${p.suppressed} suppressed.`,
+  );
+  say(
+    formatTable(
+      p.waves.map((w) => ({
+        wave: w.name,
+        channel: w.channel,
+        status: w.status,
+        planned: w.planned,
+        sent: w.sent,
+        failed: w.failed,
+        uncertain: w.uncertain,
+        suppressed: w.suppressed,
+        deferred: w.deferred,
+        mailed_on: w.mailedOn ?? '',
+      })),
+    ),
+  );
   if (p.attention) {
     say(`Needs attention since ${p.attention.since}: ${p.attention.step} failed: ${p.attention.message}`);
     say(`Fix the cause, then \`mailroom resume ${slug}\` tries it again.`);
@@ -20,8 +37,12 @@ export function printCampaign(slug: string, p: CampaignProgress & { workflowStat
   const s = p.summary;
   if (s) {
     const pct = (r: number) => `${(r * 100).toFixed(2)}%`;
-    say(`Contacted ${s.contacted}; responded ${s.responders} (${pct(s.response_rate)}); holdout ${s.holdout_responders}/${s.holdout} (${pct(s.holdout_rate)}).`);
-    say(`Cost ${s.cost.toFixed(2)} ${s.currency}${s.budget !== null ? ` of a budget of ${s.budget.toFixed(2)} ${s.currency}` : ''}.`);
+    say(
+      `Contacted ${s.contacted}; responded ${s.responders} (${pct(s.response_rate)}); holdout ${s.holdout_responders}/${s.holdout} (${pct(s.holdout_rate)}).`,
+    );
+    say(
+      `Cost ${s.cost.toFixed(2)} ${s.currency}${s.budget !== null ? ` of a budget of ${s.budget.toFixed(2)} ${s.currency}` : ''}.`,
+    );
   }
 }
 
@@ -32,21 +53,36 @@ export function registerCampaign(program: Command): void {
     .option('--dry-run', 'validate and count only; start nothing')
     .option('--wait', 'follow the campaign until it ends, with a progress bar per wave')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nChecks before starting anything: the file, the audience (it compiles and counts), and every template of every wave for a sample member of every variant.\nExit codes: 0 launched (or valid with --dry-run), 3 a problem in the file, templates or audience, or the campaign was launched already, 4 a service is unreachable.')
+    .addHelpText(
+      'after',
+      '\nChecks before starting anything: the file, the audience (it compiles and counts), and every template of every wave for a sample member of every variant.\nExit codes: 0 launched (or valid with --dry-run), 3 a problem in the file, templates or audience, or the campaign was launched already, 4 a service is unreachable.',
+    )
     .action(async (file: string, flags: { dryRun?: boolean; wait?: boolean; json?: boolean }) => {
       const ctx = context({ quiet: flags.json === true });
       const campaign = loadCampaign(file);
       const result = await withTemporalClient(ctx, (client, target) =>
         withDatabase(ctx, (sql) =>
-          launchCampaign(sql, client, campaign, { asOf: new Date(), secret: installationSecret(ctx.env, ctx.paths), trackingUrl: ctx.env.MAILROOM_TRACKING_URL, taskQueue: target.taskQueue, dryRun: flags.dryRun === true }),
+          launchCampaign(sql, client, campaign, {
+            asOf: new Date(),
+            secret: installationSecret(ctx.env, ctx.paths),
+            trackingUrl: ctx.env.MAILROOM_TRACKING_URL,
+            taskQueue: target.taskQueue,
+            dryRun: flags.dryRun === true,
+          }),
         ),
       );
       if (!flags.wait || !result.launched) {
         if (flags.json) return printJson(result);
-        say(result.launched ? `Launched ${result.slug} (workflow ${result.workflowId}): ${result.counts.contactable} to contact, ${result.counts.holdout} held out.` : `${result.slug} is valid: ${result.counts.contactable} to contact, ${result.counts.holdout} held out. Nothing was started (--dry-run).`);
+        say(
+          result.launched
+            ? `Launched ${result.slug} (workflow ${result.workflowId}): ${result.counts.contactable} to contact, ${result.counts.holdout} held out.`
+            : `${result.slug} is valid: ${result.counts.contactable} to contact, ${result.counts.holdout} held out. Nothing was started (--dry-run).`,
+        );
         return;
       }
-      const final = await withTemporalClient(ctx, (client) => followCampaign(client, result.slug, { bars: !flags.json }));
+      const final = await withTemporalClient(ctx, (client) =>
+        followCampaign(client, result.slug, { bars: !flags.json }),
+      );
       if (flags.json) return printJson({ ...result, progress: final });
       printCampaign(result.slug, final);
     });
@@ -81,7 +117,9 @@ export function registerCampaign(program: Command): void {
 
   program
     .command('report <name>')
-    .description("a campaign's summary: per wave sent, failed, uncertain and cost; responders among the contacted and the holdout")
+    .description(
+      "a campaign's summary: per wave sent, failed, uncertain and cost; responders among the contacted and the holdout",
+    )
     .option('--json', 'print as JSON')
     .action(async (name: string, flags: { json?: boolean }) => {
       const ctx = context({ quiet: flags.json === true });
@@ -101,10 +139,14 @@ export function registerCampaign(program: Command): void {
     .requiredOption('--wave <name>', 'the mail wave')
     .option('--date <YYYY-MM-DD>', 'the posting date (default today)')
     .option('--json', 'print the wave as JSON')
-    .addHelpText('after', '\nThe wave must be waiting for confirmation (see `mailroom status`); a wave not confirmed within its confirm_within (default 14d) ends "unconfirmed" and its pieces stay "printed".\nExit codes: 0 confirmed, 3 not a mail wave, not waiting, or a bad date, 4 Temporal unreachable.')
+    .addHelpText(
+      'after',
+      '\nThe wave must be waiting for confirmation (see `mailroom status`); a wave not confirmed within its confirm_within (default 14d) ends "unconfirmed" and its pieces stay "printed".\nExit codes: 0 confirmed, 3 not a mail wave, not waiting, or a bad date, 4 Temporal unreachable.',
+    )
     .action(async (campaign: string, flags: { wave: string; date?: string; json?: boolean }) => {
       const ctx = context({ quiet: flags.json === true });
-      if (flags.date && !/^\d{4}-\d{2}-\d{2}$/.test(flags.date)) throw new UserError(`--date: expected YYYY-MM-DD, got ${flags.date}`, ExitCode.usage);
+      if (flags.date && !/^\d{4}-\d{2}-\d{2}$/.test(flags.date))
+        throw new UserError(`--date: expected YYYY-MM-DD, got ${flags.date}`, ExitCode.usage);
       const wave = await withTemporalClient(ctx, (client) => confirmMailing(client, campaign, flags.wave, flags.date));
       if (flags.json) return printJson(wave);
       say(`Wave ${wave.name} of ${campaign}: ${wave.sent} letters posted on ${wave.mailedOn}.`);

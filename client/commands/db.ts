@@ -7,7 +7,10 @@ import { migrationFiles } from '../../db/migrate.ts';
 /** Migrations as the database records them; opening the database applies pending ones first. */
 async function appliedMigrations(json: boolean): Promise<Map<string, string>> {
   const ctx = context({ quiet: json });
-  const rows = await withDatabase(ctx, (sql) => sql<{ name: string; applied_at: Date }[]>`select name, applied_at from schema_migrations order by name`);
+  const rows = await withDatabase(
+    ctx,
+    (sql) => sql<{ name: string; applied_at: Date }[]>`select name, applied_at from schema_migrations order by name`,
+  );
   return new Map(rows.map((r) => [r.name, r.applied_at.toISOString()]));
 }
 

@@ -20,7 +20,9 @@ const EXAMPLE = fileURLToPath(new URL('../../examples/wealth-month.yaml', import
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('start the embedded stack, seed 10,000 customers, show them, print and proof the sample campaign, then run it end to end')
+    .description(
+      'start the embedded stack, seed 10,000 customers, show them, print and proof the sample campaign, then run it end to end',
+    )
     .option('--customers <n>', 'how many customers to seed', '10000')
     .action(async (flags: { customers: string }) => {
       const ctx = context();
@@ -28,7 +30,9 @@ export function registerDemo(program: Command): void {
       const { state, reused } = await startDetached(ctx.env, ctx.paths, ctx.say);
       say(reused ? 'Using the stack that is already running.' : 'Stack started.');
       const seeded = await seedCustomers(ctx, Number(flags.customers), 42);
-      say(`Seeded ${seeded.customers} customers with ${seeded.orders} orders (${seeded.inserted} new, ${seeded.updated} updated).`);
+      say(
+        `Seeded ${seeded.customers} customers with ${seeded.orders} orders (${seeded.inserted} new, ${seeded.updated} updated).`,
+      );
       const { tiers, regions } = await withDatabase(ctx, async (sql) => ({
         tiers: await sql`
           select attributes->>'tier' as tier, count(*)::int as customers,
@@ -54,25 +58,70 @@ export function registerDemo(program: Command): void {
       const asOf = new Date();
       const demoDir = join(ctx.paths.home, 'demo');
       const { counts, job, proofs } = await withDatabase(ctx, async (sql) => {
-        const preview = await previewAudience({ sql, registry: campaign.registry, asOf, frequencyCap: campaign.config.frequencyCap }, campaign.audience, campaign.slug, { limit: 1, explain: false });
-        const common = { asOf, secret: installationSecret(ctx.env, ctx.paths), trackingUrl: ctx.env.MAILROOM_TRACKING_URL };
-        const printed = await exportPrint(sql, campaign, { ...common, out: join(demoDir, 'print'), wave: 'letter', perFile: 10, limit: 20, replace: true });
-        const sample = await sql<{ id: number }[]>`select id from customers where external_id = ${preview.sample[0]?.external_id ?? "S42-0000001"}`;
-        const written = await writeProofs(sql, campaign, { ...common, out: join(demoDir, 'proofs'), customerIds: sample.map((r) => r.id), from: ctx.env.MAILROOM_FROM });
+        const preview = await previewAudience(
+          { sql, registry: campaign.registry, asOf, frequencyCap: campaign.config.frequencyCap },
+          campaign.audience,
+          campaign.slug,
+          { limit: 1, explain: false },
+        );
+        const common = {
+          asOf,
+          secret: installationSecret(ctx.env, ctx.paths),
+          trackingUrl: ctx.env.MAILROOM_TRACKING_URL,
+        };
+        const printed = await exportPrint(sql, campaign, {
+          ...common,
+          out: join(demoDir, 'print'),
+          wave: 'letter',
+          perFile: 10,
+          limit: 20,
+          replace: true,
+        });
+        const sample = await sql<
+          { id: number }[]
+        >`select id from customers where external_id = ${preview.sample[0]?.external_id ?? 'S42-0000001'}`;
+        const written = await writeProofs(sql, campaign, {
+          ...common,
+          out: join(demoDir, 'proofs'),
+          customerIds: sample.map((r) => r.id),
+          from: ctx.env.MAILROOM_FROM,
+        });
         return { counts: preview.counts, job: printed, proofs: written };
       });
       say(`\nThe wealth-management month (examples/wealth-month.yaml): top 500 by assets in gift bands —`);
-      say(`${counts.contactable} to contact, ${counts.holdout} held out, bands ${Object.entries(counts.bands).map(([b, n]) => `${b} ${n}`).join(', ')}.`);
-      say(`Print-ready letters (first ${job.pieces}, ${job.files.length} files, manifest.csv, job.json): ${join(demoDir, 'print')}`);
+      say(
+        `${counts.contactable} to contact, ${counts.holdout} held out, bands ${Object.entries(counts.bands)
+          .map(([b, n]) => `${b} ${n}`)
+          .join(', ')}.`,
+      );
+      say(
+        `Print-ready letters (first ${job.pieces}, ${job.files.length} files, manifest.csv, job.json): ${join(demoDir, 'print')}`,
+      );
       say(`Proofs of every wave for ${proofs.map((p) => p.external_id).join(', ')}: ${join(demoDir, 'proofs')}`);
       const check = await runStackCheck(ctx, 60);
       say(`\nA check workflow ran on Temporal and counted ${check.customers} customers in PostgreSQL.`);
-      say('\nNow the whole campaign as a durable workflow: the letter, an email reminder to non-responders, an SMS last call.');
+      say(
+        '\nNow the whole campaign as a durable workflow: the letter, an email reminder to non-responders, an SMS last call.',
+      );
       const run = await withTemporalClient(ctx, (client, target) =>
-        withDatabase(ctx, (sql) => runDemoCampaign(sql, client, campaign, { asOf, now: asOf, secret: installationSecret(ctx.env, ctx.paths), trackingUrl: ctx.env.MAILROOM_TRACKING_URL, taskQueue: target.taskQueue, say })),
+        withDatabase(ctx, (sql) =>
+          runDemoCampaign(sql, client, campaign, {
+            asOf,
+            now: asOf,
+            secret: installationSecret(ctx.env, ctx.paths),
+            trackingUrl: ctx.env.MAILROOM_TRACKING_URL,
+            taskQueue: target.taskQueue,
+            say,
+          }),
+        ),
       );
       if (run.final) printCampaign(run.slug, run.final);
-      if (run.heldForQuietHours) say('Some SMS wait for the end of quiet hours in their time zone (21:00–08:00); the campaign finishes on its own then. Follow it with `npx mailroom status ' + run.slug + '`.');
+      if (run.heldForQuietHours)
+        say(
+          'Some SMS wait for the end of quiet hours in their time zone (21:00–08:00); the campaign finishes on its own then. Follow it with `npx mailroom status ' +
+            run.slug +
+            '`.',
+        );
       say(`Print files of the letter wave: ${join(ctx.paths.print, run.slug, 'letter')}`);
       say(`Email outbox: ${state.smtp?.outbox ?? 'SMTP_URL'}    SMS outbox: ${state.sms?.outbox ?? 'Twilio'}`);
       say(`\nTemporal UI   ${state.temporal.uiUrl ?? '(external cluster)'}`);

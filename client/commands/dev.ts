@@ -14,7 +14,11 @@ function describe(state: StackState): string {
     `Worker        ${state.workerPid ? `pid ${state.workerPid}, task queue ${state.temporal.taskQueue}` : 'not started (--no-worker)'}`,
     `Email         ${state.smtp ? `${state.smtp.url} → ${state.smtp.outbox}` : 'SMTP_URL'}`,
     `SMS           ${state.sms ? `Twilio sandbox ${state.sms.url} → ${state.sms.outbox}` : 'Twilio (TWILIO_ACCOUNT_SID)'}`,
-    ...(state.tracking ? [`Tracking      ${state.tracking.listen}${state.tracking.url === state.tracking.listen ? '' : ` (public URL ${state.tracking.url})`}: clicks, opens, PURLs, unsubscribe, Twilio webhooks`] : []),
+    ...(state.tracking
+      ? [
+          `Tracking      ${state.tracking.listen}${state.tracking.url === state.tracking.listen ? '' : ` (public URL ${state.tracking.url})`}: clicks, opens, PURLs, unsubscribe, Twilio webhooks`,
+        ]
+      : []),
     `Logs          ${state.logs}`,
   ].join('\n');
 }
@@ -39,14 +43,20 @@ async function foreground(flags: { worker: boolean }): Promise<void> {
 export function registerDev(program: Command): void {
   const dev = program
     .command('dev')
-    .description('run the embedded stack: PostgreSQL, the Temporal dev server, a worker, the tracking server, an SMTP sink and a Twilio sandbox')
+    .description(
+      'run the embedded stack: PostgreSQL, the Temporal dev server, a worker, the tracking server, an SMTP sink and a Twilio sandbox',
+    )
     .option('--detach', 'start in the background and return once ready (reuses a running stack)')
     .option('--no-worker', 'do not start a worker')
     .option('--json', 'with --detach: print the stack as JSON')
-    .addHelpText('after', '\nData (customers, Temporal history) lives in .mailroom/ and survives restarts.\nDATABASE_URL or TEMPORAL_ADDRESS replace the embedded part with your own server.')
+    .addHelpText(
+      'after',
+      '\nData (customers, Temporal history) lives in .mailroom/ and survives restarts.\nDATABASE_URL or TEMPORAL_ADDRESS replace the embedded part with your own server.',
+    )
     .action(async (flags: { detach?: boolean; worker: boolean; json?: boolean }) => {
       if (!flags.detach) return foreground(flags);
-      if (!flags.worker) throw new UserError('--no-worker goes only with the foreground `mailroom dev`', ExitCode.usage);
+      if (!flags.worker)
+        throw new UserError('--no-worker goes only with the foreground `mailroom dev`', ExitCode.usage);
       const ctx = context({ quiet: flags.json === true });
       const { state, reused } = await startDetached(ctx.env, ctx.paths, ctx.say);
       if (flags.json) return printJson({ ...state, reused });
@@ -60,7 +70,9 @@ export function registerDev(program: Command): void {
     .description('stop a stack started with `mailroom dev --detach`')
     .action(async () => {
       const ctx = context();
-      say((await stopRunningStack(ctx.paths)) ? 'Stopped the Mailroom dev stack.' : 'No Mailroom dev stack is running.');
+      say(
+        (await stopRunningStack(ctx.paths)) ? 'Stopped the Mailroom dev stack.' : 'No Mailroom dev stack is running.',
+      );
     });
 
   dev
@@ -71,7 +83,12 @@ export function registerDev(program: Command): void {
       const ctx = context();
       const state = readStackState(ctx.paths);
       if (flags.json) printJson(state ?? null);
-      else say(state ? describe(state) : 'No Mailroom dev stack is running. Start one with `mailroom dev` or `mailroom dev --detach`.');
+      else
+        say(
+          state
+            ? describe(state)
+            : 'No Mailroom dev stack is running. Start one with `mailroom dev` or `mailroom dev --detach`.',
+        );
       if (!state) process.exitCode = ExitCode.failure;
     });
 
@@ -83,9 +100,23 @@ export function registerDev(program: Command): void {
       const ctx = context({ quiet: flags.json === true });
       const result = await provisionStack(ctx.env, ctx.paths, ctx.say);
       if (flags.json) return printJson(result);
-      say(formatTable([
-        { part: 'Temporal', using: result.temporal.source === 'TEMPORAL_ADDRESS' ? `TEMPORAL_ADDRESS=${ctx.env.TEMPORAL_ADDRESS}` : `${'path' in result.temporal ? result.temporal.path : ''} (from ${result.temporal.source})` },
-        { part: 'PostgreSQL', using: result.database === 'DATABASE_URL' ? `DATABASE_URL=${redactUrl(ctx.env.DATABASE_URL!)}` : `embedded, data in ${ctx.paths.home}` },
-      ]));
+      say(
+        formatTable([
+          {
+            part: 'Temporal',
+            using:
+              result.temporal.source === 'TEMPORAL_ADDRESS'
+                ? `TEMPORAL_ADDRESS=${ctx.env.TEMPORAL_ADDRESS}`
+                : `${'path' in result.temporal ? result.temporal.path : ''} (from ${result.temporal.source})`,
+          },
+          {
+            part: 'PostgreSQL',
+            using:
+              result.database === 'DATABASE_URL'
+                ? `DATABASE_URL=${redactUrl(ctx.env.DATABASE_URL!)}`
+                : `embedded, data in ${ctx.paths.home}`,
+          },
+        ]),
+      );
     });
 }

@@ -16,8 +16,12 @@ export function registerDoctor(program: Command): void {
       const ctx = context({ quiet: flags.json === true });
       const result = await runStackCheck(ctx, flags.timeout);
       if (flags.json) return printJson(result);
-      say(`Temporal ${result.address} (namespace ${result.namespace}) ran ${result.workflowId} on task queue ${result.taskQueue}.`);
-      say(`PostgreSQL ${result.serverVersion}: ${result.migrations} migrations, ${result.customers} customers, ${result.orders} orders.`);
+      say(
+        `Temporal ${result.address} (namespace ${result.namespace}) ran ${result.workflowId} on task queue ${result.taskQueue}.`,
+      );
+      say(
+        `PostgreSQL ${result.serverVersion}: ${result.migrations} migrations, ${result.customers} customers, ${result.orders} orders.`,
+      );
       say('All parts answered.');
     });
 }

@@ -33,7 +33,9 @@ async function importCommand(kind: ImportKind, file: string, flags: ImportFlags)
       rejectsPath: flags.rejects,
       batchSize: flags.batchSize,
       onProgress: ({ bytes, totalBytes, read }) => {
-        bar ??= progressBar(`Importing ${kind}`, totalBytes, { format: `Importing ${kind} [{bar}] {percentage}% | {rows} rows | {eta_formatted} left` });
+        bar ??= progressBar(`Importing ${kind}`, totalBytes, {
+          format: `Importing ${kind} [{bar}] {percentage}% | {rows} rows | {eta_formatted} left`,
+        });
         bar.update(bytes, { rows: read });
       },
     });
@@ -45,15 +47,27 @@ async function importCommand(kind: ImportKind, file: string, flags: ImportFlags)
 
 function report(kind: ImportKind, file: string, s: ImportSummary, json: boolean): void {
   if (json) {
-    printJson({ read: s.read, inserted: s.inserted, updated: s.updated, rejected: s.rejected, rejectsPath: s.rejectsPath, importId: s.importId, encoding: s.encoding, unmatchedColumns: s.unmatchedColumns, seconds: s.seconds });
+    printJson({
+      read: s.read,
+      inserted: s.inserted,
+      updated: s.updated,
+      rejected: s.rejected,
+      rejectsPath: s.rejectsPath,
+      importId: s.importId,
+      encoding: s.encoding,
+      unmatchedColumns: s.unmatchedColumns,
+      seconds: s.seconds,
+    });
     return;
   }
   say(`Imported ${kind} from ${file} (${s.encoding}) in ${s.seconds.toFixed(1)} s`);
   say(formatTable([{ read: s.read, inserted: s.inserted, updated: s.updated, rejected: s.rejected }]));
   if (s.unmatchedColumns.length) {
-    say(kind === 'customers'
-      ? `Columns kept as text attributes (map them with --mapping to change that): ${s.unmatchedColumns.join(', ')}`
-      : `Columns ignored: ${s.unmatchedColumns.join(', ')}`);
+    say(
+      kind === 'customers'
+        ? `Columns kept as text attributes (map them with --mapping to change that): ${s.unmatchedColumns.join(', ')}`
+        : `Columns ignored: ${s.unmatchedColumns.join(', ')}`,
+    );
   }
   if (s.rejectsPath) say(`Rejected rows, with their row numbers and reasons: ${s.rejectsPath}`);
 }
@@ -70,13 +84,19 @@ export function registerImport(program: Command): void {
       )
       .option('--mapping <file>', 'YAML mapping of your column names to Mailroom fields (see README)')
       .option('--encoding <name>', 'file encoding (utf8, gbk, …); detected when omitted')
-      .option('--region <code>', 'default country of rows without one, for phone numbers and postal codes (default: CN)')
+      .option(
+        '--region <code>',
+        'default country of rows without one, for phone numbers and postal codes (default: CN)',
+      )
       .option('--timezone <tz>', 'time zone of date-times without an offset (default: Asia/Shanghai)')
       .option('--currency <code>', 'currency of amounts when the file has no currency column (default: CNY)')
       .option('--rejects <path>', 'where to write rejected rows (default: FILE.rejects.csv beside the input)')
       .option('--batch-size <n>', 'rows per database statement', positiveInt, 1000)
       .option('--json', 'print the summary as JSON')
-      .addHelpText('after', '\nExit codes: 0 the file was read (rejected rows are in the rejects file), 3 the file or mapping could not be used, 4 the database is unreachable.')
+      .addHelpText(
+        'after',
+        '\nExit codes: 0 the file was read (rejected rows are in the rejects file), 3 the file or mapping could not be used, 4 the database is unreachable.',
+      )
       .action((file: string, flags: ImportFlags) => importCommand(kind, file, flags));
   }
 }

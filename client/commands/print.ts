@@ -21,29 +21,57 @@ export function registerPrint(program: Command): void {
     .option('--as-of <date>', 'the date printed on letters and used for relative rules')
     .option('--force', 'replace an earlier print job in --out')
     .option('--json', 'print the job (job.json) as JSON')
-    .addHelpText('after', '\nPieces are ordered by postal code, then customer. The same inputs give byte-identical files.\nExit codes: 0 written, 3 a bad campaign file or template (file, line and field are named).')
-    .action(async (file: string, flags: { out: string; wave?: string; limit?: number; perFile: number; asOf?: string; json?: boolean; force?: boolean }) => {
-      const ctx = context({ quiet: flags.json === true });
-      const campaign = loadCampaign(file);
-      const asOf = parseAsOf(flags.asOf);
-      const job = await withDatabase(ctx, async (sql) => {
-        // Without --limit the number of pieces is known only at the end: count, no bar.
-        const bar = flags.limit
-          ? progressBar('Rendering', flags.limit, { unit: 'pieces' })
-          : progressBar('Rendering', 1, { format: 'Rendering… {value} pieces written' });
-        try {
-          return await exportPrint(sql, campaign, {
-            out: resolve(flags.out), wave: flags.wave, perFile: flags.perFile, limit: flags.limit, asOf,
-            secret: installationSecret(ctx.env, ctx.paths), trackingUrl: ctx.env.MAILROOM_TRACKING_URL,
-            onProgress: (n) => bar.update(n), replace: flags.force === true,
-          });
-        } finally {
-          bar.stop();
-        }
-      });
-      if (flags.json) return printJson(job);
-      say(`Wrote ${job.pieces} pieces (${job.pages} pages, ${job.page_size} ${job.orientation}, ${job.bleed_mm} mm bleed) to ${resolve(flags.out)}`);
-      say(formatTable(job.files.map((f) => ({ file: f.file, pieces: f.pieces, pages: f.pages, sha256: f.sha256.slice(0, 16) }))));
-      say('With manifest.csv (one row per piece) and job.json for the print shop.');
-    });
+    .addHelpText(
+      'after',
+      '\nPieces are ordered by postal code, then customer. The same inputs give byte-identical files.\nExit codes: 0 written, 3 a bad campaign file or template (file, line and field are named).',
+    )
+    .action(
+      async (
+        file: string,
+        flags: {
+          out: string;
+          wave?: string;
+          limit?: number;
+          perFile: number;
+          asOf?: string;
+          json?: boolean;
+          force?: boolean;
+        },
+      ) => {
+        const ctx = context({ quiet: flags.json === true });
+        const campaign = loadCampaign(file);
+        const asOf = parseAsOf(flags.asOf);
+        const job = await withDatabase(ctx, async (sql) => {
+          // Without --limit the number of pieces is known only at the end: count, no bar.
+          const bar = flags.limit
+            ? progressBar('Rendering', flags.limit, { unit: 'pieces' })
+            : progressBar('Rendering', 1, { format: 'Rendering… {value} pieces written' });
+          try {
+            return await exportPrint(sql, campaign, {
+              out: resolve(flags.out),
+              wave: flags.wave,
+              perFile: flags.perFile,
+              limit: flags.limit,
+              asOf,
+              secret: installationSecret(ctx.env, ctx.paths),
+              trackingUrl: ctx.env.MAILROOM_TRACKING_URL,
+              onProgress: (n) => bar.update(n),
+              replace: flags.force === true,
+            });
+          } finally {
+            bar.stop();
+          }
+        });
+        if (flags.json) return printJson(job);
+        say(
+          `Wrote ${job.pieces} pieces (${job.pages} pages, ${job.page_size} ${job.orientation}, ${job.bleed_mm} mm bleed) to ${resolve(flags.out)}`,
+        );
+        say(
+          formatTable(
+            job.files.map((f) => ({ file: f.file, pieces: f.pieces, pages: f.pages, sha256: f.sha256.slice(0, 16) })),
+          ),
+        );
+        say('With manifest.csv (one row per piece) and job.json for the print shop.');
+      },
+    );
 }

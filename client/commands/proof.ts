@@ -31,11 +31,15 @@ export function registerProof(program: Command): void {
     .option('--as-of <date>', 'the date the messages carry')
     .option('--json', 'list the files as JSON')
     .action(async (file: string, flags: ProofFlags) => {
-      if (!flags.customer?.length && !flags.sample) throw new UserError('name customers with --customer ID, or ask for --sample N', ExitCode.usage);
+      if (!flags.customer?.length && !flags.sample)
+        throw new UserError('name customers with --customer ID, or ask for --sample N', ExitCode.usage);
       const ctx = context({ quiet: flags.json === true });
       const campaign = loadCampaign(file);
       if (flags.wave && !campaign.waves.some((w) => w.name === flags.wave)) {
-        throw new UserError(`${campaign.file} has no wave "${flags.wave}"; its waves: ${campaign.waves.map((w) => w.name).join(', ')}`, ExitCode.badInput);
+        throw new UserError(
+          `${campaign.file} has no wave "${flags.wave}"; its waves: ${campaign.waves.map((w) => w.name).join(', ')}`,
+          ExitCode.badInput,
+        );
       }
       const asOf = parseAsOf(flags.asOf);
       const out = resolve(flags.out ?? `proofs/${campaign.slug}`);
@@ -57,12 +61,25 @@ export function registerProof(program: Command): void {
           ids.push(...picked.map((p) => p.customer_id));
         }
         return writeProofs(sql, campaign, {
-          out, customerIds: ids, wave: flags.wave, asOf, secret: installationSecret(ctx.env, ctx.paths),
-          trackingUrl: ctx.env.MAILROOM_TRACKING_URL, from: ctx.env.MAILROOM_FROM,
+          out,
+          customerIds: ids,
+          wave: flags.wave,
+          asOf,
+          secret: installationSecret(ctx.env, ctx.paths),
+          trackingUrl: ctx.env.MAILROOM_TRACKING_URL,
+          from: ctx.env.MAILROOM_FROM,
         });
       });
       if (flags.json) return printJson(results);
       say(`Proofs in ${out}:`);
-      say(formatTable(results.map((r) => ({ customer: r.external_id, status: r.status, files: r.files.map((f) => f.slice(out.length + 1)).join('  ') }))));
+      say(
+        formatTable(
+          results.map((r) => ({
+            customer: r.external_id,
+            status: r.status,
+            files: r.files.map((f) => f.slice(out.length + 1)).join('  '),
+          })),
+        ),
+      );
     });
 }

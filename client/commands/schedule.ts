@@ -3,7 +3,15 @@
 import type { Command } from 'commander';
 import { context, withDatabase, withTemporalClient } from '../connect.ts';
 import {
-  createSchedule, deleteSchedule, listSchedules, localTime, pauseSchedule, resumeSchedule, triggerSchedule, type ScheduleInfo, type Timing,
+  createSchedule,
+  deleteSchedule,
+  listSchedules,
+  localTime,
+  pauseSchedule,
+  resumeSchedule,
+  triggerSchedule,
+  type ScheduleInfo,
+  type Timing,
 } from '../schedules.ts';
 import { ExitCode, UserError } from '../../config/errors.ts';
 import { formatTable, printJson, say } from '../output.ts';
@@ -16,17 +24,30 @@ function timingOf(flags: { every?: string; cron?: string }): Timing {
   if (flags.every && flags.cron) throw new UserError('give either --every or --cron, not both', ExitCode.badInput);
   if (flags.every) return { every: flags.every };
   if (flags.cron) return { cron: flags.cron };
-  throw new UserError('say when the campaign runs: --every DURATION (e.g. 1d) or --cron EXPR (e.g. "0 9 * * *")', ExitCode.badInput);
+  throw new UserError(
+    'say when the campaign runs: --every DURATION (e.g. 1d) or --cron EXPR (e.g. "0 9 * * *")',
+    ExitCode.badInput,
+  );
 }
 
 function describe(s: ScheduleInfo): string {
-  const state = !s.exists ? 'missing in Temporal (delete it and create it again)' : s.paused ? `paused${s.note ? ` (${s.note})` : ''}` : 'active';
+  const state = !s.exists
+    ? 'missing in Temporal (delete it and create it again)'
+    : s.paused
+      ? `paused${s.note ? ` (${s.note})` : ''}`
+      : 'active';
   const next = s.nextRuns.map((t) => localTime(t, s.timeZone)).join(', ') || '—';
-  return [`${s.name}: ${s.timing} (${s.timeZone}), ${state}. Runs are named ${s.runs}.`, `  file  ${s.file}`, `  next  ${s.paused ? `none while paused; then ${next}` : next}`].join('\n');
+  return [
+    `${s.name}: ${s.timing} (${s.timeZone}), ${state}. Runs are named ${s.runs}.`,
+    `  file  ${s.file}`,
+    `  next  ${s.paused ? `none while paused; then ${next}` : next}`,
+  ].join('\n');
 }
 
 export function registerSchedule(program: Command): void {
-  const schedule = program.command('schedule').description('recurring campaigns (Temporal Schedules): every run is a campaign of its own, named for its date');
+  const schedule = program
+    .command('schedule')
+    .description('recurring campaigns (Temporal Schedules): every run is a campaign of its own, named for its date');
 
   schedule
     .command('create <campaign>')
@@ -37,30 +58,44 @@ export function registerSchedule(program: Command): void {
     .option('--name <name>', "the schedule's name (default: the campaign's name)")
     .option('--paused', 'create it paused (`mailroom schedule resume NAME` starts it)')
     .option('--json', 'print the schedule as JSON')
-    .addHelpText('after', [
-      '',
-      'The file is stored with the schedule as it is now: to change it, delete the schedule and create it again.',
-      'Each run is a campaign named <name>-YYYYMMDD (with -HHMM or -HHMMSS when the schedule runs more than once a day),',
-      'with its own audience snapshot, workflow campaign-<run name> and report. A date that has its run already is skipped.',
-      EXIT_CODES,
-    ].join('\n'))
-    .action(async (file: string, flags: { every?: string; cron?: string; timeZone: string; name?: string; paused?: boolean; json?: boolean }) => {
-      const timing = timingOf(flags);
-      const ctx = context({ quiet: flags.json === true });
-      const campaign = loadCampaign(file);
-      const created = await withTemporalClient(ctx, (client, target) =>
-        withDatabase(ctx, (sql) =>
-          createSchedule(sql, client, campaign, {
-            timing, name: flags.name, timeZone: flags.timeZone, paused: flags.paused === true, taskQueue: target.taskQueue,
-            asOf: new Date(), secret: installationSecret(ctx.env, ctx.paths), trackingUrl: ctx.env.MAILROOM_TRACKING_URL,
-          }),
-        ),
-      );
-      if (flags.json) return printJson(created);
-      if (created.warning) process.stderr.write(`warning: ${created.warning}\n`);
-      say(`Scheduled ${describe(created)}`);
-      say(`Today ${created.counts.contactable} would be contacted.`);
-    });
+    .addHelpText(
+      'after',
+      [
+        '',
+        'The file is stored with the schedule as it is now: to change it, delete the schedule and create it again.',
+        'Each run is a campaign named <name>-YYYYMMDD (with -HHMM or -HHMMSS when the schedule runs more than once a day),',
+        'with its own audience snapshot, workflow campaign-<run name> and report. A date that has its run already is skipped.',
+        EXIT_CODES,
+      ].join('\n'),
+    )
+    .action(
+      async (
+        file: string,
+        flags: { every?: string; cron?: string; timeZone: string; name?: string; paused?: boolean; json?: boolean },
+      ) => {
+        const timing = timingOf(flags);
+        const ctx = context({ quiet: flags.json === true });
+        const campaign = loadCampaign(file);
+        const created = await withTemporalClient(ctx, (client, target) =>
+          withDatabase(ctx, (sql) =>
+            createSchedule(sql, client, campaign, {
+              timing,
+              name: flags.name,
+              timeZone: flags.timeZone,
+              paused: flags.paused === true,
+              taskQueue: target.taskQueue,
+              asOf: new Date(),
+              secret: installationSecret(ctx.env, ctx.paths),
+              trackingUrl: ctx.env.MAILROOM_TRACKING_URL,
+            }),
+          ),
+        );
+        if (flags.json) return printJson(created);
+        if (created.warning) process.stderr.write(`warning: ${created.warning}\n`);
+        say(`Scheduled ${describe(created)}`);
+        say(`Today ${created.counts.contactable} would be contacted.`);
+      },
+    );
 
   schedule
     .command('list')
@@ -73,12 +108,24 @@ export function registerSchedule(program: Command): void {
       if (!all.length) return say('No schedules. Create one with `mailroom schedule create CAMPAIGN --every 1d`.');
       for (const s of all) {
         say(describe(s));
-        if (s.recentRuns.length) say(formatTable(s.recentRuns.map((r) => ({ run: r.campaign, due: localTime(r.scheduledAt, s.timeZone), status: r.status }))).replace(/^/gm, '  '));
+        if (s.recentRuns.length)
+          say(
+            formatTable(
+              s.recentRuns.map((r) => ({
+                run: r.campaign,
+                due: localTime(r.scheduledAt, s.timeZone),
+                status: r.status,
+              })),
+            ).replace(/^/gm, '  '),
+          );
         say();
       }
     });
 
-  for (const [verb, description] of [['pause', 'stop starting runs (runs under way go on)'], ['resume', 'start runs again at the next scheduled time']] as const) {
+  for (const [verb, description] of [
+    ['pause', 'stop starting runs (runs under way go on)'],
+    ['resume', 'start runs again at the next scheduled time'],
+  ] as const) {
     schedule
       .command(`${verb} <name>`)
       .description(description)
@@ -86,7 +133,9 @@ export function registerSchedule(program: Command): void {
       .addHelpText('after', `\n${EXIT_CODES}`)
       .action(async (name: string, flags: { note?: string }) => {
         const ctx = context();
-        await withTemporalClient(ctx, (client) => (verb === 'pause' ? pauseSchedule : resumeSchedule)(client, name, flags.note));
+        await withTemporalClient(ctx, (client) =>
+          (verb === 'pause' ? pauseSchedule : resumeSchedule)(client, name, flags.note),
+        );
         say(`${verb === 'pause' ? 'Paused' : 'Resumed'} schedule ${name}.`);
       });
   }
@@ -102,7 +151,11 @@ export function registerSchedule(program: Command): void {
       const run = await withTemporalClient(ctx, (client) => triggerSchedule(client, name, flags.wait ? 30_000 : 0));
       if (flags.json) return printJson(run ?? { schedule: name, triggered: true });
       if (!run) return say(`Triggered schedule ${name}.`);
-      say(run.started ? `Started ${run.slug} (workflow ${run.workflowId}); see \`mailroom status ${run.slug}\`.` : `Started nothing: ${run.reason}.`);
+      say(
+        run.started
+          ? `Started ${run.slug} (workflow ${run.workflowId}); see \`mailroom status ${run.slug}\`.`
+          : `Started nothing: ${run.reason}.`,
+      );
     });
 
   schedule

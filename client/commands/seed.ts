@@ -33,6 +33,15 @@ export function registerSeed(program: Command): void {
       const summary = await seedCustomers(ctx, flags.customers, flags.seed, asOf);
       if (flags.json) return printJson(summary);
       say(`Seeded ${summary.customers} customers (seed ${summary.seed}) in ${summary.seconds.toFixed(1)} s`);
-      say(formatTable([{ inserted: summary.inserted, updated: summary.updated, orders: summary.orders, suppressions: summary.suppressions }]));
+      say(
+        formatTable([
+          {
+            inserted: summary.inserted,
+            updated: summary.updated,
+            orders: summary.orders,
+            suppressions: summary.suppressions,
+          },
+        ]),
+      );
     });
 }

@@ -26,16 +26,21 @@ export function parseAsOf(value: string | undefined): Date {
 }
 
 /** The audience to preview: --segment NAME, else the file's audience, else its only segment. */
-function chooseAudience(file: string | undefined, flags: PreviewFlags): { audience: Audience; key: string; label: string; loaded: LoadedSegments } {
+function chooseAudience(
+  file: string | undefined,
+  flags: PreviewFlags,
+): { audience: Audience; key: string; label: string; loaded: LoadedSegments } {
   const loaded = loadSegments(file);
   const { registry, source } = loaded;
   const doc = (source?.toJS() ?? {}) as Record<string, unknown>;
   const channel = (flags.channel ?? 'mail') as Channel;
-  if (flags.channel && !CHANNELS.includes(channel)) throw new UserError(`--channel ${flags.channel}: use mail, email or sms`, ExitCode.usage);
+  if (flags.channel && !CHANNELS.includes(channel))
+    throw new UserError(`--channel ${flags.channel}: use mail, email or sms`, ExitCode.usage);
   const key = typeof doc.name === 'string' ? doc.name : 'preview';
   const plain = (name: string): Audience => {
     const segment = registry.get(name);
-    if (!segment) throw new UserError(`unknown segment "${name}". Known: ${registry.names().join(', ')}`, ExitCode.badInput);
+    if (!segment)
+      throw new UserError(`unknown segment "${name}". Known: ${registry.names().join(', ')}`, ExitCode.badInput);
     return { segment, channel, holdoutPercent: 0, variants: [], onePerHousehold: false };
   };
   if (flags.segment) return { audience: plain(flags.segment), key, label: `segment ${flags.segment}`, loaded };
@@ -55,7 +60,9 @@ function chooseAudience(file: string | undefined, flags: PreviewFlags): { audien
 
 function printPreview(label: string, audience: Audience, preview: Awaited<ReturnType<typeof previewAudience>>): void {
   const c = preview.counts;
-  say(`${label} on channel ${audience.channel}: ${c.members} members, ${c.contactable} to contact, ${c.holdout} in holdout, ${Object.values(c.suppressed).reduce((a, b) => a + b, 0)} suppressed`);
+  say(
+    `${label} on channel ${audience.channel}: ${c.members} members, ${c.contactable} to contact, ${c.holdout} in holdout, ${Object.values(c.suppressed).reduce((a, b) => a + b, 0)} suppressed`,
+  );
   const table = (title: string, counts: Record<string, number>, col: string) => {
     if (!Object.keys(counts).length) return;
     say(`\n${title}`);
@@ -80,13 +87,21 @@ export function registerSegment(program: Command): void {
     .option('--as-of <date>', 'evaluate relative dates (birthdays, days since) as of this day')
     .option('--explain', 'also print the SQL and its query plan')
     .option('--json', 'print as JSON')
-    .addHelpText('after', '\nFILE is a campaign file (its audience: block) or a segments file (segments: NAME: …).\nExit codes: 0 previewed, 2 wrong usage, 3 a bad rule (the message names file, line and path).')
+    .addHelpText(
+      'after',
+      '\nFILE is a campaign file (its audience: block) or a segments file (segments: NAME: …).\nExit codes: 0 previewed, 2 wrong usage, 3 a bad rule (the message names file, line and path).',
+    )
     .action(async (file: string | undefined, flags: PreviewFlags) => {
       const asOf = parseAsOf(flags.asOf);
       const { audience, key, label, loaded } = chooseAudience(file, flags);
       const ctx = context({ quiet: flags.json === true });
       const preview = await withDatabase(ctx, (sql) =>
-        previewAudience({ sql, registry: loaded.registry, asOf, frequencyCap: loaded.config.frequencyCap }, audience, key, { limit: flags.limit, explain: flags.explain === true }),
+        previewAudience(
+          { sql, registry: loaded.registry, asOf, frequencyCap: loaded.config.frequencyCap },
+          audience,
+          key,
+          { limit: flags.limit, explain: flags.explain === true },
+        ),
       );
       if (flags.json) return printJson({ segment: audience.segment.name, channel: audience.channel, ...preview });
       printPreview(label, audience, preview);
@@ -97,7 +112,9 @@ export function registerSegment(program: Command): void {
     .option('--json', 'print as JSON')
     .action((file: string | undefined, flags: { json?: boolean }) => {
       const { registry } = loadSegments(file);
-      const rows = registry.all().map((s) => ({ segment: s.name, description: s.description ?? '', defined: s.origin }));
+      const rows = registry
+        .all()
+        .map((s) => ({ segment: s.name, description: s.description ?? '', defined: s.origin }));
       if (flags.json) return printJson(rows);
       say(formatTable(rows));
     });

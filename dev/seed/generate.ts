@@ -3,7 +3,15 @@
 import type { CustomerRecord, OrderRecord } from '../../pipeline/customers/records.ts';
 import { Random } from './random.ts';
 import { FieldError, parsePhone } from '../../pipeline/customers/fields.ts';
-import { ACCOUNT_MANAGERS, CHINESE_FAMILY_NAMES, CHINESE_GIVEN_CHARS, COMPANY_WORDS, ENGLISH_FAMILY_NAMES, ENGLISH_GIVEN_NAMES, INDUSTRIES } from './names.ts';
+import {
+  ACCOUNT_MANAGERS,
+  CHINESE_FAMILY_NAMES,
+  CHINESE_GIVEN_CHARS,
+  COMPANY_WORDS,
+  ENGLISH_FAMILY_NAMES,
+  ENGLISH_GIVEN_NAMES,
+  INDUSTRIES,
+} from './names.ts';
 import { ABROAD, CHINESE_CITIES, HONG_KONG } from './places.ts';
 
 export interface SeedSuppression {
@@ -33,7 +41,22 @@ export function memberLevel(cumulativeSpend: number): string {
   return 'None';
 }
 
-const MOBILE_PREFIXES = ['139', '138', '137', '136', '135', '150', '151', '158', '159', '186', '188', '189', '177', '180'];
+const MOBILE_PREFIXES = [
+  '139',
+  '138',
+  '137',
+  '136',
+  '135',
+  '150',
+  '151',
+  '158',
+  '159',
+  '186',
+  '188',
+  '189',
+  '177',
+  '180',
+];
 const EMAIL_DOMAINS = ['example.com', 'example.net', 'example.org'];
 const DAY = 86_400_000;
 
@@ -45,7 +68,9 @@ function money(amount: number): string {
   return (Math.round(amount * 100) / 100).toFixed(2);
 }
 
-type Person = Pick<CustomerRecord, 'full_name' | 'family_name' | 'given_name' | 'gender' | 'locale'> & { emailName: string };
+type Person = Pick<CustomerRecord, 'full_name' | 'family_name' | 'given_name' | 'gender' | 'locale'> & {
+  emailName: string;
+};
 
 function chinesePerson(rng: Random): Person {
   const [family, familyPinyin] = rng.weighted(CHINESE_FAMILY_NAMES.map(([f, p, w]) => [[f, p] as const, w] as const));
@@ -65,7 +90,14 @@ function chinesePerson(rng: Random): Person {
 function englishPerson(rng: Random): Person {
   const [given, gender] = rng.pick(ENGLISH_GIVEN_NAMES);
   const family = rng.pick(ENGLISH_FAMILY_NAMES);
-  return { family_name: family, given_name: given, full_name: `${given} ${family}`, gender, locale: 'en', emailName: `${given}.${family}`.toLowerCase().replace(/[^a-z.]/g, '') };
+  return {
+    family_name: family,
+    given_name: given,
+    full_name: `${given} ${family}`,
+    gender,
+    locale: 'en',
+    emailName: `${given}.${family}`.toLowerCase().replace(/[^a-z.]/g, ''),
+  };
 }
 
 /** A number the import would accept: drawn until the phone-number rules call it valid. */
@@ -80,7 +112,10 @@ function validPhone(rng: Random, draw: () => string): string {
   }
 }
 
-type Place = Pick<CustomerRecord, 'address_line1' | 'address_line2' | 'district' | 'city' | 'province' | 'postal_code' | 'country' | 'timezone'> & { phone: string };
+type Place = Pick<
+  CustomerRecord,
+  'address_line1' | 'address_line2' | 'district' | 'city' | 'province' | 'postal_code' | 'country' | 'timezone'
+> & { phone: string };
 
 function mainlandPlace(rng: Random, english: boolean): Place {
   const city = rng.weighted(CHINESE_CITIES.map((c) => [c, c.weight] as const));
@@ -133,16 +168,34 @@ export function generateCustomer(seed: number, index: number, asOf: Date): SeedC
   // Each customer has its own stream, so customer N is the same whatever the batch size.
   const rng = new Random((seed * 1_000_003 + index * 7919) ^ 0x5bd1e995);
   const now = asOf.getTime();
-  const kind = rng.weighted([['mainland', 84], ['english-mainland', 5], ['hong-kong', 5], ['abroad', 6]] as const);
+  const kind = rng.weighted([
+    ['mainland', 84],
+    ['english-mainland', 5],
+    ['hong-kong', 5],
+    ['abroad', 6],
+  ] as const);
   const person = kind === 'mainland' || kind === 'hong-kong' ? chinesePerson(rng) : englishPerson(rng);
-  const place = kind === 'hong-kong' ? hongKongPlace(rng) : kind === 'abroad' ? abroadPlace(rng) : mainlandPlace(rng, kind === 'english-mainland');
+  const place =
+    kind === 'hong-kong'
+      ? hongKongPlace(rng)
+      : kind === 'abroad'
+        ? abroadPlace(rng)
+        : mainlandPlace(rng, kind === 'english-mainland');
   if (kind === 'hong-kong') person.locale = 'zh-HK';
   const externalId = `S${seed}-${String(index).padStart(7, '0')}`;
 
   const isKeyAccount = rng.chance(0.06);
   const createdAt = rng.chance(0.02) ? now - rng.int(0, 29) * DAY : now - rng.int(30, 6 * 365) * DAY;
   // Purchases: a few dormant customers, most buying every few weeks.
-  const orderCount = rng.weighted([[0, 8], [1, 12], [2, 12], [4, 20], [8, 25], [14, 15], [24, 8]] as const);
+  const orderCount = rng.weighted([
+    [0, 8],
+    [1, 12],
+    [2, 12],
+    [4, 20],
+    [8, 25],
+    [14, 15],
+    [24, 8],
+  ] as const);
   const dormant = rng.chance(0.3);
   const lastOrderAge = dormant ? rng.int(31, 400) : rng.int(0, 30);
   const orders: OrderRecord[] = [];
@@ -158,7 +211,12 @@ export function generateCustomer(seed: number, index: number, asOf: Date): SeedC
       amount: money(amount),
       currency: 'CNY',
       occurred_at: new Date(when).toISOString().replace('.000Z', 'Z'),
-      channel: rng.weighted([['store', 45], ['online', 35], ['branch', 12], ['phone', 8]] as const),
+      channel: rng.weighted([
+        ['store', 45],
+        ['online', 35],
+        ['branch', 12],
+        ['phone', 8],
+      ] as const),
     });
   }
   const annualSpend = isKeyAccount ? Math.round(rng.logNormal(450_000, 1.3)) : Math.round(rng.logNormal(2_500, 1.1));
@@ -178,7 +236,8 @@ export function generateCustomer(seed: number, index: number, asOf: Date): SeedC
     attributes.organisation = `${rng.pick(COMPANY_WORDS)}${industryZh}${rng.pick(['有限公司', '集团', '股份有限公司'])}`;
     attributes.postal_products = rng.int(1, 6);
   }
-  if (isKeyAccount || Number(attributes.financial_assets) > 300_000) attributes.account_manager = rng.pick(ACCOUNT_MANAGERS);
+  if (isKeyAccount || Number(attributes.financial_assets) > 300_000)
+    attributes.account_manager = rng.pick(ACCOUNT_MANAGERS);
 
   const age = rng.int(18, 85);
   const birthday = isoDate(now - age * 365.25 * DAY - rng.int(0, 364) * DAY);
@@ -209,13 +268,20 @@ export function generateCustomer(seed: number, index: number, asOf: Date): SeedC
       email: hasEmail ? (rng.chance(0.9) ? 'granted' : 'denied') : undefined,
       sms: hasPhone ? (rng.chance(0.85) ? 'granted' : 'denied') : undefined,
     },
-    defaults: { locale: person.locale ?? 'zh-CN', timezone: place.timezone ?? 'Asia/Shanghai', country: place.country ?? 'CN' },
+    defaults: {
+      locale: person.locale ?? 'zh-CN',
+      timezone: place.timezone ?? 'Asia/Shanghai',
+      country: place.country ?? 'CN',
+    },
   };
   const roll = rng.next();
   const suppression: SeedSuppression | undefined =
-    roll < 0.003 && hasEmail ? { channel: 'email', reason: 'hard_bounce', byAddress: true }
-    : roll < 0.005 && hasPhone ? { channel: 'sms', reason: 'sms_stop', byAddress: true }
-    : roll < 0.007 ? { channel: 'mail', reason: 'moved', byAddress: false }
-    : undefined;
+    roll < 0.003 && hasEmail
+      ? { channel: 'email', reason: 'hard_bounce', byAddress: true }
+      : roll < 0.005 && hasPhone
+        ? { channel: 'sms', reason: 'sms_stop', byAddress: true }
+        : roll < 0.007
+          ? { channel: 'mail', reason: 'moved', byAddress: false }
+          : undefined;
   return { record, orders, ...(suppression ? { suppression } : {}) };
 }

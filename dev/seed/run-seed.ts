@@ -26,12 +26,16 @@ export interface SeedSummary {
 async function writeSuppressions(sql: Sql, batch: SeedCustomer[]): Promise<number> {
   const rows = batch.flatMap((c) =>
     c.suppression
-      ? [{
-          external_id: c.record.external_id,
-          channel: c.suppression.channel,
-          reason: c.suppression.reason,
-          address: c.suppression.byAddress ? (c.suppression.channel === 'email' ? c.record.email : c.record.phone) ?? null : null,
-        }]
+      ? [
+          {
+            external_id: c.record.external_id,
+            channel: c.suppression.channel,
+            reason: c.suppression.reason,
+            address: c.suppression.byAddress
+              ? ((c.suppression.channel === 'email' ? c.record.email : c.record.phone) ?? null)
+              : null,
+          },
+        ]
       : [],
   );
   if (!rows.length) return 0;
@@ -48,13 +52,31 @@ export async function runSeed(sql: Sql, opts: SeedOptions): Promise<SeedSummary>
   const started = Date.now();
   const asOf = opts.asOf ?? new Date();
   const batchSize = opts.batchSize ?? 1000;
-  const [imp] = await sql<{ id: number }[]>`insert into imports (kind, source) values ('seed', ${`seed ${opts.seed}`}) returning id`;
-  const summary: SeedSummary = { customers: opts.customers, inserted: 0, updated: 0, orders: 0, suppressions: 0, seed: opts.seed, seconds: 0 };
+  const [imp] = await sql<
+    { id: number }[]
+  >`insert into imports (kind, source) values ('seed', ${`seed ${opts.seed}`}) returning id`;
+  const summary: SeedSummary = {
+    customers: opts.customers,
+    inserted: 0,
+    updated: 0,
+    orders: 0,
+    suppressions: 0,
+    seed: opts.seed,
+    seconds: 0,
+  };
   for (let start = 1; start <= opts.customers; start += batchSize) {
     const batch: SeedCustomer[] = [];
-    for (let i = start; i < start + batchSize && i <= opts.customers; i++) batch.push(generateCustomer(opts.seed, i, asOf));
-    const outcomes = await upsertCustomers(sql, batch.map((c) => c.record), imp!.id, `seed:${opts.seed}`);
-    for (const o of outcomes) if (o === 'inserted') summary.inserted++; else if (o === 'updated') summary.updated++;
+    for (let i = start; i < start + batchSize && i <= opts.customers; i++)
+      batch.push(generateCustomer(opts.seed, i, asOf));
+    const outcomes = await upsertCustomers(
+      sql,
+      batch.map((c) => c.record),
+      imp!.id,
+      `seed:${opts.seed}`,
+    );
+    for (const o of outcomes)
+      if (o === 'inserted') summary.inserted++;
+      else if (o === 'updated') summary.updated++;
     const orders = batch.flatMap((c) => c.orders);
     for (let o = 0; o < orders.length; o += 5000) {
       const written = await upsertOrders(sql, orders.slice(o, o + 5000), imp!.id, 'UTC');

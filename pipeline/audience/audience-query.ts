@@ -33,7 +33,10 @@ export function audienceQuery(ctx: AudienceContext, audience: Audience, key: str
   if (segment.top) {
     const field = resolveField(segment.top.by);
     if (!field || !['number', 'date', 'timestamp'].includes(field.type)) {
-      throw new UserError(`${segment.origin}: top.by must be a number or date field; "${segment.top.by}" is ${field ? `a ${field.type} field` : 'not a field'}`, ExitCode.badInput);
+      throw new UserError(
+        `${segment.origin}: top.by must be a number or date field; "${segment.top.by}" is ${field ? `a ${field.type} field` : 'not a field'}`,
+        ExitCode.badInput,
+      );
     }
     const metric = field.type === 'number' ? fieldSql(sql, field) : sql`extract(epoch from ${fieldSql(sql, field)})`;
     sortKey = segment.top.order === 'asc' ? sql`-(${metric})` : metric;

@@ -13,7 +13,12 @@ export const audienceSchema = z.strictObject({
   sample: sampleSchema.optional(),
   channel: z.enum(['mail', 'email', 'sms']).default('mail'),
   holdout: z.number().min(0).max(50).default(0),
-  variants: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,20}$/, 'variant names use letters, digits, - and _'), z.number().positive()).optional(),
+  variants: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9_-]{1,20}$/, 'variant names use letters, digits, - and _'),
+      z.number().positive(),
+    )
+    .optional(),
   one_per_household: z.boolean().default(false),
 });
 
@@ -31,7 +36,10 @@ export interface Audience {
 }
 
 export function parseAudience(source: YamlSource, registry: SegmentRegistry, base: Path = ['audience']): Audience {
-  const raw = base.reduce<unknown>((node, key) => (node as Record<string | number, unknown> | undefined)?.[key], source.toJS());
+  const raw = base.reduce<unknown>(
+    (node, key) => (node as Record<string | number, unknown> | undefined)?.[key],
+    source.toJS(),
+  );
   const parsed = audienceSchema.safeParse(raw ?? {});
   const where = (path: Path) => `${source.where(path)}: ${formatPath(path)}`;
   if (!parsed.success) {
@@ -39,11 +47,16 @@ export function parseAudience(source: YamlSource, registry: SegmentRegistry, bas
     throw new UserError(lines.join('\n'), ExitCode.badInput);
   }
   const a = parsed.data;
-  if (a.segment && a.rules !== undefined) throw new UserError(`${where(base)}: give segment or rules, not both`, ExitCode.badInput);
+  if (a.segment && a.rules !== undefined)
+    throw new UserError(`${where(base)}: give segment or rules, not both`, ExitCode.badInput);
   let segment: Segment;
   if (a.segment) {
     const named = registry.get(a.segment);
-    if (!named) throw new UserError(`${where([...base, 'segment'])}: unknown segment "${a.segment}". Known: ${registry.names().join(', ')}`, ExitCode.badInput);
+    if (!named)
+      throw new UserError(
+        `${where([...base, 'segment'])}: unknown segment "${a.segment}". Known: ${registry.names().join(', ')}`,
+        ExitCode.badInput,
+      );
     segment = named;
   } else if (a.rules !== undefined) {
     try {
@@ -56,12 +69,23 @@ export function parseAudience(source: YamlSource, registry: SegmentRegistry, bas
     throw new UserError(`${where(base)}: an audience needs a segment (a name) or rules`, ExitCode.badInput);
   }
   if ((a.top || a.sample) && (segment.top || segment.sample)) {
-    throw new UserError(`${where(base)}: segment ${segment.name} already ranks or samples; do not add top or sample here`, ExitCode.badInput);
+    throw new UserError(
+      `${where(base)}: segment ${segment.name} already ranks or samples; do not add top or sample here`,
+      ExitCode.badInput,
+    );
   }
   if (a.top && a.sample) throw new UserError(`${where(base)}: use top or sample, not both`, ExitCode.badInput);
-  if (a.top) segment = { ...segment, top: { ...a.top, bands: parseBands(a.top.bands, a.top.n, source, [...base, 'top', 'bands']) } };
+  if (a.top)
+    segment = {
+      ...segment,
+      top: { ...a.top, bands: parseBands(a.top.bands, a.top.n, source, [...base, 'top', 'bands']) },
+    };
   if (a.sample) segment = { ...segment, sample: a.sample };
-  if (a.one_per_household && a.channel !== 'mail') throw new UserError(`${where([...base, 'one_per_household'])}: one per household applies to mail only`, ExitCode.badInput);
+  if (a.one_per_household && a.channel !== 'mail')
+    throw new UserError(
+      `${where([...base, 'one_per_household'])}: one per household applies to mail only`,
+      ExitCode.badInput,
+    );
   return {
     segment,
     channel: a.channel,

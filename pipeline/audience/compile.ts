@@ -18,7 +18,16 @@ export interface CompileContext {
 }
 
 // Response kinds that say the customer acted on a campaign (not deliveries or opt-outs).
-export const RESPONSE_KINDS = ['click', 'purl_visit', 'qr_scan', 'sms_reply', 'coupon_redemption', 'branch_visit', 'call_outcome', 'order'];
+export const RESPONSE_KINDS = [
+  'click',
+  'purl_visit',
+  'qr_scan',
+  'sms_reply',
+  'coupon_redemption',
+  'branch_visit',
+  'call_outcome',
+  'order',
+];
 
 export function fieldSql(sql: Sql, field: FieldRef): Fragment {
   if (field.kind === 'column') return sql`c.${sql(field.name)}`;
@@ -66,7 +75,9 @@ function castList(sql: Sql, field: FieldRef, values: Scalar[]): Fragment {
 }
 
 export function joinFragments(sql: Sql, parts: Fragment[], glue: 'and' | 'or'): Fragment {
-  return parts.slice(1).reduce((acc, part) => (glue === 'and' ? sql`${acc} and ${part}` : sql`${acc} or ${part}`), parts[0]!);
+  return parts
+    .slice(1)
+    .reduce((acc, part) => (glue === 'and' ? sql`${acc} and ${part}` : sql`${acc} or ${part}`), parts[0]!);
 }
 
 function compare(ctx: CompileContext, rule: Extract<Rule, { kind: 'compare' }>): Fragment {
@@ -122,7 +133,9 @@ function numericOp(sql: Sql, left: Fragment, op: '=' | '!=' | '<' | '<=' | '>' |
 }
 
 function within(sql: Sql, column: Fragment, asOf: Fragment, days: number | undefined): Fragment {
-  return days === undefined ? sql`true` : sql`${column} > ${asOf} - make_interval(days => ${days}::int) and ${column} <= ${asOf}`;
+  return days === undefined
+    ? sql`true`
+    : sql`${column} > ${asOf} - make_interval(days => ${days}::int) and ${column} <= ${asOf}`;
 }
 
 function leaf(ctx: CompileContext, rule: Exclude<Rule, { kind: 'all' | 'any' | 'not' | 'segment' }>): Fragment {
@@ -147,7 +160,8 @@ function leaf(ctx: CompileContext, rule: Exclude<Rule, { kind: 'all' | 'any' | '
         ];
         return joinFragments(sql, parts, 'and');
       }
-      const orderedSince = (days: number) => sql`exists (select 1 from orders o where o.customer_id = c.id and o.occurred_at > ${cutoff(days)} and o.occurred_at <= ${asOf})`;
+      const orderedSince = (days: number) =>
+        sql`exists (select 1 from orders o where o.customer_id = c.id and o.occurred_at > ${cutoff(days)} and o.occurred_at <= ${asOf})`;
       // Both bounds: ordered within the longer window but not within the shorter ("lapsing").
       const parts = [
         ...(rule.withinDays !== undefined ? [orderedSince(rule.withinDays)] : []),
@@ -158,21 +172,30 @@ function leaf(ctx: CompileContext, rule: Exclude<Rule, { kind: 'all' | 'any' | '
     case 'orders': {
       const window = within(sql, sql`o.occurred_at`, asOf, rule.withinDays);
       const agg =
-        rule.metric === 'count' ? sql`count(*)`
-        : rule.metric === 'sum' ? sql`coalesce(sum(o.amount), 0)`
-        : rule.metric === 'max_amount' ? sql`max(o.amount)`
-        : sql`floor(extract(epoch from (${asOf} - max(o.occurred_at))) / 86400)`;
+        rule.metric === 'count'
+          ? sql`count(*)`
+          : rule.metric === 'sum'
+            ? sql`coalesce(sum(o.amount), 0)`
+            : rule.metric === 'max_amount'
+              ? sql`max(o.amount)`
+              : sql`floor(extract(epoch from (${asOf} - max(o.occurred_at))) / 86400)`;
       const value = sql`(select ${agg} from orders o where o.customer_id = c.id and o.occurred_at <= ${asOf} and ${window})`;
       return numericOp(sql, value, rule.op, rule.value);
     }
     case 'consent':
       return sql`exists (select 1 from consents k where k.customer_id = c.id and k.channel = ${rule.channel}::text and k.status = ${rule.status}::text)`;
     case 'contacted': {
-      const campaign = rule.campaign === undefined ? sql`true` : sql`d.campaign_id = (select id from campaigns where slug = ${rule.campaign}::text)`;
+      const campaign =
+        rule.campaign === undefined
+          ? sql`true`
+          : sql`d.campaign_id = (select id from campaigns where slug = ${rule.campaign}::text)`;
       return sql`exists (select 1 from deliveries d where d.customer_id = c.id and d.status = 'sent' and ${campaign} and ${within(sql, sql`d.sent_at`, asOf, rule.withinDays)})`;
     }
     case 'responded': {
-      const campaign = rule.campaign === undefined ? sql`true` : sql`r.campaign_id = (select id from campaigns where slug = ${rule.campaign}::text)`;
+      const campaign =
+        rule.campaign === undefined
+          ? sql`true`
+          : sql`r.campaign_id = (select id from campaigns where slug = ${rule.campaign}::text)`;
       return sql`exists (select 1 from responses r where r.customer_id = c.id and r.kind = any(${RESPONSE_KINDS}::text[]) and ${campaign} and ${within(sql, sql`r.occurred_at`, asOf, rule.withinDays)})`;
     }
   }
@@ -182,9 +205,17 @@ export function compileRule(ctx: CompileContext, rule: Rule): Fragment {
   const { sql } = ctx;
   switch (rule.kind) {
     case 'all':
-      return sql`(${joinFragments(sql, rule.rules.map((r) => compileRule(ctx, r)), 'and')})`;
+      return sql`(${joinFragments(
+        sql,
+        rule.rules.map((r) => compileRule(ctx, r)),
+        'and',
+      )})`;
     case 'any':
-      return sql`(${joinFragments(sql, rule.rules.map((r) => compileRule(ctx, r)), 'or')})`;
+      return sql`(${joinFragments(
+        sql,
+        rule.rules.map((r) => compileRule(ctx, r)),
+        'or',
+      )})`;
     case 'not':
       return sql`(not ${compileRule(ctx, rule.rule)})`;
     case 'segment': {

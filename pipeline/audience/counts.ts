@@ -21,7 +21,8 @@ export interface CountGroup {
 }
 
 /** The grouping `tallyCounts` reads, over audience rows named `a`. */
-export const COUNT_GROUPS = (sql: Sql) => sql`select band, variant, holdout, suppression_reason, count(*)::int as n from a group by 1, 2, 3, 4`;
+export const COUNT_GROUPS = (sql: Sql) =>
+  sql`select band, variant, holdout, suppression_reason, count(*)::int as n from a group by 1, 2, 3, 4`;
 
 export async function audienceCounts(sql: Sql, rows: Fragment): Promise<AudienceCounts> {
   return tallyCounts(await sql<CountGroup[]>`with a as (${rows}) ${COUNT_GROUPS(sql)}`);
@@ -31,7 +32,8 @@ export function tallyCounts(groups: readonly CountGroup[]): AudienceCounts {
   const counts: AudienceCounts = { members: 0, contactable: 0, holdout: 0, suppressed: {}, bands: {}, variants: {} };
   for (const g of groups) {
     counts.members += g.n;
-    if (g.suppression_reason) counts.suppressed[g.suppression_reason] = (counts.suppressed[g.suppression_reason] ?? 0) + g.n;
+    if (g.suppression_reason)
+      counts.suppressed[g.suppression_reason] = (counts.suppressed[g.suppression_reason] ?? 0) + g.n;
     else if (g.holdout) counts.holdout += g.n;
     else counts.contactable += g.n;
     if (g.band && !g.suppression_reason) counts.bands[g.band] = (counts.bands[g.band] ?? 0) + g.n;

@@ -5,8 +5,7 @@ import { KNOWN_ATTRIBUTES } from '../customers/import/mapping.ts';
 export type FieldType = 'text' | 'number' | 'date' | 'timestamp' | 'boolean';
 
 export type FieldRef =
-  | { kind: 'column'; name: string; type: FieldType }
-  | { kind: 'attribute'; key: string; type: FieldType };
+  { kind: 'column'; name: string; type: FieldType } | { kind: 'attribute'; key: string; type: FieldType };
 
 export const CUSTOMER_COLUMNS: Record<string, FieldType> = {
   id: 'number',
@@ -48,7 +47,11 @@ export function resolveField(name: string, declaredType?: FieldType): FieldRef |
   const attr = /^attributes\.(.+)$/.exec(name);
   if (attr) {
     const key = attr[1]!;
-    return { kind: 'attribute', key, type: declaredType ?? (Object.hasOwn(KNOWN_ATTRIBUTES, key) ? KNOWN_ATTRIBUTES[key]!.type : 'text') };
+    return {
+      kind: 'attribute',
+      key,
+      type: declaredType ?? (Object.hasOwn(KNOWN_ATTRIBUTES, key) ? KNOWN_ATTRIBUTES[key]!.type : 'text'),
+    };
   }
   const known = Object.hasOwn(KNOWN_ATTRIBUTES, name) ? KNOWN_ATTRIBUTES[name] : undefined;
   if (known) return { kind: 'attribute', key: name, type: declaredType ?? known.type };

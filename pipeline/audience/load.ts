@@ -25,7 +25,10 @@ function addWithIncludes(registry: SegmentRegistry, source: YamlSource): void {
       try {
         included = YamlSource.read(full);
       } catch (error) {
-        throw new UserError(`${source.where(['include', i])}: include[${i}]: ${(error as Error).message}`, ExitCode.badInput);
+        throw new UserError(
+          `${source.where(['include', i])}: include[${i}]: ${(error as Error).message}`,
+          ExitCode.badInput,
+        );
       }
       registry.addFrom(included);
     });

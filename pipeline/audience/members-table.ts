@@ -11,7 +11,12 @@ export async function insertMembers(tx: Sql, campaignId: number, rows: Fragment)
 }
 
 /** Stores codes for members who have none yet; returns how many were stored. */
-export async function storeResponseCodes(sql: Sql, campaignId: number, customerIds: string[], codes: string[]): Promise<number> {
+export async function storeResponseCodes(
+  sql: Sql,
+  campaignId: number,
+  customerIds: string[],
+  codes: string[],
+): Promise<number> {
   const result = await sql`
     update campaign_members m set response_code = v.code
     from unnest(${customerIds}::bigint[], ${codes}::text[]) as v(customer_id, code)

@@ -24,7 +24,12 @@ export interface Preview {
   plan?: string;
 }
 
-export async function previewAudience(ctx: AudienceContext, audience: Audience, key: string, opts: { limit: number; explain: boolean }): Promise<Preview> {
+export async function previewAudience(
+  ctx: AudienceContext,
+  audience: Audience,
+  key: string,
+  opts: { limit: number; explain: boolean },
+): Promise<Preview> {
   const { sql } = ctx;
   // One evaluation of the audience serves both the counts and the sample.
   const [result] = await sql<{ groups: CountGroup[]; sample: PreviewMember[] }[]>`
@@ -41,7 +46,9 @@ export async function previewAudience(ctx: AudienceContext, audience: Audience, 
   const preview: Preview = { counts: tallyCounts(result!.groups), sample };
   if (opts.explain) {
     preview.sql = (await audienceQuery(ctx, audience, key).describe()).string;
-    preview.plan = (await sql`explain ${audienceQuery(ctx, audience, key)}`).map((r) => String(r['QUERY PLAN'])).join('\n');
+    preview.plan = (await sql`explain ${audienceQuery(ctx, audience, key)}`)
+      .map((r) => String(r['QUERY PLAN']))
+      .join('\n');
   }
   return preview;
 }

@@ -56,18 +56,32 @@ export function ruleErrorAt(source: YamlSource, base: Path, error: RuleError): U
   return new UserError(`${source.where(path)}: ${formatPath(path)}: ${error.message}`, ExitCode.badInput);
 }
 
-export function parseBands(bands: z.infer<typeof bandSchema>[] | undefined, n: number, source: YamlSource, base: Path): Band[] {
+export function parseBands(
+  bands: z.infer<typeof bandSchema>[] | undefined,
+  n: number,
+  source: YamlSource,
+  base: Path,
+): Band[] {
   const out: Band[] = [];
   (bands ?? []).forEach((b, i) => {
     const m = RANKS.exec(b.ranks)!;
     const from = Number(m[1]);
     const to = Number(m[2]);
     const where = `${source.where([...base, i, 'ranks'])}: ${formatPath([...base, i, 'ranks'])}`;
-    if (from < 1 || to < from) throw new UserError(`${where}: ranks ${b.ranks} must run from a lower to a higher rank, starting at 1 or more`, ExitCode.badInput);
+    if (from < 1 || to < from)
+      throw new UserError(
+        `${where}: ranks ${b.ranks} must run from a lower to a higher rank, starting at 1 or more`,
+        ExitCode.badInput,
+      );
     if (to > n) throw new UserError(`${where}: ranks ${b.ranks} go past top n (${n})`, ExitCode.badInput);
     const overlap = out.find((o) => from <= o.to && to >= o.from);
-    if (overlap) throw new UserError(`${where}: ranks ${b.ranks} overlap band ${overlap.name} (${overlap.from}-${overlap.to})`, ExitCode.badInput);
-    if (out.some((o) => o.name === b.name)) throw new UserError(`${where}: band name ${b.name} is used twice`, ExitCode.badInput);
+    if (overlap)
+      throw new UserError(
+        `${where}: ranks ${b.ranks} overlap band ${overlap.name} (${overlap.from}-${overlap.to})`,
+        ExitCode.badInput,
+      );
+    if (out.some((o) => o.name === b.name))
+      throw new UserError(`${where}: band name ${b.name} is used twice`, ExitCode.badInput);
     out.push({ name: b.name, from, to });
   });
   return out;
@@ -82,7 +96,8 @@ export function parseSegment(name: string, raw: unknown, source: YamlSource, bas
     throw new UserError(`${source.where(path)}: ${formatPath(path)}: ${issue.message}`, ExitCode.badInput);
   }
   const def = parsed.data;
-  if (def.rules === undefined) throw new UserError(`${source.where(base)}: ${formatPath(base)}: a segment needs rules`, ExitCode.badInput);
+  if (def.rules === undefined)
+    throw new UserError(`${source.where(base)}: ${formatPath(base)}: a segment needs rules`, ExitCode.badInput);
   let rules: Rule;
   try {
     rules = parseRule(def.rules, []);
@@ -90,12 +105,15 @@ export function parseSegment(name: string, raw: unknown, source: YamlSource, bas
     if (error instanceof RuleError) throw ruleErrorAt(source, [...base, 'rules'], error);
     throw error;
   }
-  if (def.top && def.sample) throw new UserError(`${source.where(base)}: ${formatPath(base)}: use top or sample, not both`, ExitCode.badInput);
+  if (def.top && def.sample)
+    throw new UserError(`${source.where(base)}: ${formatPath(base)}: use top or sample, not both`, ExitCode.badInput);
   return {
     name,
     description: def.description,
     rules,
-    top: def.top ? { ...def.top, bands: parseBands(def.top.bands, def.top.n, source, [...base, 'top', 'bands']) } : undefined,
+    top: def.top
+      ? { ...def.top, bands: parseBands(def.top.bands, def.top.n, source, [...base, 'top', 'bands']) }
+      : undefined,
     sample: def.sample,
     origin: `${source.where(base)}`,
   };
@@ -106,13 +124,23 @@ export class SegmentRegistry {
 
   /** Adds every segment under `segments:` of a YAML source; later definitions replace earlier. */
   addFrom(source: YamlSource, base: Path = ['segments']): this {
-    const raw = base.reduce<unknown>((node, key) => (node as Record<string | number, unknown> | undefined)?.[key], source.toJS());
+    const raw = base.reduce<unknown>(
+      (node, key) => (node as Record<string | number, unknown> | undefined)?.[key],
+      source.toJS(),
+    );
     if (raw === undefined) return this;
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      throw new UserError(`${source.where(base)}: ${formatPath(base)}: must be a mapping of segment names to definitions`, ExitCode.badInput);
+      throw new UserError(
+        `${source.where(base)}: ${formatPath(base)}: must be a mapping of segment names to definitions`,
+        ExitCode.badInput,
+      );
     }
     for (const [name, def] of Object.entries(raw)) {
-      if (!/^[a-z0-9][a-z0-9_-]*$/i.test(name)) throw new UserError(`${source.where([...base, name])}: segment name "${name}" may use only letters, digits, - and _`, ExitCode.badInput);
+      if (!/^[a-z0-9][a-z0-9_-]*$/i.test(name))
+        throw new UserError(
+          `${source.where([...base, name])}: segment name "${name}" may use only letters, digits, - and _`,
+          ExitCode.badInput,
+        );
       this.segments.set(name, parseSegment(name, def, source, [...base, name]));
     }
     return this;
@@ -138,10 +166,21 @@ export class SegmentRegistry {
   private walk(segment: Segment, chain: string[]): void {
     for (const ref of referencedSegments(segment.rules)) {
       const target = this.segments.get(ref);
-      if (!target) throw new UserError(`${segment.origin}: segment ${segment.name} refers to unknown segment "${ref}". Known: ${this.names().join(', ')}`, ExitCode.badInput);
-      if (chain.includes(ref)) throw new UserError(`${segment.origin}: segments refer to each other in a cycle: ${[...chain, ref].join(' → ')}`, ExitCode.badInput);
+      if (!target)
+        throw new UserError(
+          `${segment.origin}: segment ${segment.name} refers to unknown segment "${ref}". Known: ${this.names().join(', ')}`,
+          ExitCode.badInput,
+        );
+      if (chain.includes(ref))
+        throw new UserError(
+          `${segment.origin}: segments refer to each other in a cycle: ${[...chain, ref].join(' → ')}`,
+          ExitCode.badInput,
+        );
       if (target.top || target.sample) {
-        throw new UserError(`${segment.origin}: segment ${segment.name} uses segment ${ref}, which ranks or samples; only segments defined by rules alone can be used inside rules`, ExitCode.badInput);
+        throw new UserError(
+          `${segment.origin}: segment ${segment.name} uses segment ${ref}, which ranks or samples; only segments defined by rules alone can be used inside rules`,
+          ExitCode.badInput,
+        );
       }
       this.walk(target, [...chain, ref]);
     }

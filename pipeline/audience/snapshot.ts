@@ -17,10 +17,16 @@ export interface SnapshotResult {
   counts: AudienceCounts;
 }
 
-export async function snapshotAudience(ctx: AudienceContext, campaignId: number, audience: Audience): Promise<SnapshotResult> {
+export async function snapshotAudience(
+  ctx: AudienceContext,
+  campaignId: number,
+  audience: Audience,
+): Promise<SnapshotResult> {
   return ctx.sql.begin(async (txn) => {
     const tx = txn as unknown as Sql;
-    const [campaign] = await tx<{ slug: string; snapshot_at: Date | null }[]>`select slug, snapshot_at from campaigns where id = ${campaignId} for update`;
+    const [campaign] = await tx<
+      { slug: string; snapshot_at: Date | null }[]
+    >`select slug, snapshot_at from campaigns where id = ${campaignId} for update`;
     if (!campaign) throw new UserError(`campaign ${campaignId} does not exist`, ExitCode.badInput);
     let created = false;
     let takenAt = campaign.snapshot_at;

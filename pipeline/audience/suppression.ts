@@ -4,7 +4,13 @@ import type { Sql } from '../../db/connection.ts';
 import type { Fragment } from './compile.ts';
 import type { Channel } from './rules.ts';
 
-export const SUPPRESSION_REASONS = ['suppressed', 'no_consent', 'no_address', 'frequency_cap', 'household_duplicate'] as const;
+export const SUPPRESSION_REASONS = [
+  'suppressed',
+  'no_consent',
+  'no_address',
+  'frequency_cap',
+  'household_duplicate',
+] as const;
 export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
 
 export interface FrequencyCap {

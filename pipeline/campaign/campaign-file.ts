@@ -13,7 +13,6 @@ import { campaignName, duration } from './names.ts';
 
 export { durationMs } from './names.ts';
 
-
 export const waveSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,40}$/, 'use lower-case letters, digits, - and _'),
   channel: z.enum(['mail', 'email', 'sms']),
@@ -22,7 +21,9 @@ export const waveSchema = z.strictObject({
   to: z.string().default('all'),
   rate_limit: z.number().positive().optional(),
   cost_per_piece: z.number().min(0).optional(),
-  quiet_hours: z.strictObject({ from: z.string().regex(/^\d{2}:\d{2}$/), to: z.string().regex(/^\d{2}:\d{2}$/) }).optional(),
+  quiet_hours: z
+    .strictObject({ from: z.string().regex(/^\d{2}:\d{2}$/), to: z.string().regex(/^\d{2}:\d{2}$/) })
+    .optional(),
   /** Mail waves: how long the workflow waits for `mailroom mail confirm` before giving up on the wave. */
   confirm_within: duration.default('14d'),
 });
@@ -37,9 +38,15 @@ export const campaignFileSchema = z.looseObject({
   waves: z.array(waveSchema).min(1, 'a campaign needs at least one wave'),
   /** How long after the last wave responses still count, and which kinds of response count. */
   response_window: duration.default('30d'),
-  response_kinds: z.array(z.enum(RESPONSE_KINDS as [string, ...string[]])).min(1).default(RESPONSE_KINDS),
+  response_kinds: z
+    .array(z.enum(RESPONSE_KINDS as [string, ...string[]]))
+    .min(1)
+    .default(RESPONSE_KINDS),
   budget: z.number().positive().optional(),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as CNY, EUR or USD').default('CNY'),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as CNY, EUR or USD')
+    .default('CNY'),
 });
 
 /** Who a wave goes to, besides the campaign's contactable members. */
@@ -77,13 +84,20 @@ function campaignFrom(path: string, loaded: ReturnType<typeof loadSegments>): Lo
   const { registry, config, source } = loaded;
   const parsed = campaignFileSchema.safeParse(source!.toJS() ?? {});
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${source!.where(i.path as (string | number)[])}: ${formatPath(i.path as (string | number)[])}: ${i.message}`);
+    const lines = parsed.error.issues.map(
+      (i) =>
+        `${source!.where(i.path as (string | number)[])}: ${formatPath(i.path as (string | number)[])}: ${i.message}`,
+    );
     throw new UserError(lines.join('\n'), ExitCode.badInput);
   }
   const c = parsed.data;
   const names = new Set<string>();
   c.waves.forEach((w, i) => {
-    if (names.has(w.name)) throw new UserError(`${source!.where(['waves', i, 'name'])}: waves[${i}].name: another wave is already called ${w.name}`, ExitCode.badInput);
+    if (names.has(w.name))
+      throw new UserError(
+        `${source!.where(['waves', i, 'name'])}: waves[${i}].name: another wave is already called ${w.name}`,
+        ExitCode.badInput,
+      );
     names.add(w.name);
     checkTarget(w, i, source!, registry);
   });
@@ -112,20 +126,39 @@ function checkTarget(wave: Wave, index: number, source: YamlSource, registry: Se
   if ((WAVE_TARGETS as readonly string[]).includes(wave.to)) return;
   const where = `${source.where(['waves', index, 'to'])}: waves[${index}].to`;
   const segment = registry.get(wave.to);
-  if (!segment) throw new UserError(`${where}: "${wave.to}" is neither ${WAVE_TARGETS.join(', ')} nor a known segment (known: ${registry.names().join(', ')})`, ExitCode.badInput);
-  if (segment.top || segment.sample) throw new UserError(`${where}: segment ${wave.to} ranks or samples; a wave can narrow to a segment defined by rules alone`, ExitCode.badInput);
+  if (!segment)
+    throw new UserError(
+      `${where}: "${wave.to}" is neither ${WAVE_TARGETS.join(', ')} nor a known segment (known: ${registry.names().join(', ')})`,
+      ExitCode.badInput,
+    );
+  if (segment.top || segment.sample)
+    throw new UserError(
+      `${where}: segment ${wave.to} ranks or samples; a wave can narrow to a segment defined by rules alone`,
+      ExitCode.badInput,
+    );
 }
 
 export function findWave(campaign: LoadedCampaign, name: string | undefined, channel?: Wave['channel']): Wave {
   const candidates = campaign.waves.filter((w) => !channel || w.channel === channel);
   if (name) {
     const wave = campaign.waves.find((w) => w.name === name);
-    if (!wave) throw new UserError(`${campaign.file} has no wave "${name}"; its waves: ${campaign.waves.map((w) => w.name).join(', ')}`, ExitCode.badInput);
-    if (channel && wave.channel !== channel) throw new UserError(`wave ${name} of ${campaign.file} is a ${wave.channel} wave, not ${channel}`, ExitCode.badInput);
+    if (!wave)
+      throw new UserError(
+        `${campaign.file} has no wave "${name}"; its waves: ${campaign.waves.map((w) => w.name).join(', ')}`,
+        ExitCode.badInput,
+      );
+    if (channel && wave.channel !== channel)
+      throw new UserError(
+        `wave ${name} of ${campaign.file} is a ${wave.channel} wave, not ${channel}`,
+        ExitCode.badInput,
+      );
     return wave;
   }
   if (candidates.length === 1) return candidates[0]!;
-  throw new UserError(`${campaign.file} has ${candidates.length} ${channel ?? ''} waves (${candidates.map((w) => w.name).join(', ')}); choose one with --wave NAME`, ExitCode.usage);
+  throw new UserError(
+    `${campaign.file} has ${candidates.length} ${channel ?? ''} waves (${candidates.map((w) => w.name).join(', ')}); choose one with --wave NAME`,
+    ExitCode.usage,
+  );
 }
 
 /** The template folder a member of `variant` gets in `wave`. */

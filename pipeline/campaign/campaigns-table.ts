@@ -5,7 +5,12 @@ import type { Sql } from '../../db/connection.ts';
 import type { LoadedCampaign } from './campaign-file.ts';
 
 /** Registers (or re-registers before its snapshot) the campaign's row; returns its id. */
-export async function registerCampaign(sql: Sql, campaign: LoadedCampaign, slug: string, workflowId: string): Promise<number> {
+export async function registerCampaign(
+  sql: Sql,
+  campaign: LoadedCampaign,
+  slug: string,
+  workflowId: string,
+): Promise<number> {
   const spec = { file: campaign.file, text: campaign.source.text };
   const [row] = await sql<{ id: number }[]>`
     insert into campaigns (slug, name, spec, workflow_id, status) values (${slug}, ${campaign.title}, ${sql.json(spec)}, ${workflowId}, 'launched')
@@ -14,7 +19,12 @@ export async function registerCampaign(sql: Sql, campaign: LoadedCampaign, slug:
 }
 
 /** The status and per-wave counts, for reports and `mailroom status` after the workflow has ended. */
-export async function recordCampaignProgress(sql: Sql, campaignId: number, status: string, waves: unknown[]): Promise<void> {
+export async function recordCampaignProgress(
+  sql: Sql,
+  campaignId: number,
+  status: string,
+  waves: unknown[],
+): Promise<void> {
   await sql`update campaigns set status = ${status}, summary = coalesce(summary, '{}'::jsonb) || ${sql.json({ waves } as never)}, updated_at = now() where id = ${campaignId}`;
 }
 
@@ -24,7 +34,8 @@ export async function storeSummary(sql: Sql, campaignId: number, summary: object
 
 /** True once, for the first caller: feedback is applied once per campaign. Run inside the feedback's transaction. */
 export async function claimFeedback(tx: Sql, campaignId: number): Promise<boolean> {
-  const [claim] = await tx`update campaigns set feedback_at = now() where id = ${campaignId} and feedback_at is null returning id`;
+  const [claim] =
+    await tx`update campaigns set feedback_at = now() where id = ${campaignId} and feedback_at is null returning id`;
   return Boolean(claim);
 }
 

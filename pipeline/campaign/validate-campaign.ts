@@ -19,7 +19,11 @@ export interface RenderSettings {
 /** The wave's template for members of `variant`, refused when it is for another channel. */
 export function waveTemplate(campaign: LoadedCampaign, wave: Wave, variant: string | null): LoadedTemplate {
   const t = loadTemplate(resolveTemplateDir(waveTemplateName(wave, variant), campaign.dir));
-  if (t.channel !== wave.channel) throw new UserError(`wave ${wave.name} is ${wave.channel}, but its template ${t.name} is for ${t.channel}`, ExitCode.badInput);
+  if (t.channel !== wave.channel)
+    throw new UserError(
+      `wave ${wave.name} is ${wave.channel}, but its template ${t.name} is for ${t.channel}`,
+      ExitCode.badInput,
+    );
   return t;
 }
 
@@ -29,21 +33,43 @@ export function checkWaveTemplates(campaign: LoadedCampaign): void {
 }
 
 export function audienceCountsOf(sql: Sql, campaign: LoadedCampaign, asOf: Date): Promise<AudienceCounts> {
-  const rows = audienceQuery({ sql, registry: campaign.registry, asOf, frequencyCap: campaign.config.frequencyCap }, campaign.audience, campaign.slug);
+  const rows = audienceQuery(
+    { sql, registry: campaign.registry, asOf, frequencyCap: campaign.config.frequencyCap },
+    campaign.audience,
+    campaign.slug,
+  );
   return audienceCounts(sql, rows);
 }
 
 /** The audience counts, after every template of every wave has rendered for a sample member of every variant. */
-export async function validateCampaign(sql: Sql, campaign: LoadedCampaign, opts: RenderSettings): Promise<AudienceCounts> {
+export async function validateCampaign(
+  sql: Sql,
+  campaign: LoadedCampaign,
+  opts: RenderSettings,
+): Promise<AudienceCounts> {
   const counts = await audienceCountsOf(sql, campaign, opts.asOf);
-  if (counts.contactable === 0) throw new UserError(`${campaign.file}: the audience has no one to contact (${counts.members} matched; see \`mailroom segment preview ${campaign.file}\`)`, ExitCode.badInput);
-  const samples = await sql<{ customer_id: number; variant: string | null; rank: number | null; band: string | null }[]>`
+  if (counts.contactable === 0)
+    throw new UserError(
+      `${campaign.file}: the audience has no one to contact (${counts.members} matched; see \`mailroom segment preview ${campaign.file}\`)`,
+      ExitCode.badInput,
+    );
+  const samples = await sql<
+    { customer_id: number; variant: string | null; rank: number | null; band: string | null }[]
+  >`
     select distinct on (variant) customer_id, variant, rank, band
     from (${audienceQuery({ sql, registry: campaign.registry, asOf: opts.asOf }, campaign.audience, campaign.slug)}) a
     where suppression_reason is null and not holdout order by variant, customer_id`;
-  const members = await customersAsMembers(sql, samples.map((s) => s.customer_id));
+  const members = await customersAsMembers(
+    sql,
+    samples.map((s) => s.customer_id),
+  );
   for (const sample of samples) {
-    const row = { ...members.find((m) => m.customer_id === sample.customer_id)!, rank: sample.rank, band: sample.band, variant: sample.variant };
+    const row = {
+      ...members.find((m) => m.customer_id === sample.customer_id)!,
+      rank: sample.rank,
+      band: sample.band,
+      variant: sample.variant,
+    };
     const ctx = contextFor(row, campaign, opts);
     for (const wave of campaign.waves) {
       const t = waveTemplate(campaign, wave, sample.variant);

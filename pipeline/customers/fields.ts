@@ -17,14 +17,17 @@ export function hasCjk(text: string): boolean {
 
 export function cleanText(value: string, maxLength: number): string {
   if (value.includes('\u0000')) throw new FieldError('contains a NUL character');
-  if (value.includes('\uFFFD')) throw new FieldError('contains bytes that are not text in this encoding (try --encoding gbk or --encoding utf8)');
+  if (value.includes('\uFFFD'))
+    throw new FieldError('contains bytes that are not text in this encoding (try --encoding gbk or --encoding utf8)');
   const trimmed = value.trim();
-  if (trimmed.length > maxLength) throw new FieldError(`is ${trimmed.length} characters long; at most ${maxLength} are allowed`);
+  if (trimmed.length > maxLength)
+    throw new FieldError(`is ${trimmed.length} characters long; at most ${maxLength} are allowed`);
   return trimmed;
 }
 
 // Deliberately plain: one @, no spaces, a dot in the domain, no leading/trailing dot in parts.
-const EMAIL = /^[^\s@"(),:;<>[\\\]]+@([A-Za-z0-9\u00a1-\uffff](-*[A-Za-z0-9\u00a1-\uffff])*\.)+[A-Za-z\u00a1-\uffff]{2,}$/;
+const EMAIL =
+  /^[^\s@"(),:;<>[\\\]]+@([A-Za-z0-9\u00a1-\uffff](-*[A-Za-z0-9\u00a1-\uffff])*\.)+[A-Za-z\u00a1-\uffff]{2,}$/;
 
 export function parseEmail(value: string): string {
   const v = cleanText(value, 254);
@@ -38,7 +41,8 @@ export function parseEmail(value: string): string {
 export function parsePhone(value: string, region: string): string {
   const v = cleanText(value, 40);
   const parsed = parsePhoneNumberFromString(v, region as CountryCode);
-  if (!parsed || !parsed.isValid()) throw new FieldError(`is not a valid phone number (read with default region ${region})`);
+  if (!parsed || !parsed.isValid())
+    throw new FieldError(`is not a valid phone number (read with default region ${region})`);
   return parsed.number;
 }
 
@@ -58,7 +62,8 @@ const NO_POSTAL_CODES = new Set(['HK', 'MO']);
 
 export function parsePostalCode(value: string, country: string): string {
   const v = cleanText(value, 12);
-  if (NO_POSTAL_CODES.has(country)) throw new FieldError(`is given, but ${country} has no postal codes; leave it empty`);
+  if (NO_POSTAL_CODES.has(country))
+    throw new FieldError(`is given, but ${country} has no postal codes; leave it empty`);
   const rule = lookup(POSTAL_CODES, country);
   if (rule) {
     if (!rule.pattern.test(v)) throw new FieldError(`is not a valid postal code for ${country} (${rule.hint})`);
@@ -69,12 +74,41 @@ export function parsePostalCode(value: string, country: string): string {
 }
 
 const COUNTRY_NAMES: Record<string, string> = {
-  中国: 'CN', 中华人民共和国: 'CN', china: 'CN', prc: 'CN', chn: 'CN',
-  香港: 'HK', 'hong kong': 'HK', hongkong: 'HK', 澳门: 'MO', 澳門: 'MO', macau: 'MO', macao: 'MO',
-  台湾: 'TW', 台灣: 'TW', taiwan: 'TW', 新加坡: 'SG', singapore: 'SG', 日本: 'JP', japan: 'JP',
-  美国: 'US', usa: 'US', 'united states': 'US', 'united states of america': 'US',
-  英国: 'GB', uk: 'GB', 'united kingdom': 'GB', 'great britain': 'GB', 德国: 'DE', germany: 'DE',
-  法国: 'FR', france: 'FR', 澳大利亚: 'AU', australia: 'AU', 加拿大: 'CA', canada: 'CA',
+  中国: 'CN',
+  中华人民共和国: 'CN',
+  china: 'CN',
+  prc: 'CN',
+  chn: 'CN',
+  香港: 'HK',
+  'hong kong': 'HK',
+  hongkong: 'HK',
+  澳门: 'MO',
+  澳門: 'MO',
+  macau: 'MO',
+  macao: 'MO',
+  台湾: 'TW',
+  台灣: 'TW',
+  taiwan: 'TW',
+  新加坡: 'SG',
+  singapore: 'SG',
+  日本: 'JP',
+  japan: 'JP',
+  美国: 'US',
+  usa: 'US',
+  'united states': 'US',
+  'united states of america': 'US',
+  英国: 'GB',
+  uk: 'GB',
+  'united kingdom': 'GB',
+  'great britain': 'GB',
+  德国: 'DE',
+  germany: 'DE',
+  法国: 'FR',
+  france: 'FR',
+  澳大利亚: 'AU',
+  australia: 'AU',
+  加拿大: 'CA',
+  canada: 'CA',
 };
 
 export function parseCountry(value: string): string {
@@ -86,9 +120,18 @@ export function parseCountry(value: string): string {
 }
 
 const COUNTRY_TIMEZONES: Record<string, string> = {
-  CN: 'Asia/Shanghai', HK: 'Asia/Hong_Kong', MO: 'Asia/Macau', TW: 'Asia/Taipei', SG: 'Asia/Singapore',
-  JP: 'Asia/Tokyo', GB: 'Europe/London', US: 'America/New_York', DE: 'Europe/Berlin', FR: 'Europe/Paris',
-  AU: 'Australia/Sydney', CA: 'America/Toronto',
+  CN: 'Asia/Shanghai',
+  HK: 'Asia/Hong_Kong',
+  MO: 'Asia/Macau',
+  TW: 'Asia/Taipei',
+  SG: 'Asia/Singapore',
+  JP: 'Asia/Tokyo',
+  GB: 'Europe/London',
+  US: 'America/New_York',
+  DE: 'Europe/Berlin',
+  FR: 'Europe/Paris',
+  AU: 'Australia/Sydney',
+  CA: 'America/Toronto',
 };
 
 export function defaultTimezone(country: string): string {
@@ -123,9 +166,26 @@ export function defaultLocale(fullName: string, country: string): string {
 }
 
 const GENDERS: Record<string, 'female' | 'male' | 'other' | 'unknown'> = {
-  f: 'female', female: 'female', woman: 'female', w: 'female', 女: 'female', 女士: 'female', ms: 'female', mrs: 'female',
-  m: 'male', male: 'male', man: 'male', 男: 'male', 先生: 'male', mr: 'male',
-  other: 'other', x: 'other', 其他: 'other', unknown: 'unknown', u: 'unknown', 未知: 'unknown',
+  f: 'female',
+  female: 'female',
+  woman: 'female',
+  w: 'female',
+  女: 'female',
+  女士: 'female',
+  ms: 'female',
+  mrs: 'female',
+  m: 'male',
+  male: 'male',
+  man: 'male',
+  男: 'male',
+  先生: 'male',
+  mr: 'male',
+  other: 'other',
+  x: 'other',
+  其他: 'other',
+  unknown: 'unknown',
+  u: 'unknown',
+  未知: 'unknown',
 };
 
 export function parseGender(value: string): 'female' | 'male' | 'other' | 'unknown' {
@@ -136,8 +196,25 @@ export function parseGender(value: string): 'female' | 'male' | 'other' | 'unkno
 }
 
 const CONSENT: Record<string, 'granted' | 'denied'> = {
-  granted: 'granted', yes: 'granted', y: 'granted', true: 'granted', '1': 'granted', opt_in: 'granted', 'opt-in': 'granted', 是: 'granted', 同意: 'granted',
-  denied: 'denied', no: 'denied', n: 'denied', false: 'denied', '0': 'denied', opt_out: 'denied', 'opt-out': 'denied', 否: 'denied', 拒绝: 'denied', 不同意: 'denied',
+  granted: 'granted',
+  yes: 'granted',
+  y: 'granted',
+  true: 'granted',
+  '1': 'granted',
+  opt_in: 'granted',
+  'opt-in': 'granted',
+  是: 'granted',
+  同意: 'granted',
+  denied: 'denied',
+  no: 'denied',
+  n: 'denied',
+  false: 'denied',
+  '0': 'denied',
+  opt_out: 'denied',
+  'opt-out': 'denied',
+  否: 'denied',
+  拒绝: 'denied',
+  不同意: 'denied',
 };
 
 export function parseConsent(value: string): 'granted' | 'denied' {
@@ -176,7 +253,8 @@ export function parseDate(value: string, opts: { notAfter?: string; notBefore?: 
   throw new FieldError('is not a date: use YYYY-MM-DD (also YYYY/MM/DD, YYYYMMDD or YYYY年MM月DD日)');
 }
 
-const DATETIME = /^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+const DATETIME =
+  /^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 
 /** A point in time. Without an offset it is local time in the import's time zone (applied in SQL). */
 export function parseDateTime(value: string): string {
@@ -195,15 +273,22 @@ export function parseDateTime(value: string): string {
 }
 
 /** A decimal number as text (exact: money never passes through floating point). */
-export function parseDecimal(value: string, opts: { allowNegative?: boolean; maxScale?: number; maxIntegerDigits?: number } = {}): string {
-  let v = cleanText(value, 40).replace(/^[¥￥$€£]|^(CNY|RMB|USD|EUR|GBP|HKD)\s*/i, '').replace(/\s+/g, '');
+export function parseDecimal(
+  value: string,
+  opts: { allowNegative?: boolean; maxScale?: number; maxIntegerDigits?: number } = {},
+): string {
+  let v = cleanText(value, 40)
+    .replace(/^[¥￥$€£]|^(CNY|RMB|USD|EUR|GBP|HKD)\s*/i, '')
+    .replace(/\s+/g, '');
   if (/^-?\d{1,3}(,\d{3})+(\.\d+)?$/.test(v)) v = v.replace(/,/g, '');
   const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(v);
   if (!m) throw new FieldError('is not a number');
   if (m[1] && !opts.allowNegative) throw new FieldError('must not be negative');
-  if (opts.maxScale !== undefined && (m[3]?.length ?? 0) > opts.maxScale) throw new FieldError(`has more than ${opts.maxScale} decimal places`);
+  if (opts.maxScale !== undefined && (m[3]?.length ?? 0) > opts.maxScale)
+    throw new FieldError(`has more than ${opts.maxScale} decimal places`);
   const whole = m[2]!.replace(/^0+(?=\d)/, '');
-  if (whole.length > (opts.maxIntegerDigits ?? 15)) throw new FieldError(`is too large (at most ${opts.maxIntegerDigits ?? 15} digits before the decimal point)`);
+  if (whole.length > (opts.maxIntegerDigits ?? 15))
+    throw new FieldError(`is too large (at most ${opts.maxIntegerDigits ?? 15} digits before the decimal point)`);
   return `${m[1]}${whole}${m[3] ? `.${m[3]}` : ''}`;
 }
 

@@ -18,7 +18,12 @@ function toRow(r: CustomerRecord, n: number) {
 }
 
 /** Outcome per record, in input order. Records must have distinct external_ids. */
-export async function upsertCustomers(sql: Sql, records: CustomerRecord[], importId: number, source: string): Promise<UpsertOutcome[]> {
+export async function upsertCustomers(
+  sql: Sql,
+  records: CustomerRecord[],
+  importId: number,
+  source: string,
+): Promise<UpsertOutcome[]> {
   if (!records.length) return [];
   const rows = records.map(toRow);
   return sql.begin(async (tx) => {
@@ -82,7 +87,9 @@ export async function upsertCustomers(sql: Sql, records: CustomerRecord[], impor
     const outcome = new Map(written.map((w) => [w.external_id, w.inserted ? 'inserted' : 'updated'] as const));
     const consents = records.flatMap((r) =>
       outcome.has(r.external_id)
-        ? (['mail', 'email', 'sms'] as const).flatMap((channel) => (r.consents[channel] ? [{ external_id: r.external_id, channel, status: r.consents[channel] }] : []))
+        ? (['mail', 'email', 'sms'] as const).flatMap((channel) =>
+            r.consents[channel] ? [{ external_id: r.external_id, channel, status: r.consents[channel] }] : [],
+          )
         : [],
     );
     if (consents.length) {

@@ -5,7 +5,12 @@ import type { OrderRecord } from './records.ts';
 
 export type OrderOutcome = 'inserted' | 'updated' | 'duplicate' | 'unknown_customer';
 
-export async function upsertOrders(sql: Sql, records: OrderRecord[], importId: number, timezone: string): Promise<OrderOutcome[]> {
+export async function upsertOrders(
+  sql: Sql,
+  records: OrderRecord[],
+  importId: number,
+  timezone: string,
+): Promise<OrderOutcome[]> {
   if (!records.length) return [];
   const rows = records.map((r, n) => ({ ...r, n }));
   const written = await sql<{ order_ref: string; outcome: OrderOutcome }[]>`

@@ -29,7 +29,12 @@ export const renderContextSchema = z.object({
     timezone: z.string(),
     attributes: z.record(z.string(), z.unknown()),
   }),
-  campaign: z.object({ name: z.string(), slug: z.string(), description: z.string().nullable(), owner: z.string().nullable() }),
+  campaign: z.object({
+    name: z.string(),
+    slug: z.string(),
+    description: z.string().nullable(),
+    owner: z.string().nullable(),
+  }),
   rank: z.number().nullable(),
   band: z.string().nullable(),
   variant: z.string().nullable(),
@@ -109,7 +114,12 @@ export function buildContext(
   customer.salutation = salutationFor({ ...customer, salutation: row.salutation });
   return {
     customer,
-    campaign: { name: campaign.name, slug: campaign.slug, description: campaign.description ?? null, owner: campaign.owner ?? null },
+    campaign: {
+      name: campaign.name,
+      slug: campaign.slug,
+      description: campaign.description ?? null,
+      owner: campaign.owner ?? null,
+    },
     rank: row.rank,
     band: row.band,
     variant: row.variant,
@@ -129,14 +139,29 @@ export function memberContext(
 ): RenderContext {
   const code = responseCode(opts.secret, campaign.slug, row.customer_id);
   const base = opts.trackingUrl.replace(/\/+$/, '');
-  return buildContext(row, campaign, { responseCode: code, purl: purl(base, code), unsubscribe: `${base}/u/${code}` }, opts.asOf.toISOString().slice(0, 10));
+  return buildContext(
+    row,
+    campaign,
+    { responseCode: code, purl: purl(base, code), unsubscribe: `${base}/u/${code}` },
+    opts.asOf.toISOString().slice(0, 10),
+  );
 }
 
-export function contextFor(row: MemberRow, campaign: LoadedCampaign, opts: { secret: string; trackingUrl: string; asOf: Date }): RenderContext {
+export function contextFor(
+  row: MemberRow,
+  campaign: LoadedCampaign,
+  opts: { secret: string; trackingUrl: string; asOf: Date },
+): RenderContext {
   return memberContext(row, campaignInfo(campaign), opts);
 }
 
 /** What templates see of a campaign. */
 export function campaignInfo(campaign: LoadedCampaign) {
-  return { name: campaign.title, slug: campaign.slug, description: campaign.description, owner: campaign.owner, offers: campaign.offers };
+  return {
+    name: campaign.title,
+    slug: campaign.slug,
+    description: campaign.description,
+    owner: campaign.owner,
+    offers: campaign.offers,
+  };
 }

@@ -41,15 +41,23 @@ export function registerHelpers(hb: typeof Handlebars): void {
     if (value === null || value === undefined || value === '') return '';
     const customer = rootCustomer(options);
     const locale = (options.hash.locale as string | undefined) ?? customer.locale ?? 'zh-CN';
-    const date = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T12:00:00Z`) : new Date(value as string);
+    const date =
+      typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)
+        ? new Date(`${value}T12:00:00Z`)
+        : new Date(value as string);
     const dateOnly = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value);
-    return new Intl.DateTimeFormat(locale, { dateStyle: style, timeZone: dateOnly ? 'UTC' : (customer.timezone ?? 'Asia/Shanghai') }).format(date);
+    return new Intl.DateTimeFormat(locale, {
+      dateStyle: style,
+      timeZone: dateOnly ? 'UTC' : (customer.timezone ?? 'Asia/Shanghai'),
+    }).format(date);
   });
   hb.registerHelper('salutation', function (this: unknown, value: unknown, options?: Options) {
     const customer = (options ? value : undefined) as CustomerLike | undefined;
     return salutationFor(customer ?? rootCustomer(value as Options));
   });
-  hb.registerHelper('default', (value: unknown, fallback: unknown) => (value === null || value === undefined || value === '' ? fallback : value));
+  hb.registerHelper('default', (value: unknown, fallback: unknown) =>
+    value === null || value === undefined || value === '' ? fallback : value,
+  );
   hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   hb.registerHelper('ne', (a: unknown, b: unknown) => a !== b);
   hb.registerHelper('gt', (a: unknown, b: unknown) => Number(a) > Number(b));

@@ -22,10 +22,22 @@ async function snapshotOf(sql: Sql, slug: string): Promise<number | undefined> {
 }
 
 /** Wrapped in an object: a query fragment is a thenable, and returning it from an async function would run it. */
-export async function memberSource(sql: Sql, campaign: LoadedCampaign, asOf: Date): Promise<{ rows: Fragment; fromSnapshot: boolean }> {
+export async function memberSource(
+  sql: Sql,
+  campaign: LoadedCampaign,
+  asOf: Date,
+): Promise<{ rows: Fragment; fromSnapshot: boolean }> {
   const snapshot = await snapshotOf(sql, campaign.slug);
-  if (snapshot !== undefined) return { rows: sql`select * from campaign_members where campaign_id = ${snapshot}`, fromSnapshot: true };
-  return { rows: audienceQuery({ sql, registry: campaign.registry, asOf, frequencyCap: campaign.config.frequencyCap }, campaign.audience, campaign.slug), fromSnapshot: false };
+  if (snapshot !== undefined)
+    return { rows: sql`select * from campaign_members where campaign_id = ${snapshot}`, fromSnapshot: true };
+  return {
+    rows: audienceQuery(
+      { sql, registry: campaign.registry, asOf, frequencyCap: campaign.config.frequencyCap },
+      campaign.audience,
+      campaign.slug,
+    ),
+    fromSnapshot: false,
+  };
 }
 
 /** The customer fields a render context needs, from `customers c`. */
@@ -42,7 +54,12 @@ export async function customersAsMembers(sql: Sql, ids: number[]): Promise<Membe
     from customers c where c.id = any(${ids}::bigint[]) order by c.id`) as unknown as MemberRow[];
 }
 
-export async function* memberBatches(sql: Sql, campaign: LoadedCampaign, q: MemberQuery, batch = 500): AsyncGenerator<MemberRow[]> {
+export async function* memberBatches(
+  sql: Sql,
+  campaign: LoadedCampaign,
+  q: MemberQuery,
+  batch = 500,
+): AsyncGenerator<MemberRow[]> {
   const { rows: source } = await memberSource(sql, campaign, q.asOf);
   const rows = sql`
     select m.customer_id, ${MEMBER_COLUMNS(sql)}, m.rank, m.band, m.variant

@@ -31,12 +31,25 @@ export interface ProofResult {
 }
 
 /** The message as the channel would send it, tracked links and pixel included; proof tokens carry no delivery, so clicks on a proof are not counted. */
-export async function composeEmail(ctx: RenderContext, rendered: { subject: string; html: string; text: string }, envelope: EmailEnvelope): Promise<Buffer> {
+export async function composeEmail(
+  ctx: RenderContext,
+  rendered: { subject: string; html: string; text: string },
+  envelope: EmailEnvelope,
+): Promise<Buffer> {
   const mail = new MailComposer(emailMessage(ctx, rendered, envelope));
-  return new Promise((resolveBuild, reject) => mail.compile().build((error, message) => (error ? reject(error) : resolveBuild(message))));
+  return new Promise((resolveBuild, reject) =>
+    mail.compile().build((error, message) => (error ? reject(error) : resolveBuild(message))),
+  );
 }
 
-async function proofWave(dir: string, wave: Wave, multiple: boolean, campaign: LoadedCampaign, ctx: RenderContext, opts: ProofOptions): Promise<string[]> {
+async function proofWave(
+  dir: string,
+  wave: Wave,
+  multiple: boolean,
+  campaign: LoadedCampaign,
+  ctx: RenderContext,
+  opts: ProofOptions,
+): Promise<string[]> {
   const template = loadTemplate(resolveTemplateDir(waveTemplateName(wave, ctx.variant), campaign.dir));
   const base = (name: string) => join(dir, multiple ? `${wave.name}-${name}` : name);
   if (template.channel === 'mail') {
@@ -45,23 +58,30 @@ async function proofWave(dir: string, wave: Wave, multiple: boolean, campaign: L
     const files = [pdf];
     if (findOnPath('pdftoppm')) {
       const png = pdf.replace(/\.pdf$/, '');
-      if (spawnSync('pdftoppm', ['-png', '-r', '110', '-f', '1', '-l', '1', '-singlefile', pdf, png]).status === 0) files.push(`${png}.png`);
+      if (spawnSync('pdftoppm', ['-png', '-r', '110', '-f', '1', '-l', '1', '-singlefile', pdf, png]).status === 0)
+        files.push(`${png}.png`);
     }
     return files;
   }
   if (template.channel === 'email') {
     const eml = base('email.eml');
-    writeFileSync(eml, await composeEmail(ctx, renderEmail(template, ctx), {
-      from: opts.from,
-      date: opts.asOf,
-      messageId: `<proof.${ctx.response_code}.${wave.name}@mailroom.invalid>`,
-      tracking: { url: opts.trackingUrl, secret: opts.secret, delivery: null },
-    }));
+    writeFileSync(
+      eml,
+      await composeEmail(ctx, renderEmail(template, ctx), {
+        from: opts.from,
+        date: opts.asOf,
+        messageId: `<proof.${ctx.response_code}.${wave.name}@mailroom.invalid>`,
+        tracking: { url: opts.trackingUrl, secret: opts.secret, delivery: null },
+      }),
+    );
     return [eml];
   }
   const sms = renderSms(template, ctx);
   const txt = base('sms.txt');
-  writeFileSync(txt, `${sms.text}\n\n--\nto: ${ctx.customer.phone ?? '(no phone)'}\nencoding: ${sms.encoding}, ${sms.units} ${sms.encoding === 'GSM-7' ? 'septets' : 'UTF-16 units'}, ${sms.segments} part${sms.segments === 1 ? '' : 's'} (${sms.perSegment} per part)\n`);
+  writeFileSync(
+    txt,
+    `${sms.text}\n\n--\nto: ${ctx.customer.phone ?? '(no phone)'}\nencoding: ${sms.encoding}, ${sms.units} ${sms.encoding === 'GSM-7' ? 'septets' : 'UTF-16 units'}, ${sms.segments} part${sms.segments === 1 ? '' : 's'} (${sms.perSegment} per part)\n`,
+  );
   return [txt];
 }
 
@@ -80,11 +100,18 @@ export async function writeProofs(sql: Sql, campaign: LoadedCampaign, opts: Proo
   const results: ProofResult[] = [];
   const { rows } = await memberSource(sql, campaign, opts.asOf);
   const status = new Map(
-    (await sql<{ customer_id: number; holdout: boolean; suppression_reason: string | null }[]>`
-      select customer_id, holdout, suppression_reason from (${rows}) a where customer_id = any(${opts.customerIds}::bigint[])`).map((r) => [r.customer_id, r]),
+    (
+      await sql<{ customer_id: number; holdout: boolean; suppression_reason: string | null }[]>`
+      select customer_id, holdout, suppression_reason from (${rows}) a where customer_id = any(${opts.customerIds}::bigint[])`
+    ).map((r) => [r.customer_id, r]),
   );
   const members: MemberRow[] = [];
-  for await (const batch of memberBatches(sql, campaign, { asOf: opts.asOf, customerIds: opts.customerIds, everyone: true })) members.push(...batch);
+  for await (const batch of memberBatches(sql, campaign, {
+    asOf: opts.asOf,
+    customerIds: opts.customerIds,
+    everyone: true,
+  }))
+    members.push(...batch);
   const outside = opts.customerIds.filter((id) => !members.some((m) => m.customer_id === id));
   members.push(...(await customersAsMembers(sql, outside)));
   for (const row of members) {
@@ -94,11 +121,18 @@ export async function writeProofs(sql: Sql, campaign: LoadedCampaign, opts: Proo
     const files: string[] = [];
     const counts: Record<string, number> = {};
     for (const w of waves) counts[w.channel] = (counts[w.channel] ?? 0) + 1;
-    for (const wave of waves) files.push(...(await proofWave(dir, wave, (counts[wave.channel] ?? 0) > 1, campaign, ctx, opts)));
+    for (const wave of waves)
+      files.push(...(await proofWave(dir, wave, (counts[wave.channel] ?? 0) > 1, campaign, ctx, opts)));
     const s = status.get(row.customer_id);
     results.push({
       external_id: row.external_id,
-      status: !s ? 'not in the audience' : s.suppression_reason ? `excluded: ${s.suppression_reason}` : s.holdout ? 'holdout: would not be contacted' : 'in the audience',
+      status: !s
+        ? 'not in the audience'
+        : s.suppression_reason
+          ? `excluded: ${s.suppression_reason}`
+          : s.holdout
+            ? 'holdout: would not be contacted'
+            : 'in the audience',
       files,
     });
   }

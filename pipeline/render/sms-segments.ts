@@ -28,7 +28,12 @@ export function smsSegments(text: string): SmsSegments {
   }
   if (gsm) {
     const perSegment = septets <= 160 ? 160 : 153;
-    return { encoding: 'GSM-7', units: septets, segments: septets === 0 ? 1 : Math.ceil(septets / perSegment), perSegment };
+    return {
+      encoding: 'GSM-7',
+      units: septets,
+      segments: septets === 0 ? 1 : Math.ceil(septets / perSegment),
+      perSegment,
+    };
   }
   const units = text.length;
   const perSegment = units <= 70 ? 70 : 67;

@@ -17,7 +17,8 @@ function pathAt(source: string, line: number, column: number): string | undefine
   const visit = (node: unknown): void => {
     if (!node || typeof node !== 'object') return;
     const n = node as { type?: string; original?: string; loc?: { start: { line: number; column: number } } };
-    if (n.type === 'PathExpression' && n.loc && n.loc.start.line === line && n.loc.start.column <= column) found = n.original;
+    if (n.type === 'PathExpression' && n.loc && n.loc.start.line === line && n.loc.start.column <= column)
+      found = n.original;
     for (const value of Object.values(node)) {
       if (Array.isArray(value)) value.forEach(visit);
       else if (value && typeof value === 'object' && value !== n.loc) visit(value);
@@ -40,7 +41,10 @@ export function compilePart(file: string, source: string, opts: { html: boolean 
   } catch (error) {
     const m = /Parse error on line (\d+):[\s\S]*?(Expecting [^\n]*|got [^\n]*)?$/.exec((error as Error).message);
     const line = m?.[1] ?? '1';
-    throw new UserError(`${file}:${line}: the template does not compile: ${(error as Error).message.split('\n').slice(-1)[0]}`, ExitCode.badInput);
+    throw new UserError(
+      `${file}:${line}: the template does not compile: ${(error as Error).message.split('\n').slice(-1)[0]}`,
+      ExitCode.badInput,
+    );
   }
   return {
     file,
@@ -52,7 +56,10 @@ export function compilePart(file: string, source: string, opts: { html: boolean 
         const missing = /^"([^"]+)" not defined in/.exec(e.message);
         if (missing && e.lineNumber) {
           const path = pathAt(source, e.lineNumber, e.column ?? 0) ?? missing[1];
-          throw new UserError(`${file}:${e.lineNumber}: "${path}" is not in the data a template gets (see README, "Templates")`, ExitCode.badInput);
+          throw new UserError(
+            `${file}:${e.lineNumber}: "${path}" is not in the data a template gets (see README, "Templates")`,
+            ExitCode.badInput,
+          );
         }
         throw new UserError(`${file}:${e.lineNumber ?? 1}: ${e.message}`, ExitCode.badInput);
       }

@@ -26,7 +26,15 @@ export type PrintBlock = Block & { compiled?: CompiledPart; image?: Buffer };
 
 export type LoadedTemplate =
   | { channel: 'mail'; name: string; dir: string; layout: PrintLayout; pages: { blocks: PrintBlock[] }[] }
-  | { channel: 'email'; name: string; dir: string; subject: CompiledPart; subjects: Map<string, CompiledPart>; html: CompiledPart; text: CompiledPart }
+  | {
+      channel: 'email';
+      name: string;
+      dir: string;
+      subject: CompiledPart;
+      subjects: Map<string, CompiledPart>;
+      html: CompiledPart;
+      text: CompiledPart;
+    }
   | { channel: 'sms'; name: string; dir: string; text: CompiledPart };
 
 /** `name` is a folder path (relative to the campaign file) or the name of a shipped template. */
@@ -44,16 +52,28 @@ function readPart(dir: string, file: string, html: boolean): CompiledPart {
 
 export function loadTemplate(dir: string): LoadedTemplate {
   const file = join(dir, 'template.yaml');
-  if (!existsSync(file)) throw new UserError(`${dir}: no template.yaml there; a template is a folder with template.yaml and its .hbs files`, ExitCode.badInput);
+  if (!existsSync(file))
+    throw new UserError(
+      `${dir}: no template.yaml there; a template is a folder with template.yaml and its .hbs files`,
+      ExitCode.badInput,
+    );
   const source = YamlSource.read(file);
   const spec = validateYaml(source, templateSchema);
   const name = dir.split('/').filter(Boolean).at(-1)!;
   if (spec.channel === 'email') {
     const inline = (text: string, label: string) => compilePart(`${file} (${label})`, text, { html: false });
-    if (!spec.subject && !spec.subjects) throw new UserError(`${source.where([])}: an email template needs subject (or subjects by variant)`, ExitCode.badInput);
-    const subjects = new Map(Object.entries(spec.subjects ?? {}).map(([variant, text]) => [variant, inline(text, `subjects.${variant}`)]));
+    if (!spec.subject && !spec.subjects)
+      throw new UserError(
+        `${source.where([])}: an email template needs subject (or subjects by variant)`,
+        ExitCode.badInput,
+      );
+    const subjects = new Map(
+      Object.entries(spec.subjects ?? {}).map(([variant, text]) => [variant, inline(text, `subjects.${variant}`)]),
+    );
     return {
-      channel: 'email', name, dir,
+      channel: 'email',
+      name,
+      dir,
       subject: inline(spec.subject ?? Object.values(spec.subjects!)[0]!, 'subject'),
       subjects,
       html: readPart(dir, 'body.html.hbs', true),
@@ -61,16 +81,27 @@ export function loadTemplate(dir: string): LoadedTemplate {
     };
   }
   if (spec.channel === 'sms') return { channel: 'sms', name, dir, text: readPart(dir, 'body.txt.hbs', false) };
-  if (!spec.pages) throw new UserError(`${source.where([])}: a mail template needs pages: with blocks`, ExitCode.badInput);
+  if (!spec.pages)
+    throw new UserError(`${source.where([])}: a mail template needs pages: with blocks`, ExitCode.badInput);
   const layout = spec.layout ?? printLayoutSchema.parse({});
   const pages = spec.pages.map((page, p) => ({
     blocks: page.blocks.map((block, b): PrintBlock => {
       const where = source.where(['pages', p, 'blocks', b]);
       if (block.type === 'text') {
-        if (!block.text === !block.file) throw new UserError(`${where}: a text block needs text or file (one of them)`, ExitCode.badInput);
-        const compiled = block.file ? readPart(dir, block.file, false) : compilePart(`${file}:${source.lineOf(['pages', p, 'blocks', b, 'text'])}`, block.text!, { html: false });
-        if (typeof block.color === 'string' && !(block.color in layout.colors) && !['text', 'black', 'white'].includes(block.color)) {
-          throw new UserError(`${where}: colour "${block.color}" is not defined under layout.colors`, ExitCode.badInput);
+        if (!block.text === !block.file)
+          throw new UserError(`${where}: a text block needs text or file (one of them)`, ExitCode.badInput);
+        const compiled = block.file
+          ? readPart(dir, block.file, false)
+          : compilePart(`${file}:${source.lineOf(['pages', p, 'blocks', b, 'text'])}`, block.text!, { html: false });
+        if (
+          typeof block.color === 'string' &&
+          !(block.color in layout.colors) &&
+          !['text', 'black', 'white'].includes(block.color)
+        ) {
+          throw new UserError(
+            `${where}: colour "${block.color}" is not defined under layout.colors`,
+            ExitCode.badInput,
+          );
         }
         return { ...block, compiled };
       }
@@ -96,7 +127,10 @@ export function renderEmail(t: Extract<LoadedTemplate, { channel: 'email' }>, ct
   return { subject: subject.render(ctx).trim(), html: t.html.render(ctx), text: t.text.render(ctx) };
 }
 
-export function renderSms(t: Extract<LoadedTemplate, { channel: 'sms' }>, ctx: RenderContext): { text: string } & SmsSegments {
+export function renderSms(
+  t: Extract<LoadedTemplate, { channel: 'sms' }>,
+  ctx: RenderContext,
+): { text: string } & SmsSegments {
   const text = t.text.render(ctx).trim();
   return { text, ...smsSegments(text) };
 }

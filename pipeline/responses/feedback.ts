@@ -16,7 +16,8 @@ export interface FeedbackResult {
 
 export async function applyFeedback(sql: Sql, campaignId: number, responseKinds: string[]): Promise<FeedbackResult> {
   return sql.begin(async (tx) => {
-    if (!(await claimFeedback(tx as unknown as Sql, campaignId))) return { applied: false, contacted: 0, responded: 0, optedOut: 0 };
+    if (!(await claimFeedback(tx as unknown as Sql, campaignId)))
+      return { applied: false, contacted: 0, responded: 0, optedOut: 0 };
     const contacted = await tx`
       update customers c set last_contacted_at = greatest(c.last_contacted_at, d.last_sent), contact_count = c.contact_count + d.n
       from (select customer_id, count(*)::int as n, max(sent_at) as last_sent from deliveries

@@ -28,14 +28,30 @@ export function normaliseCode(raw: string): string | null {
 }
 
 async function storedMember(sql: Sql, code: string): Promise<CodeMember | null> {
-  const [row] = await sql<{ campaign_id: number; slug: string; name: string; spec: unknown; customer_id: number; band: string | null }[]>`
+  const [row] = await sql<
+    { campaign_id: number; slug: string; name: string; spec: unknown; customer_id: number; band: string | null }[]
+  >`
     select m.campaign_id, c.slug, c.name, c.spec, m.customer_id, m.band
     from campaign_members m join campaigns c on c.id = m.campaign_id
     where m.response_code = ${code}`;
-  return row ? { campaignId: row.campaign_id, slug: row.slug, campaignName: row.name, spec: row.spec, customerId: row.customer_id, band: row.band } : null;
+  return row
+    ? {
+        campaignId: row.campaign_id,
+        slug: row.slug,
+        campaignName: row.name,
+        spec: row.spec,
+        customerId: row.customer_id,
+        band: row.band,
+      }
+    : null;
 }
 
-async function fillCampaign(sql: Sql, secret: string, campaign: { id: number; slug: string }, log: Logger): Promise<number> {
+async function fillCampaign(
+  sql: Sql,
+  secret: string,
+  campaign: { id: number; slug: string },
+  log: Logger,
+): Promise<number> {
   let after = 0;
   let written = 0;
   for (;;) {
@@ -88,7 +104,10 @@ export function memberCodes(sql: Sql, secret: string, log: Logger): MemberCodes 
       if (!member) return null;
       // A stored code made under another secret is no proof of anything.
       if (responseCode(secret, member.slug, member.customerId) !== code) {
-        log.error({ campaignId: member.campaignId }, 'stored response code does not match this secret: is MAILROOM_SECRET the one the campaign was sent with?');
+        log.error(
+          { campaignId: member.campaignId },
+          'stored response code does not match this secret: is MAILROOM_SECRET the one the campaign was sent with?',
+        );
         return null;
       }
       return member;
@@ -102,7 +121,9 @@ export async function checkStoredCodes(sql: Sql, secret: string): Promise<string
     select c.slug, m.customer_id, m.response_code from campaign_members m join campaigns c on c.id = m.campaign_id
     where m.response_code is not null limit 1`;
   if (!row || responseCode(secret, row.slug, row.customer_id) === row.response_code) return null;
-  return 'the response codes stored in campaign_members were made with another secret than this MAILROOM_SECRET; '
-    + 'run the tracking server with the secret the campaigns were sent with (the worker\'s). If the stored codes are the wrong ones, '
-    + 'clear them (`update campaign_members set response_code = null`) and they are stored again under the right secret.';
+  return (
+    'the response codes stored in campaign_members were made with another secret than this MAILROOM_SECRET; ' +
+    "run the tracking server with the secret the campaigns were sent with (the worker's). If the stored codes are the wrong ones, " +
+    'clear them (`update campaign_members set response_code = null`) and they are stored again under the right secret.'
+  );
 }

@@ -3,7 +3,8 @@
 import type { Sql } from '../../db/connection.ts';
 import type { Fragment } from '../audience/compile.ts';
 
-export type ResponseKind = 'open' | 'click' | 'purl_visit' | 'qr_scan' | 'unsubscribe' | 'sms_reply' | 'sms_stop' | 'delivered' | 'bounce';
+export type ResponseKind =
+  'open' | 'click' | 'purl_visit' | 'qr_scan' | 'unsubscribe' | 'sms_reply' | 'sms_stop' | 'delivered' | 'bounce';
 
 export interface ResponseEvent {
   campaignId: number | null;

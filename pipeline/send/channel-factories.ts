@@ -38,14 +38,21 @@ export function channelFactoriesFrom(settings: ChannelSettings): ChannelFactorie
   if (smtpUrl) {
     factories.email = ({ campaign, template }) =>
       createEmailChannel({
-        smtpUrl, lookupUrl: settings.smtpLookupUrl, from: settings.from, campaignSlug: campaign.slug, trackingUrl: settings.trackingUrl,
-        secret: settings.secret, dkim: settings.dkim, template: (v) => template(v) as Of<'email'>,
+        smtpUrl,
+        lookupUrl: settings.smtpLookupUrl,
+        from: settings.from,
+        campaignSlug: campaign.slug,
+        trackingUrl: settings.trackingUrl,
+        secret: settings.secret,
+        dkim: settings.dkim,
+        template: (v) => template(v) as Of<'email'>,
       });
   }
   if (twilio) {
     // Delivery receipts go to the tracking server, which checks Twilio's signature.
     const statusCallbackUrl = `${settings.trackingUrl.replace(/\/+$/, '')}/twilio/status`;
-    factories.sms = ({ template }) => createSmsChannel({ twilio, from: twilio.from, statusCallbackUrl, template: (v) => template(v) as Of<'sms'> });
+    factories.sms = ({ template }) =>
+      createSmsChannel({ twilio, from: twilio.from, statusCallbackUrl, template: (v) => template(v) as Of<'sms'> });
   }
   return factories;
 }

@@ -32,13 +32,22 @@ export interface EmailChannelOptions {
 
 /** nodemailer's transport option for DKIM signing, shared with tests that build a message without a server. */
 export function dkimOption(dkim: DkimSettings | undefined): { dkim?: DkimSettings } {
-  return dkim ? { dkim: { domainName: dkim.domainName, keySelector: dkim.keySelector, privateKey: dkim.privateKey } } : {};
+  return dkim
+    ? { dkim: { domainName: dkim.domainName, keySelector: dkim.keySelector, privateKey: dkim.privateKey } }
+    : {};
 }
 
 export function createEmailChannel(opts: EmailChannelOptions): Channel {
   // Unsigned tracking tokens could be forged; refuse before anything is sent rather than per message.
-  if (!opts.secret) throw new Error('the email channel needs the installation secret (MAILROOM_SECRET) to sign tracking links');
-  const transport = nodemailer.createTransport({ url: opts.smtpUrl, pool: true, maxConnections: opts.maxConnections ?? 5, maxMessages: Infinity, ...dkimOption(opts.dkim) } as never);
+  if (!opts.secret)
+    throw new Error('the email channel needs the installation secret (MAILROOM_SECRET) to sign tracking links');
+  const transport = nodemailer.createTransport({
+    url: opts.smtpUrl,
+    pool: true,
+    maxConnections: opts.maxConnections ?? 5,
+    maxMessages: Infinity,
+    ...dkimOption(opts.dkim),
+  } as never);
   return {
     name: 'email',
     async send({ deliveryId, context }: OutgoingMessage) {
@@ -55,7 +64,11 @@ export function createEmailChannel(opts: EmailChannelOptions): Channel {
         const e = error as Error & { responseCode?: number; code?: string; command?: string };
         // 550/551/553: the mailbox does not exist — a hard bounce, never worth another try.
         if (e.responseCode && e.responseCode >= 500) {
-          throw new PermanentSendError(`SMTP ${e.responseCode}: ${e.message}`, e.responseCode, [550, 551, 553].includes(e.responseCode) ? 'hard_bounce' : undefined);
+          throw new PermanentSendError(
+            `SMTP ${e.responseCode}: ${e.message}`,
+            e.responseCode,
+            [550, 551, 553].includes(e.responseCode) ? 'hard_bounce' : undefined,
+          );
         }
         if ((e.responseCode && e.responseCode >= 400) || (e.code && NOT_SENT.has(e.code) && e.command === 'CONN')) {
           throw new SendNotMadeError(`SMTP ${e.responseCode ?? e.code}: ${e.message}`);

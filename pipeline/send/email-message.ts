@@ -36,6 +36,9 @@ export function emailMessage(ctx: RenderContext, rendered: RenderedEmail, envelo
     html,
     messageId: envelope.messageId,
     ...(envelope.date ? { date: envelope.date } : {}),
-    headers: { 'List-Unsubscribe': `<${ctx.links.unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+    headers: {
+      'List-Unsubscribe': `<${ctx.links.unsubscribe}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    },
   };
 }

@@ -11,7 +11,16 @@ import { MEMBER_COLUMNS } from '../render/members.ts';
 import type { Fragment } from '../audience/compile.ts';
 import { PermanentSendError, SendNotMadeError, type Channel } from './channel.ts';
 import {
-  forgetPending, insertPending, markFailed, markFound, markResent, markSent, markUncertain, rangeDeliveries, rangeTotals, type RangeTotals,
+  forgetPending,
+  insertPending,
+  markFailed,
+  markFound,
+  markResent,
+  markSent,
+  markUncertain,
+  rangeDeliveries,
+  rangeTotals,
+  type RangeTotals,
 } from './deliveries.ts';
 
 export type { RangeTotals };
@@ -43,7 +52,6 @@ export interface BatchResult {
   totals: RangeTotals;
 }
 
-
 export interface BatchDeps {
   sql: Sql;
   channel: Channel;
@@ -61,7 +69,12 @@ export interface BatchDeps {
   target?: Fragment;
 }
 
-type Row = MemberRow & { delivery_id: number | null; delivery_status: string | null; delivery_created_at: Date | null; reason: string | null };
+type Row = MemberRow & {
+  delivery_id: number | null;
+  delivery_status: string | null;
+  delivery_created_at: Date | null;
+  reason: string | null;
+};
 
 /** Hands out send slots at most `ratePerSecond` a second. */
 function pacer(ratePerSecond: number | undefined): () => Promise<void> {
@@ -97,9 +110,23 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
   const ledger = new Map((await rangeDeliveries(sql, key, spec)).map((d) => [d.customer_id, d]));
   const rows: Row[] = members.map((m) => {
     const d = ledger.get(m.customer_id);
-    return { ...m, delivery_id: d?.id ?? null, delivery_status: d?.status ?? null, delivery_created_at: d?.created_at ?? null };
+    return {
+      ...m,
+      delivery_id: d?.id ?? null,
+      delivery_status: d?.status ?? null,
+      delivery_created_at: d?.created_at ?? null,
+    };
   });
-  const result: BatchResult = { planned: rows.length, sent: 0, failed: 0, uncertain: 0, skipped: 0, suppressed: 0, deferred: 0, totals: { sent: 0, failed: 0, uncertain: 0, recovered: 0 } };
+  const result: BatchResult = {
+    planned: rows.length,
+    sent: 0,
+    failed: 0,
+    uncertain: 0,
+    skipped: 0,
+    suppressed: 0,
+    deferred: 0,
+    totals: { sent: 0, failed: 0, uncertain: 0, recovered: 0 },
+  };
   const pace = pacer(deps.ratePerSecond);
   const work: { row: Row; deliveryId?: number }[] = [];
   for (const row of rows) {
@@ -114,7 +141,9 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
   }
   let transient: unknown;
   type Item = { row: Row; deliveryId?: number };
-  type Outcome = { row: Row; skipped: true } | ({ row: Row; id: number; deliveryId?: number | undefined } & ({ providerId: string } | { error: unknown }));
+  type Outcome =
+    | { row: Row; skipped: true }
+    | ({ row: Row; id: number; deliveryId?: number | undefined } & ({ providerId: string } | { error: unknown }));
   /**
    * One group of messages: each waits for its rate-limit slot, then all go 'pending' in one
    * statement (one commit), then all are handed to the channel, then the sent ones are recorded
@@ -130,16 +159,18 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
     const fresh = group.filter((w) => w.deliveryId === undefined).map((w) => w.row.customer_id);
     const made = fresh.length ? await insertPending(sql, key, fresh) : [];
     const ids = new Map(made.map((d) => [d.customer_id, d.id]));
-    const outcomes = await Promise.all(group.map(async ({ row, deliveryId }): Promise<Outcome> => {
-      const id = deliveryId ?? ids.get(row.customer_id);
-      if (id === undefined) return { row, skipped: true }; // another run of this batch got there first
-      try {
-        const { providerId } = await channel.send({ deliveryId: id, context: deps.context(row) });
-        return { row, id, deliveryId, providerId };
-      } catch (error) {
-        return { row, id, deliveryId, error };
-      }
-    }));
+    const outcomes = await Promise.all(
+      group.map(async ({ row, deliveryId }): Promise<Outcome> => {
+        const id = deliveryId ?? ids.get(row.customer_id);
+        if (id === undefined) return { row, skipped: true }; // another run of this batch got there first
+        try {
+          const { providerId } = await channel.send({ deliveryId: id, context: deps.context(row) });
+          return { row, id, deliveryId, providerId };
+        } catch (error) {
+          return { row, id, deliveryId, error };
+        }
+      }),
+    );
     const sent = outcomes.flatMap((o) => ('providerId' in o ? [o] : []));
     if (sent.length) {
       try {
@@ -176,7 +207,9 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
   /** Settles a row left pending by an interrupted send; 'resend' when it must go again under the same key. */
   async function recover(row: Row): Promise<'resend' | 'settled'> {
     const id = row.delivery_id!;
-    const outcome = channel.recover ? await channel.recover({ deliveryId: id, context: deps.context(row), since: row.delivery_created_at! }) : 'unknown';
+    const outcome = channel.recover
+      ? await channel.recover({ deliveryId: id, context: deps.context(row), since: row.delivery_created_at! })
+      : 'unknown';
     if (outcome === 'unknown') {
       await markUncertain(sql, id);
       return 'settled';
@@ -194,11 +227,15 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
   // pool, not one connection, sets the pace. Under a rate limit a group is about 50 ms of the rate,
   // so that it is no burst (and at ten a second or less, messages go one by one).
   const limit = deps.concurrency ?? CONCURRENCY;
-  const size = Math.max(1, Math.min(limit, GROUP_SIZE, deps.ratePerSecond ? Math.floor(deps.ratePerSecond / 20) : Infinity));
+  const size = Math.max(
+    1,
+    Math.min(limit, GROUP_SIZE, deps.ratePerSecond ? Math.floor(deps.ratePerSecond / 20) : Infinity),
+  );
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(Math.ceil(limit / size), Math.ceil(work.length / size)) }, async () => {
-      while (next < work.length && !transient && !deps.signal?.aborted) await sendGroup(work.slice(next, (next += size)));
+      while (next < work.length && !transient && !deps.signal?.aborted)
+        await sendGroup(work.slice(next, (next += size)));
     }),
   );
   deps.heartbeat?.(result);

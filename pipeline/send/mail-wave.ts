@@ -26,7 +26,12 @@ export interface MailWaveDeps {
   asOf: Date;
 }
 
-export async function exportMailWave(deps: MailWaveDeps, campaign: LoadedCampaign, campaignId: number, wave: Wave): Promise<MailWaveJob> {
+export async function exportMailWave(
+  deps: MailWaveDeps,
+  campaign: LoadedCampaign,
+  campaignId: number,
+  wave: Wave,
+): Promise<MailWaveJob> {
   const { sql } = deps;
   const target = waveTarget(sql, campaign, campaignId, wave, deps.asOf);
   const reason = suppressionReason(sql, 'mail', deps.asOf, undefined);
@@ -34,8 +39,15 @@ export async function exportMailWave(deps: MailWaveDeps, campaign: LoadedCampaig
   const ids: number[] = [];
   // A retried export renders the same job again (the output is deterministic), replacing a partial one.
   const job = await exportPrint(sql, campaign, {
-    out, wave: wave.name, perFile: 2000, asOf: deps.asOf, secret: deps.secret, trackingUrl: deps.trackingUrl,
-    replace: true, where: sql`${target} and ${reason} is null`, onPieces: (batch) => ids.push(...batch),
+    out,
+    wave: wave.name,
+    perFile: 2000,
+    asOf: deps.asOf,
+    secret: deps.secret,
+    trackingUrl: deps.trackingUrl,
+    replace: true,
+    where: sql`${target} and ${reason} is null`,
+    onPieces: (batch) => ids.push(...batch),
   });
   // Pieces confirmed as posted by an earlier attempt stay as they are.
   await insertPrinted(sql, campaignId, wave.name, ids);
@@ -46,6 +58,11 @@ export async function exportMailWave(deps: MailWaveDeps, campaign: LoadedCampaig
 }
 
 /** The operator posted the wave's letters on `date` (YYYY-MM-DD): its printed pieces are sent. */
-export async function recordMailing(sql: Sql, campaignId: number, wave: string, date: string): Promise<{ mailed: number }> {
+export async function recordMailing(
+  sql: Sql,
+  campaignId: number,
+  wave: string,
+  date: string,
+): Promise<{ mailed: number }> {
   return { mailed: await markMailed(sql, campaignId, wave, date) };
 }

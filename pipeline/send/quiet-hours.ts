@@ -10,8 +10,14 @@ function minutes(hhmm: string): number {
 }
 
 export function inQuietHours(now: Date, timezone: string, quiet: QuietHours): boolean {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(now);
-  const local = Number(parts.find((p) => p.type === 'hour')!.value) * 60 + Number(parts.find((p) => p.type === 'minute')!.value);
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone: timezone,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(now);
+  const local =
+    Number(parts.find((p) => p.type === 'hour')!.value) * 60 + Number(parts.find((p) => p.type === 'minute')!.value);
   const from = minutes(quiet.from);
   const to = minutes(quiet.to);
   return from <= to ? local >= from && local < to : local >= from || local < to;

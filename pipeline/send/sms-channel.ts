@@ -9,9 +9,20 @@ import { PermanentSendError, SendNotMadeError, type Channel, type OutgoingMessag
 
 type SmsTemplate = Extract<LoadedTemplate, { channel: 'sms' }>;
 
-const PERMANENT: Record<number, 'invalid_address' | 'sms_stop' | undefined> = { 21211: 'invalid_address', 21614: 'invalid_address', 21610: 'sms_stop', 21408: undefined, 21612: undefined };
+const PERMANENT: Record<number, 'invalid_address' | 'sms_stop' | undefined> = {
+  21211: 'invalid_address',
+  21614: 'invalid_address',
+  21610: 'sms_stop',
+  21408: undefined,
+  21612: undefined,
+};
 
-export function createSmsChannel(opts: { twilio: TwilioSettings; from: string; statusCallbackUrl?: string | undefined; template: (variant: string | null) => SmsTemplate }): Channel {
+export function createSmsChannel(opts: {
+  twilio: TwilioSettings;
+  from: string;
+  statusCallbackUrl?: string | undefined;
+  template: (variant: string | null) => SmsTemplate;
+}): Channel {
   const client = createTwilioClient(opts.twilio);
   return {
     name: 'sms',
@@ -28,9 +39,12 @@ export function createSmsChannel(opts: { twilio: TwilioSettings; from: string; s
         return { providerId: msg.sid };
       } catch (error) {
         const e = error as Error & { status?: number; code?: number | string };
-        if (typeof e.code === 'number' && e.code in PERMANENT) throw new PermanentSendError(`Twilio ${e.code}: ${e.message}`, e.code, PERMANENT[e.code]);
-        if (e.status === 400 || e.status === 401 || e.status === 403) throw new SendNotMadeError(`Twilio ${e.status} ${e.code ?? ''}: ${e.message}`);
-        if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND') throw new SendNotMadeError(`Twilio unreachable: ${e.message}`);
+        if (typeof e.code === 'number' && e.code in PERMANENT)
+          throw new PermanentSendError(`Twilio ${e.code}: ${e.message}`, e.code, PERMANENT[e.code]);
+        if (e.status === 400 || e.status === 401 || e.status === 403)
+          throw new SendNotMadeError(`Twilio ${e.status} ${e.code ?? ''}: ${e.message}`);
+        if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND')
+          throw new SendNotMadeError(`Twilio unreachable: ${e.message}`);
         throw error;
       }
     },

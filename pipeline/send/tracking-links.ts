@@ -19,11 +19,26 @@ import { z } from 'zod';
 const SIG_BYTES = 16;
 const httpUrl = z.string().regex(/^https?:\/\/\S+$/i);
 
-const clickPayload = z.tuple([z.literal(1), z.literal('c'), z.string(), z.string(), z.number().int().nullable(), z.number().int().nonnegative(), httpUrl]);
+const clickPayload = z.tuple([
+  z.literal(1),
+  z.literal('c'),
+  z.string(),
+  z.string(),
+  z.number().int().nullable(),
+  z.number().int().nonnegative(),
+  httpUrl,
+]);
 const openPayload = z.tuple([z.literal(1), z.literal('o'), z.string(), z.string(), z.number().int().nullable()]);
 
 export const trackedEventSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('click'), campaign: z.string(), code: z.string(), delivery: z.number().nullable(), link: z.number(), url: z.string() }),
+  z.object({
+    kind: z.literal('click'),
+    campaign: z.string(),
+    code: z.string(),
+    delivery: z.number().nullable(),
+    link: z.number(),
+    url: z.string(),
+  }),
   z.object({ kind: z.literal('open'), campaign: z.string(), code: z.string(), delivery: z.number().nullable() }),
 ]);
 export type TrackedEvent = z.infer<typeof trackedEventSchema>;
@@ -70,7 +85,12 @@ export function readTrackingToken(secret: string, token: string): TrackedEvent |
   if (!m) return null;
   const given = Buffer.from(m[2]!, 'base64url');
   // Only the one spelling of the signature: base64url has spare bits in its last character.
-  if (given.length !== SIG_BYTES || given.toString('base64url') !== m[2] || !timingSafeEqual(given, signature(secret, m[1]!))) return null;
+  if (
+    given.length !== SIG_BYTES ||
+    given.toString('base64url') !== m[2] ||
+    !timingSafeEqual(given, signature(secret, m[1]!))
+  )
+    return null;
   let fields: unknown;
   try {
     fields = JSON.parse(Buffer.from(m[1]!, 'base64url').toString('utf8'));
@@ -118,7 +138,9 @@ function rewriteHref(attributes: string, rewrite: (url: string) => string | null
     if (raw === undefined) return attributes;
     const quoted = raw.startsWith('"') || raw.startsWith("'");
     // Browsers drop surrounding spaces and any tab or newline inside a URL.
-    const url = decodeAttribute(quoted ? raw.slice(1, -1) : raw).replace(/[\t\n\r]/g, '').trim();
+    const url = decodeAttribute(quoted ? raw.slice(1, -1) : raw)
+      .replace(/[\t\n\r]/g, '')
+      .trim();
     const tracked = rewrite(url);
     if (tracked === null) return attributes;
     const at = m.index + m[0].length - raw.length;
@@ -145,5 +167,8 @@ export function trackEmailHtml(html: string, opts: TrackingOptions): { html: str
   });
   const pixel = `<img src="${base}/o/${openToken(opts.secret, opts)}.gif" width="1" height="1" alt="">`;
   const end = rewritten.search(/<\/body\s*>(?![\s\S]*<\/body\s*>)/i);
-  return { html: end < 0 ? `${rewritten}${pixel}` : `${rewritten.slice(0, end)}${pixel}${rewritten.slice(end)}`, links };
+  return {
+    html: end < 0 ? `${rewritten}${pixel}` : `${rewritten.slice(0, end)}${pixel}${rewritten.slice(end)}`,
+    links,
+  };
 }

@@ -17,10 +17,18 @@ export function csvText(rows: string[][]): string {
   return rows.map((r) => r.map(quote).join(',')).join('\n') + '\n';
 }
 
-export function writeCsv(dir: string, name: string, rows: string[][], encoding: 'utf8' | 'utf8-bom' | 'gbk' = 'utf8'): string {
+export function writeCsv(
+  dir: string,
+  name: string,
+  rows: string[][],
+  encoding: 'utf8' | 'utf8-bom' | 'gbk' = 'utf8',
+): string {
   const path = join(dir, name);
   const text = csvText(rows);
-  const bytes = encoding === 'gbk' ? iconv.encode(text, 'gbk') : Buffer.from((encoding === 'utf8-bom' ? '\uFEFF' : '') + text, 'utf8');
+  const bytes =
+    encoding === 'gbk'
+      ? iconv.encode(text, 'gbk')
+      : Buffer.from((encoding === 'utf8-bom' ? '\uFEFF' : '') + text, 'utf8');
   writeFileSync(path, bytes);
   return path;
 }

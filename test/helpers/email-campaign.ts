@@ -21,22 +21,35 @@ export async function seedEmailCustomers(sql: Sql, prefix: string, count: number
  * A campaign of those customers with one email wave `hello` (`waveOptions` adds to it, e.g.
  * "rate_limit: 100") and no response window, written to `dir` and registered.
  */
-export async function emailCampaign(sql: Sql, dir: string, slug: string, prefix: string, opts: { waveOptions?: string; holdout?: number; template?: string } = {}): Promise<{ campaign: LoadedCampaign; campaignId: number }> {
+export async function emailCampaign(
+  sql: Sql,
+  dir: string,
+  slug: string,
+  prefix: string,
+  opts: { waveOptions?: string; holdout?: number; template?: string } = {},
+): Promise<{ campaign: LoadedCampaign; campaignId: number }> {
   const file = join(dir, `${slug}.yaml`);
-  writeFileSync(file, [
-    `name: ${slug}`,
-    `audience: { rules: { field: external_id, op: starts_with, value: ${prefix} }, channel: email, holdout: ${opts.holdout ?? 0} }`,
-    'response_window: 0s',
-    'waves:',
-    `  - { name: hello, channel: email, template: ${opts.template ?? 'wealth-reminder-email'}${opts.waveOptions ? `, ${opts.waveOptions}` : ''} }`,
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      `name: ${slug}`,
+      `audience: { rules: { field: external_id, op: starts_with, value: ${prefix} }, channel: email, holdout: ${opts.holdout ?? 0} }`,
+      'response_window: 0s',
+      'waves:',
+      `  - { name: hello, channel: email, template: ${opts.template ?? 'wealth-reminder-email'}${opts.waveOptions ? `, ${opts.waveOptions}` : ''} }`,
+    ].join('\n'),
+  );
   const campaign = loadCampaign(file);
   return { campaign, campaignId: await registerCampaign(sql, campaign) };
 }
 
 /** A worker's campaign settings for email through `sink`, settling interrupted sends by its lookup. */
 export const emailDeps = (sink: SmtpSink) => ({
-  secret: 's', trackingUrl: 'https://go.example.com', from: 'Mailroom <m@example.com>', smtpUrl: sink.url, smtpLookupUrl: sink.lookupUrl,
+  secret: 's',
+  trackingUrl: 'https://go.example.com',
+  from: 'Mailroom <m@example.com>',
+  smtpUrl: sink.url,
+  smtpLookupUrl: sink.lookupUrl,
 });
 
 /** The messages the SMTP server kept: file names, second copies of a Message-ID (<id>.2.eml), recipients. */
@@ -50,9 +63,15 @@ export function messagesAt(outbox: string) {
 }
 
 /** The contactable members' and the holdout's addresses. */
-export async function memberAddresses(sql: Sql, campaignId: number): Promise<{ contactable: Set<string>; holdout: Set<string> }> {
+export async function memberAddresses(
+  sql: Sql,
+  campaignId: number,
+): Promise<{ contactable: Set<string>; holdout: Set<string> }> {
   const rows = await sql<{ email: string; holdout: boolean }[]>`
     select c.email, m.holdout from campaign_members m join customers c on c.id = m.customer_id
     where m.campaign_id = ${campaignId} and m.suppression_reason is null`;
-  return { contactable: new Set(rows.filter((r) => !r.holdout).map((r) => r.email)), holdout: new Set(rows.filter((r) => r.holdout).map((r) => r.email)) };
+  return {
+    contactable: new Set(rows.filter((r) => !r.holdout).map((r) => r.email)),
+    holdout: new Set(rows.filter((r) => r.holdout).map((r) => r.email)),
+  };
 }

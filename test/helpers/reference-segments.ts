@@ -21,7 +21,9 @@ export async function loadReferenceData(sql: Sql): Promise<RefCustomer[]> {
            address_line2, district, city, province, postal_code, country, to_char(birthday, 'YYYY-MM-DD') as birthday,
            timezone, extract(epoch from created_at) * 1000 as created_ms, attributes
     from customers order by id`;
-  const consents = await sql<{ customer_id: number; channel: string; status: string }[]>`select customer_id, channel, status from consents`;
+  const consents = await sql<
+    { customer_id: number; channel: string; status: string }[]
+  >`select customer_id, channel, status from consents`;
   const orders = await sql<{ customer_id: number; cents: string; at: number }[]>`
     select customer_id, (amount * 100)::bigint::text as cents, extract(epoch from occurred_at) * 1000 as at from orders`;
   const byId = new Map<number, RefCustomer>();
@@ -130,21 +132,30 @@ export function evaluate(c: RefCustomer, rule: Rule, registry: SegmentRegistry, 
       return c.consents.get(rule.channel) === rule.status;
     case 'joined': {
       const created = c.columns.created_at as number;
-      return (rule.withinDays === undefined || created > now - rule.withinDays * DAY) && (rule.moreThanDaysAgo === undefined || created <= now - rule.moreThanDaysAgo * DAY);
+      return (
+        (rule.withinDays === undefined || created > now - rule.withinDays * DAY) &&
+        (rule.moreThanDaysAgo === undefined || created <= now - rule.moreThanDaysAgo * DAY)
+      );
     }
     case 'last_order': {
       const since = (days: number) => orders.some((o) => o.at > now - days * DAY);
-      return (rule.withinDays === undefined || since(rule.withinDays)) && (rule.moreThanDaysAgo === undefined || !since(rule.moreThanDaysAgo));
+      return (
+        (rule.withinDays === undefined || since(rule.withinDays)) &&
+        (rule.moreThanDaysAgo === undefined || !since(rule.moreThanDaysAgo))
+      );
     }
     case 'orders': {
       const inWindow = orders.filter((o) => rule.withinDays === undefined || o.at > now - rule.withinDays * DAY);
       const last = inWindow.length ? Math.max(...inWindow.map((o) => o.at)) : null;
       // Money in cents, so sums stay exact; the threshold is compared in cents too.
       const [left, right] =
-        rule.metric === 'count' ? [inWindow.length, rule.value]
-        : rule.metric === 'sum' ? [inWindow.reduce((s, o) => s + o.cents, 0), rule.value * 100]
-        : rule.metric === 'max_amount' ? [inWindow.length ? Math.max(...inWindow.map((o) => o.cents)) : null, rule.value * 100]
-        : [last === null ? null : Math.floor((now - last) / DAY), rule.value];
+        rule.metric === 'count'
+          ? [inWindow.length, rule.value]
+          : rule.metric === 'sum'
+            ? [inWindow.reduce((s, o) => s + o.cents, 0), rule.value * 100]
+            : rule.metric === 'max_amount'
+              ? [inWindow.length ? Math.max(...inWindow.map((o) => o.cents)) : null, rule.value * 100]
+              : [last === null ? null : Math.floor((now - last) / DAY), rule.value];
       return numeric(left, rule.op, right);
     }
     default:

@@ -10,7 +10,10 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** Bundled once per test process: bundling takes seconds. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
+  });
   return bundle;
 }
 
@@ -23,7 +26,12 @@ export function testTarget(): TemporalTarget {
 }
 
 export async function startTestWorker(databaseUrl: string, target: TemporalTarget, campaign?: WorkerSettings) {
-  const { worker, run } = await createMailroomWorker({ databaseUrl, temporal: target, workflowBundle: await workflowBundle(), ...(campaign ? { campaign } : {}) });
+  const { worker, run } = await createMailroomWorker({
+    databaseUrl,
+    temporal: target,
+    workflowBundle: await workflowBundle(),
+    ...(campaign ? { campaign } : {}),
+  });
   const running = run();
   const connection = await Connection.connect({ address: target.address });
   const client = new Client({ connection, namespace: target.namespace });

@@ -19,7 +19,14 @@ export interface WorkerProcess {
 export function spawnWorker(env: Record<string, string>): WorkerProcess {
   const child = spawn(process.execPath, [CLI, 'worker'], {
     // Only what is given here reaches the worker's configuration: no Twilio or SMTP of the caller.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', TWILIO_ACCOUNT_SID: '', TWILIO_AUTH_TOKEN: '', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      LOG_LEVEL: 'info',
+      TWILIO_ACCOUNT_SID: '',
+      TWILIO_AUTH_TOKEN: '',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

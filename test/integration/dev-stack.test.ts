@@ -23,13 +23,26 @@ describe('mailroom dev', () => {
     const started = await runCli(['dev', '--detach', '--json'], env);
     expect(started.code, started.stderr).toBe(0);
     const first = JSON.parse(started.stdout);
-    expect(first).toMatchObject({ reused: false, database: 'embedded', temporal: { uiUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) } });
+    expect(first).toMatchObject({
+      reused: false,
+      database: 'embedded',
+      temporal: { uiUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) },
+    });
     expect((await runCli(['dev', '--detach', '--json'], env)).stdout).toContain('"reused": true');
     // Email and SMS stand-ins run with the stack: mail sent to its SMTP port lands in its outbox.
     expect(first.smtp.outbox).toBe(join(home, 'outbox'));
-    expect(first.sms).toMatchObject({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), accountSid: expect.stringMatching(/^AC[0-9a-f]{32}$/) });
+    expect(first.sms).toMatchObject({
+      url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+      accountSid: expect.stringMatching(/^AC[0-9a-f]{32}$/),
+    });
     const transport = nodemailer.createTransport({ url: first.smtp.url } as never);
-    await transport.sendMail({ from: 'm@example.com', to: 'w@example.com', subject: 'hello', text: 'x', messageId: '<stack-check@mailroom.test>' });
+    await transport.sendMail({
+      from: 'm@example.com',
+      to: 'w@example.com',
+      subject: 'hello',
+      text: 'x',
+      messageId: '<stack-check@mailroom.test>',
+    });
     transport.close();
     expect(readdirSync(first.smtp.outbox)).toContain('stack-check@mailroom.test.eml');
     // The tracking server runs with it; messages link to it (8088, or the free port it took).
@@ -40,7 +53,8 @@ describe('mailroom dev', () => {
       expect(first.tracking.url).toBe(first.tracking.listen);
       // The worker was told the URL (Linux shows a process's environment).
       const environ = `/proc/${first.workerPid}/environ`;
-      if (existsSync(environ)) expect(readFileSync(environ, 'utf8').split('\0')).toContain(`MAILROOM_TRACKING_URL=${first.tracking.url}`);
+      if (existsSync(environ))
+        expect(readFileSync(environ, 'utf8').split('\0')).toContain(`MAILROOM_TRACKING_URL=${first.tracking.url}`);
     }
 
     expect((await runCli(['seed', '--customers', '120', '--seed', '5'], env)).code).toBe(0);
@@ -55,12 +69,19 @@ describe('mailroom dev', () => {
     expect((await runCli(['dev', 'status'], env)).code).toBe(1);
 
     // Again, in the foreground this time, as a person at a terminal would run it.
-    const fg = spawn(process.execPath, [CLI, 'dev'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const fg = spawn(process.execPath, [CLI, 'dev'], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     fg.stdout.on('data', (d: Buffer) => (output += d.toString()));
     fg.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number | null>((r) => fg.on('exit', (code) => r(code)));
-    for (let i = 0; i < 600 && !(existsSync(stateFile) && readFileSync(stateFile, 'utf8').includes(`"pid": ${fg.pid},`)); i++) {
+    for (
+      let i = 0;
+      i < 600 && !(existsSync(stateFile) && readFileSync(stateFile, 'utf8').includes(`"pid": ${fg.pid},`));
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(output).toContain('Temporal UI');
@@ -71,7 +92,9 @@ describe('mailroom dev', () => {
     expect(sms.accountSid).toBe(first.sms.accountSid);
     const { Connection, Client } = await import('@temporalio/client');
     const connection = await Connection.connect({ address: temporal.address });
-    const earlier = await new Client({ connection, namespace: temporal.namespace }).workflow.getHandle(doctor.workflowId).describe();
+    const earlier = await new Client({ connection, namespace: temporal.namespace }).workflow
+      .getHandle(doctor.workflowId)
+      .describe();
     await connection.close();
     expect(earlier.status.name).toBe('COMPLETED');
 

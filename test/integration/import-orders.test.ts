@@ -26,7 +26,9 @@ describe('mailroom import orders', () => {
       ['O6', 'C2', '10', 'yesterday', ''],
       ['O7', 'C2', '1234567890123', '2026-03-02', ''],
     ]);
-    const run = await runCli(['import', 'orders', file, '--timezone', 'Asia/Shanghai', '--json'], { DATABASE_URL: db.url });
+    const run = await runCli(['import', 'orders', file, '--timezone', 'Asia/Shanghai', '--json'], {
+      DATABASE_URL: db.url,
+    });
     expect(run.code).toBe(0);
     const summary = JSON.parse(run.stdout);
     expect(summary).toMatchObject({ read: 8, inserted: 3, updated: 0, rejected: 5 });
@@ -38,7 +40,9 @@ describe('mailroom import orders', () => {
       ['O2', 'C2', '0.10', 'CNY', 'online', '2026-03-01 01:30'],
       ['O3', 'C1', '-50.00', 'CNY', null, '2026-03-01 16:00'],
     ]);
-    const reasons = Object.fromEntries(parseRejects(readFileSync(summary.rejectsPath, 'utf8')).map((r) => [r.row, r.reason]));
+    const reasons = Object.fromEntries(
+      parseRejects(readFileSync(summary.rejectsPath, 'utf8')).map((r) => [r.row, r.reason]),
+    );
     expect(reasons['5']).toBe('customer_external_id: "NOBODY" matches no customer; import the customer first');
     expect(reasons['6']).toBe('amount (column "金额"): "12.345" has more than 2 decimal places');
     expect(reasons['7']).toMatch(/order_ref: "O1" appears on an earlier row of this file/);
@@ -48,7 +52,10 @@ describe('mailroom import orders', () => {
   });
 
   it('updates an order imported earlier when a later file sends it again', async () => {
-    const file = writeCsv(dir, 'again.csv', [['order_ref', 'external_id', 'amount', 'date'], ['O2', 'C2', '0.20', '2026-03-01']]);
+    const file = writeCsv(dir, 'again.csv', [
+      ['order_ref', 'external_id', 'amount', 'date'],
+      ['O2', 'C2', '0.20', '2026-03-01'],
+    ]);
     const run = await runCli(['import', 'orders', file, '--json'], { DATABASE_URL: db.url });
     expect(JSON.parse(run.stdout)).toMatchObject({ read: 1, inserted: 0, updated: 1, rejected: 0 });
     const [o] = await db.sql`select amount from orders where order_ref = 'O2'`;

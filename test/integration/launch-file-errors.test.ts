@@ -40,12 +40,20 @@ describe('mailroom launch on a campaign file with mistakes', () => {
     const run = await runCli(['launch', file], env);
     expect(run.code).toBe(3);
     expect(run.stdout).toBe('');
-    expect(run.stderr.trim().replace(/^error: /, '').split('\n').sort()).toEqual([
-      `${file}:3: response_kinds[1]: Invalid option: expected one of "click"|"purl_visit"|"qr_scan"|"sms_reply"|"coupon_redemption"|"branch_visit"|"call_outcome"|"order"`,
-      `${file}:4: currency: an ISO 4217 code such as CNY, EUR or USD`,
-      `${file}:7: waves[0].channel: Invalid option: expected one of "mail"|"email"|"sms"`,
-      `${file}:9: waves[1].after: a duration such as 90s, 30m, 36h, 7d or 2w`,
-    ].sort());
+    expect(
+      run.stderr
+        .trim()
+        .replace(/^error: /, '')
+        .split('\n')
+        .sort(),
+    ).toEqual(
+      [
+        `${file}:3: response_kinds[1]: Invalid option: expected one of "click"|"purl_visit"|"qr_scan"|"sms_reply"|"coupon_redemption"|"branch_visit"|"call_outcome"|"order"`,
+        `${file}:4: currency: an ISO 4217 code such as CNY, EUR or USD`,
+        `${file}:7: waves[0].channel: Invalid option: expected one of "mail"|"email"|"sms"`,
+        `${file}:9: waves[1].after: a duration such as 90s, 30m, 36h, 7d or 2w`,
+      ].sort(),
+    );
     expect(await sql`select 1 from campaigns where slug = ${`mistakes-${tag}`}`).toHaveLength(0);
   });
 
@@ -57,11 +65,16 @@ describe('mailroom launch on a campaign file with mistakes', () => {
       '  - { name: reminder, channel: email, template: wealth-reminder-email }',
       '  - { name: vip-call, channel: sms, template: wealth-last-call-sms, to: vips }',
     ]);
-    for (const args of [['launch', file], ['launch', file, '--dry-run', '--json']]) {
+    for (const args of [
+      ['launch', file],
+      ['launch', file, '--dry-run', '--json'],
+    ]) {
       const run = await runCli(args, env);
       expect(run.code).toBe(3);
       expect(run.stdout).toBe('');
-      expect(run.stderr.trim()).toMatch(/^error: .*:5: waves\[1\]\.to: "vips" is neither all, non-responders, responders nor a known segment \(known: [^)]*\btier-vip\b[^)]*\bkey-accounts\b[^)]*\)$/);
+      expect(run.stderr.trim()).toMatch(
+        /^error: .*:5: waves\[1\]\.to: "vips" is neither all, non-responders, responders nor a known segment \(known: [^)]*\btier-vip\b[^)]*\bkey-accounts\b[^)]*\)$/,
+      );
       expect(run.stderr).toContain(`${file}:5:`);
     }
     expect(await sql`select 1 from campaigns where slug = ${`vips-${tag}`}`).toHaveLength(0);

@@ -19,15 +19,18 @@ describe('mailroom launch', () => {
 
   function campaignFile(name: string, firstWave = ''): string {
     const file = join(dir, `${name}.yaml`);
-    writeFileSync(file, [
-      `name: ${name}`,
-      'response_window: 0s',
-      `audience: { rules: { field: external_id, op: starts_with, value: 'LX${tag}-' }, channel: email }`,
-      'waves:',
-      firstWave,
-      '  - { name: reminder, channel: email, template: wealth-reminder-email }',
-      '  - { name: last-call, channel: sms, template: wealth-last-call-sms, after: 2s }',
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        `name: ${name}`,
+        'response_window: 0s',
+        `audience: { rules: { field: external_id, op: starts_with, value: 'LX${tag}-' }, channel: email }`,
+        'waves:',
+        firstWave,
+        '  - { name: reminder, channel: email, template: wealth-reminder-email }',
+        '  - { name: last-call, channel: sms, template: wealth-last-call-sms, after: 2s }',
+      ].join('\n'),
+    );
     return file;
   }
 
@@ -55,7 +58,10 @@ describe('mailroom launch', () => {
     expect(progress.waves.map((w: { sent: number }) => w.sent)).toEqual([6, 6]);
     const state = readStackState(mailroomPaths())!;
     expect(readdirSync(state.smtp!.outbox).filter((f) => f.includes(`.${slug}@mailroom`))).toHaveLength(6);
-    const sms = readFileSync(join(state.sms!.outbox, 'messages.jsonl'), 'utf8').split('\n').filter((l) => l.includes('+8613900')).map((l) => JSON.parse(l));
+    const sms = readFileSync(join(state.sms!.outbox, 'messages.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('+8613900'))
+      .map((l) => JSON.parse(l));
     const ours = await sql<{ phone: string }[]>`select phone from customers where external_id like ${`LX${tag}-%`}`;
     expect(sms.filter((m) => ours.some((o) => o.phone === m.to))).toHaveLength(6);
     const status = await runCli(['status', slug, '--json'], env);
@@ -81,7 +87,10 @@ describe('mailroom launch', () => {
 
   it('prints a mail wave, takes the posting confirmation from the operator, and reports', async () => {
     const name = `mail-${tag}`;
-    const file = campaignFile(name, '  - { name: letter, channel: mail, template: member-postcard, cost_per_piece: 1.20 }');
+    const file = campaignFile(
+      name,
+      '  - { name: letter, channel: mail, template: member-postcard, cost_per_piece: 1.20 }',
+    );
     const run = await runCli(['launch', file, '--json'], env);
     expect(run.code, run.stderr).toBe(0);
     let status: { waves: { name: string; status: string; planned: number }[] } | undefined;
@@ -96,21 +105,37 @@ describe('mailroom launch', () => {
     expect(job).toMatchObject({ campaign: name, wave: 'letter', pieces: 6 });
     const wrongWave = await runCli(['mail', 'confirm', name, '--wave', 'reminder'], env);
     expect(wrongWave.code).toBe(3);
-    expect(wrongWave.stderr).toMatch(/cannot confirm wave reminder of .*: wave reminder is a email wave; only mail waves are confirmed/);
+    expect(wrongWave.stderr).toMatch(
+      /cannot confirm wave reminder of .*: wave reminder is a email wave; only mail waves are confirmed/,
+    );
     const badDate = await runCli(['mail', 'confirm', name, '--wave', 'letter', '--date', '1.12.2026'], env);
     expect(badDate.code).toBe(2);
-    const confirmed = await runCli(['mail', 'confirm', name, '--wave', 'letter', '--date', '2026-12-01', '--json'], env);
+    const confirmed = await runCli(
+      ['mail', 'confirm', name, '--wave', 'letter', '--date', '2026-12-01', '--json'],
+      env,
+    );
     expect(confirmed.code, confirmed.stderr).toBe(0);
-    expect(JSON.parse(confirmed.stdout)).toMatchObject({ name: 'letter', status: 'mailed', sent: 6, mailedOn: '2026-12-01' });
+    expect(JSON.parse(confirmed.stdout)).toMatchObject({
+      name: 'letter',
+      status: 'mailed',
+      sent: 6,
+      mailedOn: '2026-12-01',
+    });
     await runCli(['skip-wait', name], env);
-    let report: { status: string; summary: { contacted: number; cost: number; waves: { wave: string; sent: number }[] } | null } | undefined;
+    let report:
+      | { status: string; summary: { contacted: number; cost: number; waves: { wave: string; sent: number }[] } | null }
+      | undefined;
     for (let i = 0; i < 150; i++) {
       report = JSON.parse((await runCli(['report', name, '--json'], env)).stdout);
       if (report!.summary) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(report).toMatchObject({ status: 'completed', summary: { contacted: 6, cost: 7.2 } });
-    expect(report!.summary!.waves.map((w) => [w.wave, w.sent])).toEqual([['letter', 6], ['reminder', 6], ['last-call', 6]]);
+    expect(report!.summary!.waves.map((w) => [w.wave, w.sent])).toEqual([
+      ['letter', 6],
+      ['reminder', 6],
+      ['last-call', 6],
+    ]);
   }, 120_000);
 
   it('offers the same operations to scripts through the typed client', async () => {
@@ -119,7 +144,10 @@ describe('mailroom launch', () => {
     try {
       const name = `script-${tag}`;
       const file = campaignFile(name);
-      expect(await mailroom.launch(file, { dryRun: true })).toMatchObject({ launched: false, counts: { contactable: 6 } });
+      expect(await mailroom.launch(file, { dryRun: true })).toMatchObject({
+        launched: false,
+        counts: { contactable: 6 },
+      });
       expect(await mailroom.launch(file)).toMatchObject({ launched: true, workflowId: `campaign-${name}` });
       await expect(mailroom.launch(file)).rejects.toThrow(/already running|was launched/);
       await mailroom.skipWait(name);

@@ -27,16 +27,33 @@ describe('migrations', () => {
   it('create the customer database with its keys and uniqueness rules', async () => {
     const constraints = await db.sql<{ conname: string }[]>`
       select conname from pg_constraint where contype = 'u' order by conname`;
-    expect(constraints.map((c) => c.conname)).toEqual(expect.arrayContaining([
-      'customers_external_id_key', 'orders_order_ref_key', 'campaigns_slug_key', 'campaign_members_response_code_key',
-      'deliveries_key', 'responses_dedupe_key', 'suppressions_key',
-    ]));
-    const [c] = await db.sql<{ id: number }[]>`insert into customers (external_id, full_name) values ('U1', '王晓明') returning id`;
-    await expect(db.sql`insert into customers (external_id, full_name) values ('U1', 'again')`).rejects.toThrow(/customers_external_id_key/);
-    await expect(db.sql`insert into customers (external_id, full_name, phone) values ('U2', 'x', '13912345678')`).rejects.toThrow(/phone_check/);
-    const [camp] = await db.sql<{ id: number }[]>`insert into campaigns (slug, name, spec, workflow_id) values ('spring', 'Spring', '{}', 'campaign-spring') returning id`;
+    expect(constraints.map((c) => c.conname)).toEqual(
+      expect.arrayContaining([
+        'customers_external_id_key',
+        'orders_order_ref_key',
+        'campaigns_slug_key',
+        'campaign_members_response_code_key',
+        'deliveries_key',
+        'responses_dedupe_key',
+        'suppressions_key',
+      ]),
+    );
+    const [c] = await db.sql<
+      { id: number }[]
+    >`insert into customers (external_id, full_name) values ('U1', '王晓明') returning id`;
+    await expect(db.sql`insert into customers (external_id, full_name) values ('U1', 'again')`).rejects.toThrow(
+      /customers_external_id_key/,
+    );
+    await expect(
+      db.sql`insert into customers (external_id, full_name, phone) values ('U2', 'x', '13912345678')`,
+    ).rejects.toThrow(/phone_check/);
+    const [camp] = await db.sql<
+      { id: number }[]
+    >`insert into campaigns (slug, name, spec, workflow_id) values ('spring', 'Spring', '{}', 'campaign-spring') returning id`;
     await db.sql`insert into deliveries (campaign_id, wave, customer_id, channel) values (${camp!.id}, 'letter', ${c!.id}, 'mail')`;
-    await expect(db.sql`insert into deliveries (campaign_id, wave, customer_id, channel) values (${camp!.id}, 'letter', ${c!.id}, 'mail')`).rejects.toThrow(/deliveries_key/);
+    await expect(
+      db.sql`insert into deliveries (campaign_id, wave, customer_id, channel) values (${camp!.id}, 'letter', ${c!.id}, 'mail')`,
+    ).rejects.toThrow(/deliveries_key/);
   });
 
   it('refuse a migration that was changed after it was applied', async () => {
@@ -44,7 +61,9 @@ describe('migrations', () => {
     cpSync(MIGRATIONS_DIR, dir, { recursive: true });
     const first = migrationFiles(dir)[0]!;
     appendFileSync(first.path, '\n-- edited later\n');
-    await expect(migrate(db.sql, dir)).rejects.toThrow(new RegExp(`migration ${first.name} was changed after it was applied.*new migration`));
+    await expect(migrate(db.sql, dir)).rejects.toThrow(
+      new RegExp(`migration ${first.name} was changed after it was applied.*new migration`),
+    );
   });
 
   it('refuse a database that has migrations this version does not know', async () => {
@@ -52,6 +71,8 @@ describe('migrations', () => {
     cpSync(MIGRATIONS_DIR, dir, { recursive: true });
     writeFileSync(join(dir, '9999_future.sql'), 'create table future_things (id int);');
     expect((await migrate(db.sql, dir)).applied).toEqual(['9999_future.sql']);
-    await expect(migrate(db.sql)).rejects.toThrow(/has migration 9999_future.sql, which this version of Mailroom does not have/);
+    await expect(migrate(db.sql)).rejects.toThrow(
+      /has migration 9999_future.sql, which this version of Mailroom does not have/,
+    );
   });
 });

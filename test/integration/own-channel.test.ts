@@ -34,7 +34,11 @@ describe('channels handed to the activities (real PostgreSQL)', () => {
             name: 'email',
             async send(message: OutgoingMessage) {
               const t = template(message.context.variant) as Extract<LoadedTemplate, { channel: 'email' }>;
-              seen.push({ to: message.context.customer.email, subject: renderEmail(t, message.context).subject, deliveryId: message.deliveryId });
+              seen.push({
+                to: message.context.customer.email,
+                subject: renderEmail(t, message.context).subject,
+                deliveryId: message.deliveryId,
+              });
               return { providerId: `own-${message.deliveryId}` };
             },
             async close() {
@@ -47,24 +51,37 @@ describe('channels handed to the activities (real PostgreSQL)', () => {
     const snap = await activities.snapshotCampaign({ campaignId, batchSize: 100 });
     expect(snap.contactable).toBe(9);
     const [from, to] = snap.ranges[0]!;
-    const result = await new MockActivityEnvironment().run(activities.sendWaveBatch, { campaignId, wave: 'hello', from, to });
+    const result = await new MockActivityEnvironment().run(activities.sendWaveBatch, {
+      campaignId,
+      wave: 'hello',
+      from,
+      to,
+    });
     expect(result).toMatchObject({ planned: 9, sent: 9, failed: 0 });
     expect(requests).toEqual(['own-channel/hello']);
     expect(closed).toBe(1);
     expect(seen.map((m) => m.to).sort()).toEqual(Array.from({ length: 9 }, (_, i) => `oc${i + 1}@example.com`).sort());
     expect(seen.every((m) => m.subject.length > 0)).toBe(true);
-    const ledger = await db.sql<{ id: number; provider_id: string; status: string }[]>`select id, provider_id, status from deliveries where campaign_id = ${campaignId}`;
+    const ledger = await db.sql<
+      { id: number; provider_id: string; status: string }[]
+    >`select id, provider_id, status from deliveries where campaign_id = ${campaignId}`;
     expect(ledger).toHaveLength(9);
     for (const row of ledger) expect(row).toMatchObject({ status: 'sent', provider_id: `own-${row.id}` });
   });
 
-  it('a worker without the wave\'s channel fails the batch with a retryable error naming the setting', async () => {
+  it("a worker without the wave's channel fails the batch with a retryable error naming the setting", async () => {
     await seedEmailCustomers(db.sql, 'NC', 2);
     const { campaignId } = await emailCampaign(db.sql, tempDir('mailroom-no-channel-'), 'no-channel', 'NC');
-    const activities = createActivities({ sql: db.sql, campaign: { secret: 's', trackingUrl: 'https://go.example.com' }, channels: {} });
+    const activities = createActivities({
+      sql: db.sql,
+      campaign: { secret: 's', trackingUrl: 'https://go.example.com' },
+      channels: {},
+    });
     const snap = await activities.snapshotCampaign({ campaignId, batchSize: 100 });
     const [from, to] = snap.ranges[0]!;
-    const failure = await new MockActivityEnvironment().run(activities.sendWaveBatch, { campaignId, wave: 'hello', from, to }).catch((e: unknown) => e);
+    const failure = await new MockActivityEnvironment()
+      .run(activities.sendWaveBatch, { campaignId, wave: 'hello', from, to })
+      .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(Error);
     expect((failure as Error).message).toContain('SMTP_URL');
     expect((failure as { nonRetryable?: boolean }).nonRetryable).toBeUndefined();

@@ -43,7 +43,9 @@ describe('mailroom seed', () => {
   });
 
   it('follows the domain rules: tiers by annual spend, member levels by cumulative spend', async () => {
-    const rows = await a.sql<{ tier: string; level: string; annual: number; cumulative: number; spent: string | null }[]>`
+    const rows = await a.sql<
+      { tier: string; level: string; annual: number; cumulative: number; spent: string | null }[]
+    >`
       select attributes->>'tier' as tier, attributes->>'member_level' as level,
              (attributes->>'annual_spend')::numeric as annual, (attributes->>'cumulative_spend')::numeric as cumulative,
              (select sum(amount) from orders o where o.customer_id = c.id) as spent
@@ -57,7 +59,9 @@ describe('mailroom seed', () => {
   });
 
   it('produces phones, emails and postal codes that the import itself accepts', async () => {
-    const rows = await a.sql<{ phone: string | null; email: string | null; postal_code: string | null; country: string }[]>`
+    const rows = await a.sql<
+      { phone: string | null; email: string | null; postal_code: string | null; country: string }[]
+    >`
       select phone, email, postal_code, country from customers`;
     for (const r of rows) {
       if (r.phone) expect(parsePhone(r.phone, 'CN')).toBe(r.phone);

@@ -19,7 +19,9 @@ describe('mailroom segment preview', () => {
   afterAll(() => db.drop());
 
   it("previews the example campaign's audience: top 500 in three bands, holdout, variants; writes nothing", async () => {
-    const run = await runCli(['segment', 'preview', EXAMPLE, '--json', '--limit', '3', '--explain'], { DATABASE_URL: db.url });
+    const run = await runCli(['segment', 'preview', EXAMPLE, '--json', '--limit', '3', '--explain'], {
+      DATABASE_URL: db.url,
+    });
     expect(run.code, run.stderr).toBe(0);
     const preview = JSON.parse(run.stdout);
     expect(preview.counts.contactable + preview.counts.holdout).toBe(500);
@@ -35,7 +37,9 @@ describe('mailroom segment preview', () => {
   });
 
   it('previews a named built-in segment and prints a readable table', async () => {
-    const run = await runCli(['segment', 'preview', '--segment', 'dormant-members', '--channel', 'email'], { DATABASE_URL: db.url });
+    const run = await runCli(['segment', 'preview', '--segment', 'dormant-members', '--channel', 'email'], {
+      DATABASE_URL: db.url,
+    });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^segment dormant-members on channel email: \d+ members, \d+ to contact/);
     expect(run.stdout).toContain('Suppressed, by reason:');
@@ -44,10 +48,24 @@ describe('mailroom segment preview', () => {
 
   it('stops at a bad rule with exit code 3, naming the file, the line and the path', async () => {
     const file = join(dir, 'bad.yaml');
-    writeFileSync(file, ['name: bad', 'audience:', '  rules:', '    all:', '      - { field: city, op: "=", value: 北京市 }', '      - { field: wealth, op: ">", value: 1 }'].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'name: bad',
+        'audience:',
+        '  rules:',
+        '    all:',
+        '      - { field: city, op: "=", value: 北京市 }',
+        '      - { field: wealth, op: ">", value: 1 }',
+      ].join('\n'),
+    );
     const run = await runCli(['segment', 'preview', file], { DATABASE_URL: db.url });
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(new RegExp(`^error: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:6: audience\\.rules\\.all\\[1\\]\\.field: unknown field "wealth"`));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^error: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:6: audience\\.rules\\.all\\[1\\]\\.field: unknown field "wealth"`,
+      ),
+    );
     const unknown = await runCli(['segment', 'preview', '--segment', 'nope'], { DATABASE_URL: db.url });
     expect(unknown.code).toBe(3);
     expect(unknown.stderr).toMatch(/unknown segment "nope"\. Known: tier-diamond/);

@@ -30,13 +30,16 @@ describe('segment rules on PostgreSQL', () => {
         ('C', '李娜', '上海市', 'Asia/Shanghai', '2000-02-29', '2019-03-01', 'CN', ${sql.json({ annual_spend: 600000, cumulative_spend: 2500, stored_value_balance: 100, vip: true })}),
         ('D', '张伟', '南京市', 'Asia/Shanghai', '1975-06-17', '2018-05-05', 'CN', ${sql.json({ annual_spend: 20000, cumulative_spend: 500, stored_value_balance: 10, annual_spend_note: 'n/a' })}),
         ('E', 'No Data', null, 'Asia/Shanghai', null, '2026-06-14', 'CN', '{}')`;
-    const id = async (x: string) => (await sql<{ id: number }[]>`select id from customers where external_id = ${x}`)[0]!.id;
+    const id = async (x: string) =>
+      (await sql<{ id: number }[]>`select id from customers where external_id = ${x}`)[0]!.id;
     const [a, b, c] = [await id('A'), await id('B'), await id('C')];
     await sql`insert into orders (customer_id, order_ref, amount, occurred_at) values
       (${a}, 'A1', 100.00, '2026-06-10T03:00:00Z'), (${a}, 'A2', 50.00, '2026-01-01T03:00:00Z'),
       (${c}, 'C1', 1000.00, '2026-05-01T03:00:00Z'), (${c}, 'LATER', 99999.00, '2026-07-01T03:00:00Z')`;
     await sql`insert into consents (customer_id, channel, status, source) values (${a}, 'email', 'granted', 't'), (${a}, 'sms', 'denied', 't'), (${b}, 'email', 'denied', 't')`;
-    const [camp] = await sql<{ id: number }[]>`insert into campaigns (slug, name, spec, workflow_id) values ('spring', 'Spring', '{}', 'campaign-spring') returning id`;
+    const [camp] = await sql<
+      { id: number }[]
+    >`insert into campaigns (slug, name, spec, workflow_id) values ('spring', 'Spring', '{}', 'campaign-spring') returning id`;
     await sql`insert into deliveries (campaign_id, wave, customer_id, channel, status, sent_at) values
       (${camp!.id}, 'letter', ${a}, 'mail', 'sent', '2026-06-01T00:00:00Z'), (${camp!.id}, 'letter', ${b}, 'mail', 'failed', null)`;
     await sql`insert into responses (campaign_id, customer_id, kind, source, dedupe_key, occurred_at) values
@@ -95,13 +98,21 @@ describe('segment rules on PostgreSQL', () => {
     expect(await select({ consent: 'email' })).toEqual(['A']);
     expect(await select({ consent: 'email', status: 'denied' })).toEqual(['B']);
     expect(await select({ not: { consent: 'sms' } })).toEqual(['A', 'B', 'C', 'D', 'E']);
-    expect(await select({ all: [{ segment: 'key-accounts' }, { not: { segment: 'tier-diamond' } }] })).toEqual(['B', 'C', 'D']);
+    expect(await select({ all: [{ segment: 'key-accounts' }, { not: { segment: 'tier-diamond' } }] })).toEqual([
+      'B',
+      'C',
+      'D',
+    ]);
     expect(await select({ contacted: { campaign: 'spring' } })).toEqual(['A']);
     expect(await select({ contacted: { within_days: 10 } })).toEqual([]);
     expect(await select({ contacted: { within_days: 20 } })).toEqual(['A']);
     expect(await select({ responded: { campaign: 'spring' } })).toEqual(['A']);
-    expect(await select({ all: [{ contacted: { campaign: 'spring' } }, { not: { responded: { campaign: 'spring' } } }] })).toEqual([]);
-    expect(await select({ any: [{ field: 'city', op: '=', value: '南京市' }, { responded: { campaign: 'spring' } }] })).toEqual(['A', 'D']);
+    expect(
+      await select({ all: [{ contacted: { campaign: 'spring' } }, { not: { responded: { campaign: 'spring' } } }] }),
+    ).toEqual([]);
+    expect(
+      await select({ any: [{ field: 'city', op: '=', value: '南京市' }, { responded: { campaign: 'spring' } }] }),
+    ).toEqual(['A', 'D']);
   });
 
   it('gives the built-in segments their documented meaning', async () => {

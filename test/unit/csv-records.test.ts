@@ -17,7 +17,12 @@ function quote(field: string): string {
 describe('CSV record reader', () => {
   it('reads quoted fields with commas, doubled quotes and line breaks, and counts lines', () => {
     const records = readAll('a,b\r\n"x, y","say ""hi"""\n"two\nlines",z\nlast,row');
-    expect(records.map((r) => r.fields)).toEqual([['a', 'b'], ['x, y', 'say "hi"'], ['two\nlines', 'z'], ['last', 'row']]);
+    expect(records.map((r) => r.fields)).toEqual([
+      ['a', 'b'],
+      ['x, y', 'say "hi"'],
+      ['two\nlines', 'z'],
+      ['last', 'row'],
+    ]);
     expect(records.map((r) => r.line)).toEqual([1, 2, 3, 5]);
     expect(records.every((r) => !r.error)).toBe(true);
   });
@@ -33,16 +38,25 @@ describe('CSV record reader', () => {
     const records = readAll('1,"open\n2,b\n3,c', 4);
     // The quote never closes, so the whole rest of the file is suspect only at end of input.
     expect(records[0]).toMatchObject({ line: 1, error: expect.stringMatching(/never closed/), raw: '1,"open' });
-    expect(records.slice(1).map((r) => r.fields)).toEqual([['2', 'b'], ['3', 'c']]);
+    expect(records.slice(1).map((r) => r.fields)).toEqual([
+      ['2', 'b'],
+      ['3', 'c'],
+    ]);
   });
 
   it('skips blank lines but keeps their line numbers in the count', () => {
     const records = readAll('a\n\n\nb\n');
-    expect(records.map((r) => [r.line, r.fields[0]])).toEqual([[1, 'a'], [4, 'b']]);
+    expect(records.map((r) => [r.line, r.fields[0]])).toEqual([
+      [1, 'a'],
+      [4, 'b'],
+    ]);
   });
 
   it('gives the same records whatever the chunk size (property)', () => {
-    const field = fc.string({ unit: fc.constantFrom('a', 'Z', '王', '😀', ',', '"', '\n', '\r\n', ' ', ';', "'") , maxLength: 8 });
+    const field = fc.string({
+      unit: fc.constantFrom('a', 'Z', '王', '😀', ',', '"', '\n', '\r\n', ' ', ';', "'"),
+      maxLength: 8,
+    });
     const table = fc.array(fc.array(field, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 12 });
     fc.assert(
       fc.property(table, fc.integer({ min: 1, max: 17 }), (rows, chunk) => {

@@ -14,21 +14,56 @@ import { anyFreePort } from '../../config/ports.ts';
 import { startSmtpSink, type SmtpSink } from '../../dev/smtp-sink.ts';
 import { tempDir } from '../helpers/csv.ts';
 
-const rsa = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+const rsa = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+});
 const dkimEnv = { DKIM_DOMAIN: 'example.com', DKIM_SELECTOR: 'mail2026', DKIM_PRIVATE_KEY: rsa.privateKey };
 
 const row: MemberRow = {
-  customer_id: 7, external_id: 'C7', full_name: '王晓明', family_name: '王', given_name: '晓明', gender: 'male', salutation: null,
-  locale: 'zh-CN', email: 'w@example.com', phone: null, address_line1: null, address_line2: null, district: null, city: null,
-  province: null, postal_code: null, country: 'CN', birthday: null, timezone: 'Asia/Shanghai', attributes: {}, rank: 1, band: null, variant: null,
+  customer_id: 7,
+  external_id: 'C7',
+  full_name: '王晓明',
+  family_name: '王',
+  given_name: '晓明',
+  gender: 'male',
+  salutation: null,
+  locale: 'zh-CN',
+  email: 'w@example.com',
+  phone: null,
+  address_line1: null,
+  address_line2: null,
+  district: null,
+  city: null,
+  province: null,
+  postal_code: null,
+  country: 'CN',
+  birthday: null,
+  timezone: 'Asia/Shanghai',
+  attributes: {},
+  rank: 1,
+  band: null,
+  variant: null,
 };
-const ctx = memberContext(row, { name: '财富管理月', slug: 'wealth', offers: {} }, { secret: 's', trackingUrl: 'https://go.example.com', asOf: new Date('2026-12-01') });
+const ctx = memberContext(
+  row,
+  { name: '财富管理月', slug: 'wealth', offers: {} },
+  { secret: 's', trackingUrl: 'https://go.example.com', asOf: new Date('2026-12-01') },
+);
 const template = loadTemplate(resolveTemplateDir('wealth-reminder-email', '.'));
 if (template.channel !== 'email') throw new Error('expected an email template');
-const message = () => emailMessage(ctx, renderEmail(template, ctx), { from: 'm@example.com', messageId: '<d1.wealth@mailroom>', tracking: { url: 'https://go.example.com', secret: 's', delivery: 1 } });
+const message = () =>
+  emailMessage(ctx, renderEmail(template, ctx), {
+    from: 'm@example.com',
+    messageId: '<d1.wealth@mailroom>',
+    tracking: { url: 'https://go.example.com', secret: 's', delivery: 1 },
+  });
 
 async function build(options: object): Promise<string> {
-  const info = await nodemailer.createTransport({ streamTransport: true, buffer: true, ...options }).sendMail(message());
+  const info = await nodemailer
+    .createTransport({ streamTransport: true, buffer: true, ...options })
+    .sendMail(message());
   return (info.message as Buffer).toString('utf8');
 }
 
@@ -38,21 +73,42 @@ function checkDkim(raw: string, publicKey: string) {
   const headers = raw.slice(0, split).split(/\r\n(?![ \t])/);
   const relaxed = (h: string) => {
     const colon = h.indexOf(':');
-    return `${h.slice(0, colon).trim().toLowerCase()}:${h.slice(colon + 1).replace(/\r\n/g, '').replace(/[ \t]+/g, ' ').trim()}`;
+    return `${h.slice(0, colon).trim().toLowerCase()}:${h
+      .slice(colon + 1)
+      .replace(/\r\n/g, '')
+      .replace(/[ \t]+/g, ' ')
+      .trim()}`;
   };
   const signature = headers.find((h) => /^dkim-signature:/i.test(h));
   if (!signature) return null;
-  const tags = Object.fromEntries(relaxed(signature).slice('dkim-signature:'.length).split(';').map((t) => t.trim()).filter(Boolean).map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1).replace(/\s+/g, '')]));
+  const tags = Object.fromEntries(
+    relaxed(signature)
+      .slice('dkim-signature:'.length)
+      .split(';')
+      .map((t) => t.trim())
+      .filter(Boolean)
+      .map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1).replace(/\s+/g, '')]),
+  );
   // A bare LF, as the stream transport leaves some, is a line break: SMTP sends it as CRLF.
-  const body = raw.slice(split + 4).split(/\r?\n/).map((l) => l.replace(/[ \t]+/g, ' ').replace(/ $/, '')).join('\r\n').replace(/(\r\n)*$/, '\r\n');
+  const body = raw
+    .slice(split + 4)
+    .split(/\r?\n/)
+    .map((l) => l.replace(/[ \t]+/g, ' ').replace(/ $/, ''))
+    .join('\r\n')
+    .replace(/(\r\n)*$/, '\r\n');
   const bodyHashOk = createHash('sha256').update(body).digest('base64') === tags.bh;
   // Each signed header once, the last instance first (RFC 6376 5.4.2); then the signature without b=.
   const pool = headers.slice();
-  const signed = String(tags.h).split(':').map((name) => {
-    const at = pool.findLastIndex((h) => h.toLowerCase().startsWith(`${name.toLowerCase()}:`));
-    return at < 0 ? '' : `${relaxed(pool.splice(at, 1)[0]!)}\r\n`;
-  }).join('');
-  const own = relaxed(signature).replace(/b=[^;]*$/, 'b=').replace(/(;\s*b=)[^;]*(;|$)/, '$1$2');
+  const signed = String(tags.h)
+    .split(':')
+    .map((name) => {
+      const at = pool.findLastIndex((h) => h.toLowerCase().startsWith(`${name.toLowerCase()}:`));
+      return at < 0 ? '' : `${relaxed(pool.splice(at, 1)[0]!)}\r\n`;
+    })
+    .join('');
+  const own = relaxed(signature)
+    .replace(/b=[^;]*$/, 'b=')
+    .replace(/(;\s*b=)[^;]*(;|$)/, '$1$2');
   const verify = createVerify('RSA-SHA256').update(signed + own);
   return { tags, bodyHashOk, signatureOk: verify.verify(publicKey, String(tags.b), 'base64') };
 }
@@ -78,7 +134,11 @@ describe('DKIM signing of email', () => {
     expect(check!.tags.h).toMatch(/(^|:)from(:|$)/i);
     expect(check).toMatchObject({ bodyHashOk: true, signatureOk: true });
     // The same check fails under another key, so it is a check.
-    const other = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    const other = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
     expect(checkDkim(raw, other.publicKey)!.signatureOk).toBe(false);
   });
 
@@ -92,7 +152,11 @@ describe('DKIM signing of email', () => {
     writeFileSync(file, rsa.privateKey);
     const oneLine = rsa.privateKey.trim().replace(/\n/g, '\\n');
     for (const key of [rsa.privateKey, oneLine, file]) {
-      expect(dkimSettings(readEnv({ ...dkimEnv, DKIM_PRIVATE_KEY: key }))).toEqual({ domainName: 'example.com', keySelector: 'mail2026', privateKey: expect.stringMatching(/^-----BEGIN PRIVATE KEY-----\n[\s\S]+\n-----END PRIVATE KEY-----\n?$/) });
+      expect(dkimSettings(readEnv({ ...dkimEnv, DKIM_PRIVATE_KEY: key }))).toEqual({
+        domainName: 'example.com',
+        keySelector: 'mail2026',
+        privateKey: expect.stringMatching(/^-----BEGIN PRIVATE KEY-----\n[\s\S]+\n-----END PRIVATE KEY-----\n?$/),
+      });
     }
   });
 
@@ -100,13 +164,27 @@ describe('DKIM signing of email', () => {
     expect(() => readEnv({ DKIM_DOMAIN: 'example.com', DKIM_PRIVATE_KEY: rsa.privateKey })).toThrow(
       'environment variable DKIM_SELECTOR is invalid: DKIM signing needs DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY together; set DKIM_SELECTOR or unset the others',
     );
-    expect(() => readEnv({ ...dkimEnv, DKIM_DOMAIN: 'not a domain' })).toThrow(/DKIM_DOMAIN is invalid: expected the signing domain/);
+    expect(() => readEnv({ ...dkimEnv, DKIM_DOMAIN: 'not a domain' })).toThrow(
+      /DKIM_DOMAIN is invalid: expected the signing domain/,
+    );
     const notAKey = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC';
-    expect(() => dkimSettings(readEnv({ ...dkimEnv, DKIM_PRIVATE_KEY: notAKey }))).toThrow(/neither PEM text .* nor the path of a readable file/);
+    expect(() => dkimSettings(readEnv({ ...dkimEnv, DKIM_PRIVATE_KEY: notAKey }))).toThrow(
+      /neither PEM text .* nor the path of a readable file/,
+    );
     expect(() => dkimSettings(readEnv({ ...dkimEnv, DKIM_PRIVATE_KEY: notAKey }))).not.toThrow(notAKey);
-    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256', privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
-    expect(() => dkimSettings(readEnv({ ...dkimEnv, DKIM_PRIVATE_KEY: ec.privateKey }))).toThrow(/does not hold an RSA private key/);
-    expect(() => dkimSettings(readEnv({ ...dkimEnv, DKIM_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----' }))).toThrow(/does not hold an RSA private key/);
+    const ec = generateKeyPairSync('ec', {
+      namedCurve: 'P-256',
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    expect(() => dkimSettings(readEnv({ ...dkimEnv, DKIM_PRIVATE_KEY: ec.privateKey }))).toThrow(
+      /does not hold an RSA private key/,
+    );
+    expect(() =>
+      dkimSettings(
+        readEnv({ ...dkimEnv, DKIM_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----' }),
+      ),
+    ).toThrow(/does not hold an RSA private key/);
   });
 });
 
@@ -122,8 +200,13 @@ describe('the email channel with DKIM (real SMTP server)', () => {
 
   it('sends a signed message under the delivery Message-ID, tracked in the HTML part', async () => {
     const channel = createEmailChannel({
-      smtpUrl: sink.url, from: 'm@example.com', campaignSlug: 'wealth', trackingUrl: 'https://go.example.com', secret: 's',
-      dkim: dkimSettings(readEnv(dkimEnv)), template: () => template,
+      smtpUrl: sink.url,
+      from: 'm@example.com',
+      campaignSlug: 'wealth',
+      trackingUrl: 'https://go.example.com',
+      secret: 's',
+      dkim: dkimSettings(readEnv(dkimEnv)),
+      template: () => template,
     });
     try {
       expect(await channel.send({ deliveryId: 7, context: ctx })).toEqual({ providerId: '<d7.wealth@mailroom>' });
@@ -131,15 +214,35 @@ describe('the email channel with DKIM (real SMTP server)', () => {
       await channel.close();
     }
     const raw = readFileSync(join(outbox, 'd7.wealth@mailroom.eml'), 'utf8');
-    expect(checkDkim(raw, rsa.publicKey)).toMatchObject({ tags: { d: 'example.com', s: 'mail2026' }, bodyHashOk: true, signatureOk: true });
+    expect(checkDkim(raw, rsa.publicKey)).toMatchObject({
+      tags: { d: 'example.com', s: 'mail2026' },
+      bodyHashOk: true,
+      signatureOk: true,
+    });
     expect(raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r$/m);
     const html = quotedPrintable(/Content-Type: text\/html[^]*?\r\n\r\n([^]*?)\r\n----/.exec(raw)![1]!);
     const click = /<a href="https:\/\/go\.example\.com\/c\/([^"]+)"/.exec(html)![1]!;
-    expect(readTrackingToken('s', click)).toEqual({ kind: 'click', campaign: 'wealth', code: ctx.response_code, delivery: 7, link: 0, url: ctx.purl });
+    expect(readTrackingToken('s', click)).toEqual({
+      kind: 'click',
+      campaign: 'wealth',
+      code: ctx.response_code,
+      delivery: 7,
+      link: 0,
+      url: ctx.purl,
+    });
     expect(html).toMatch(/<img src="https:\/\/go\.example\.com\/o\/[^"]+\.gif" width="1" height="1" alt=""><\/body>/);
   });
 
   it('refuses to start without the secret that signs tracking links', () => {
-    expect(() => createEmailChannel({ smtpUrl: sink.url, from: 'm@example.com', campaignSlug: 'wealth', trackingUrl: 'https://go.example.com', secret: '', template: () => template })).toThrow(/MAILROOM_SECRET/);
+    expect(() =>
+      createEmailChannel({
+        smtpUrl: sink.url,
+        from: 'm@example.com',
+        campaignSlug: 'wealth',
+        trackingUrl: 'https://go.example.com',
+        secret: '',
+        template: () => template,
+      }),
+    ).toThrow(/MAILROOM_SECRET/);
   });
 });

@@ -7,7 +7,9 @@ const text = '客户编号,姓名\nC001,王晓明\n';
 describe('encoding detection', () => {
   it('recognises UTF-8, UTF-8 with BOM, UTF-16 and GBK', () => {
     expect(detectEncoding(Buffer.from(text, 'utf8'), true)).toEqual({ encoding: 'utf8', detected: 'utf8-valid' });
-    expect(detectEncoding(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]), true).detected).toBe('bom');
+    expect(detectEncoding(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]), true).detected).toBe(
+      'bom',
+    );
     expect(detectEncoding(iconv.encode(text, 'utf16le', { addBOM: true }), true).encoding).toBe('utf16le');
     expect(detectEncoding(iconv.encode(text, 'gbk'), true)).toEqual({ encoding: 'gb18030', detected: 'fallback-gbk' });
   });

@@ -4,7 +4,11 @@ import { readEnv } from '../../config/env.ts';
 describe('environment variables', () => {
   it('treat empty values as unset and apply defaults', () => {
     expect(readEnv({ DATABASE_URL: '', TEMPORAL_ADDRESS: '  ' })).toMatchObject({
-      DATABASE_URL: undefined, TEMPORAL_ADDRESS: undefined, TEMPORAL_NAMESPACE: 'default', TEMPORAL_TASK_QUEUE: 'mailroom', LOG_LEVEL: 'info',
+      DATABASE_URL: undefined,
+      TEMPORAL_ADDRESS: undefined,
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: 'mailroom',
+      LOG_LEVEL: 'info',
     });
   });
 

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
-  FieldError, cleanText, parseConsent, parseCountry, parseDate, parseDateTime, parseDecimal, parseEmail, parseGender,
-  parsePhone, parsePostalCode, parseTimezone,
+  FieldError,
+  cleanText,
+  parseConsent,
+  parseCountry,
+  parseDate,
+  parseDateTime,
+  parseDecimal,
+  parseEmail,
+  parseGender,
+  parsePhone,
+  parsePostalCode,
+  parseTimezone,
 } from '../../pipeline/customers/fields.ts';
 
 const fails = (fn: () => unknown, message: RegExp) => expect(fn).toThrow(message);
@@ -17,7 +27,14 @@ describe('field parsers', () => {
 
   it('accepts ordinary email addresses and lower-cases only the domain', () => {
     expect(parseEmail(' Wang.XM@Example.COM ')).toBe('Wang.XM@example.com');
-    for (const bad of ['wang@', 'wang@example', 'a b@example.com', 'x@@example.com', '.x@example.com', 'x..y@example.com']) {
+    for (const bad of [
+      'wang@',
+      'wang@example',
+      'a b@example.com',
+      'x@@example.com',
+      '.x@example.com',
+      'x..y@example.com',
+    ]) {
       fails(() => parseEmail(bad), /not a valid email address/);
     }
   });

@@ -8,22 +8,56 @@ import { compilePart } from '../../pipeline/render/template-source.ts';
 
 function member(over: Partial<MemberRow> = {}): MemberRow {
   return {
-    customer_id: 7, external_id: 'C7', full_name: '王晓明', family_name: '王', given_name: '晓明', gender: 'male', salutation: null,
-    locale: 'zh-CN', email: 'w@example.com', phone: '+8613912345678', address_line1: '建国门内大街18号', address_line2: '3栋1201室',
-    district: '东城区', city: '北京市', province: '北京市', postal_code: '100005', country: 'CN', birthday: '1980-05-12',
-    timezone: 'Asia/Shanghai', attributes: { annual_spend: 1234.5 }, rank: 3, band: 'A', variant: 'x', ...over,
+    customer_id: 7,
+    external_id: 'C7',
+    full_name: '王晓明',
+    family_name: '王',
+    given_name: '晓明',
+    gender: 'male',
+    salutation: null,
+    locale: 'zh-CN',
+    email: 'w@example.com',
+    phone: '+8613912345678',
+    address_line1: '建国门内大街18号',
+    address_line2: '3栋1201室',
+    district: '东城区',
+    city: '北京市',
+    province: '北京市',
+    postal_code: '100005',
+    country: 'CN',
+    birthday: '1980-05-12',
+    timezone: 'Asia/Shanghai',
+    attributes: { annual_spend: 1234.5 },
+    rank: 3,
+    band: 'A',
+    variant: 'x',
+    ...over,
   };
 }
 const campaign = { name: '财富管理月', slug: 'wealth', offers: { A: '电饭煲' } };
-const ctxOf = (over: Partial<MemberRow> = {}) => buildContext(member(over), campaign, { responseCode: 'ABC', purl: 'http://t/p/ABC', unsubscribe: 'http://t/u/ABC' }, '2026-12-01');
-const render = (source: string, over: Partial<MemberRow> = {}, html = false) => compilePart('t.hbs', source, { html }).render(ctxOf(over));
+const ctxOf = (over: Partial<MemberRow> = {}) =>
+  buildContext(
+    member(over),
+    campaign,
+    { responseCode: 'ABC', purl: 'http://t/p/ABC', unsubscribe: 'http://t/u/ABC' },
+    '2026-12-01',
+  );
+const render = (source: string, over: Partial<MemberRow> = {}, html = false) =>
+  compilePart('t.hbs', source, { html }).render(ctxOf(over));
 
 describe('templates', () => {
   it('greet by family name and gender in Chinese and English, falling back to the full name', () => {
     expect(render('尊敬的{{customer.salutation}}')).toBe('尊敬的王先生');
     expect(render('{{customer.salutation}}', { gender: 'female' })).toBe('王女士');
     expect(render('{{customer.salutation}}', { gender: 'unknown' })).toBe('王晓明');
-    expect(render('Dear {{customer.salutation}}', { locale: 'en', full_name: 'Emma Wright', family_name: 'Wright', gender: 'female' })).toBe('Dear Ms Wright');
+    expect(
+      render('Dear {{customer.salutation}}', {
+        locale: 'en',
+        full_name: 'Emma Wright',
+        family_name: 'Wright',
+        gender: 'female',
+      }),
+    ).toBe('Dear Ms Wright');
     expect(render('{{customer.salutation}}', { salutation: 'Dr Li' })).toBe('Dr Li');
   });
 
@@ -32,19 +66,29 @@ describe('templates', () => {
     expect(render('{{money 1234.5 "USD" locale="en-US"}}')).toBe('$1,234.50');
     expect(render('{{date customer.birthday "long"}}')).toBe('1980年5月12日');
     expect(render('{{date "2026-12-01" "long"}}', { locale: 'en-GB' })).toBe('1 December 2026');
-    expect(render('{{offer}} / {{#if (eq band "A")}}A-band{{/if}} / {{default customer.attributes.points 0}}')).toBe('电饭煲 / A-band / 0');
+    expect(render('{{offer}} / {{#if (eq band "A")}}A-band{{/if}} / {{default customer.attributes.points 0}}')).toBe(
+      '电饭煲 / A-band / 0',
+    );
   });
 
   it('escape customer data in HTML but not in text, letters or SMS', () => {
     const hostile = { full_name: '<script>alert("x")</script>', family_name: null };
-    expect(render('<p>{{customer.full_name}}</p>', hostile, true)).toBe('<p>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</p>');
+    expect(render('<p>{{customer.full_name}}</p>', hostile, true)).toBe(
+      '<p>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</p>',
+    );
     expect(render('{{customer.full_name}}', hostile)).toBe('<script>alert("x")</script>');
   });
 
   it('fail on a field the data does not have, naming file, line and the whole path', () => {
-    expect(() => render('Hello\n{{#if band}}\n  {{customer.nickname}}{{/if}}')).toThrow('t.hbs:3: "customer.nickname" is not in the data a template gets');
-    expect(() => render('{{customer.attributes.shoe_size}}')).toThrow('t.hbs:1: "customer.attributes.shoe_size" is not in the data');
-    expect(() => compilePart('t.hbs', 'a\n{{#if x}\n', { html: false })).toThrow(/^t\.hbs:2: the template does not compile/);
+    expect(() => render('Hello\n{{#if band}}\n  {{customer.nickname}}{{/if}}')).toThrow(
+      't.hbs:3: "customer.nickname" is not in the data a template gets',
+    );
+    expect(() => render('{{customer.attributes.shoe_size}}')).toThrow(
+      't.hbs:1: "customer.attributes.shoe_size" is not in the data',
+    );
+    expect(() => compilePart('t.hbs', 'a\n{{#if x}\n', { html: false })).toThrow(
+      /^t\.hbs:2: the template does not compile/,
+    );
   });
 });
 
@@ -62,14 +106,48 @@ describe('response codes', () => {
 
 describe('address blocks', () => {
   it('run large to small for Chinese addresses, postcode first and name last', () => {
-    expect(addressLines(ctxOf().customer)).toEqual(['100005', '北京市东城区建国门内大街18号', '3栋1201室', '王晓明 先生 收']);
-    expect(addressLines(ctxOf({ country: 'HK', postal_code: null, province: null, city: '香港', district: '灣仔區', address_line1: '軒尼詩道148號', address_line2: '5樓E室', locale: 'zh-HK' }).customer))
-      .toEqual(['香港灣仔區軒尼詩道148號', '5樓E室', '王晓明 先生 收', 'Hong Kong']);
+    expect(addressLines(ctxOf().customer)).toEqual([
+      '100005',
+      '北京市东城区建国门内大街18号',
+      '3栋1201室',
+      '王晓明 先生 收',
+    ]);
+    expect(
+      addressLines(
+        ctxOf({
+          country: 'HK',
+          postal_code: null,
+          province: null,
+          city: '香港',
+          district: '灣仔區',
+          address_line1: '軒尼詩道148號',
+          address_line2: '5樓E室',
+          locale: 'zh-HK',
+        }).customer,
+      ),
+    ).toEqual(['香港灣仔區軒尼詩道148號', '5樓E室', '王晓明 先生 收', 'Hong Kong']);
   });
 
   it('run name first for British and American addresses, with the country when abroad', () => {
-    const gb = ctxOf({ locale: 'en', full_name: 'Emma Wright', family_name: 'Wright', gender: 'female', country: 'GB', city: 'London', province: null, district: null, postal_code: 'SW1A 2AA', address_line1: '107 Park Road', address_line2: 'Flat 9' });
-    expect(addressLines(gb.customer)).toEqual(['Ms Emma Wright', 'Flat 9, 107 Park Road', 'London SW1A 2AA', 'United Kingdom']);
+    const gb = ctxOf({
+      locale: 'en',
+      full_name: 'Emma Wright',
+      family_name: 'Wright',
+      gender: 'female',
+      country: 'GB',
+      city: 'London',
+      province: null,
+      district: null,
+      postal_code: 'SW1A 2AA',
+      address_line1: '107 Park Road',
+      address_line2: 'Flat 9',
+    });
+    expect(addressLines(gb.customer)).toEqual([
+      'Ms Emma Wright',
+      'Flat 9, 107 Park Road',
+      'London SW1A 2AA',
+      'United Kingdom',
+    ]);
   });
 });
 

@@ -35,7 +35,10 @@ describe('finding the Temporal CLI', () => {
     const onPath = fakeBinary(join(binDir, 'temporal'));
     expect(locateTemporalCli(env, paths)).toEqual({ path: onPath, source: 'PATH' });
     const explicit = fakeBinary(join(dir, 'my-temporal'));
-    expect(locateTemporalCli({ ...env, TEMPORAL_CLI_PATH: explicit }, paths)).toEqual({ path: explicit, source: 'TEMPORAL_CLI_PATH' });
+    expect(locateTemporalCli({ ...env, TEMPORAL_CLI_PATH: explicit }, paths)).toEqual({
+      path: explicit,
+      source: 'TEMPORAL_CLI_PATH',
+    });
   });
 
   it('says what to do when TEMPORAL_CLI_PATH is not executable', () => {

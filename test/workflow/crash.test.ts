@@ -61,7 +61,10 @@ describe('a worker process killed mid-wave (real Temporal, PostgreSQL, SMTP serv
 
   it('every contactable member receives exactly one message, none the holdout; interrupted sends are settled, not repeated', async () => {
     // 100 messages a second per batch, three lanes: the wave takes ten seconds or so.
-    const { campaign, campaignId } = await emailCampaign(db.sql, dir, 'crash-test', 'K', { holdout: 10, waveOptions: 'rate_limit: 100' });
+    const { campaign, campaignId } = await emailCampaign(db.sql, dir, 'crash-test', 'K', {
+      holdout: 10,
+      waveOptions: 'rate_limit: 100',
+    });
     const client = new Client({ connection, namespace: target.namespace });
     const first = worker();
     await first.ready;
@@ -84,7 +87,9 @@ describe('a worker process killed mid-wave (real Temporal, PostgreSQL, SMTP serv
     const members = await memberAddresses(db.sql, campaignId);
     const contactable = members.contactable.size;
     expect(contactable).toBeGreaterThan(2 * atKill);
-    const pendingAtKill = (await db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where status = 'pending'`)[0]!.n;
+    const pendingAtKill = (
+      await db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where status = 'pending'`
+    )[0]!.n;
     // Dead is dead: nothing more reaches the server until another worker runs.
     await new Promise((r) => setTimeout(r, 1000));
     expect(atServer()).toBe(atKill);
@@ -114,7 +119,9 @@ describe('a worker process killed mid-wave (real Temporal, PostgreSQL, SMTP serv
     const found = ledger.filter((d) => d.recovery === 'found').length;
     const resent = ledger.filter((d) => d.recovery === 'resent').length;
     const wave = result.waves[0]!;
-    console.info(`crash: ${atKill}/${contactable} messages at the server when the worker was killed, ${pendingAtKill} rows pending; settled after the crash: ${found} found, ${resent} resent; wave progress ${JSON.stringify(wave)}`);
+    console.info(
+      `crash: ${atKill}/${contactable} messages at the server when the worker was killed, ${pendingAtKill} rows pending; settled after the crash: ${found} found, ${resent} resent; wave progress ${JSON.stringify(wave)}`,
+    );
     expect(found + resent).toBe(pendingAtKill);
     expect(wave.uncertain).toBe(pendingAtKill);
     expect(wave).toMatchObject({ status: 'done', planned: contactable, failed: 0, deferred: 0 });

@@ -14,7 +14,11 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { emailCampaign, emailDeps, messagesAt, seedEmailCustomers } from '../helpers/email-campaign.ts';
 import { startTestWorker, testTarget } from '../helpers/temporal.ts';
 
-async function until(read: () => Promise<CampaignProgress>, ok: (p: CampaignProgress) => boolean, ms = 30_000): Promise<CampaignProgress> {
+async function until(
+  read: () => Promise<CampaignProgress>,
+  ok: (p: CampaignProgress) => boolean,
+  ms = 30_000,
+): Promise<CampaignProgress> {
   const end = Date.now() + ms;
   let p = await read();
   while (!ok(p) && Date.now() < end) {
@@ -48,7 +52,9 @@ describe('a campaign whose step needs the user (real Temporal, PostgreSQL and SM
     const template = join(dir, 'templates', 'attention-email');
     mkdirSync(join(dir, 'templates'), { recursive: true });
     cpSync(join(SHIPPED_TEMPLATES, 'wealth-reminder-email'), template, { recursive: true });
-    const { campaign, campaignId } = await emailCampaign(db.sql, dir, 'attention', 'NA', { template: 'attention-email' });
+    const { campaign, campaignId } = await emailCampaign(db.sql, dir, 'attention', 'NA', {
+      template: 'attention-email',
+    });
     renameSync(template, `${template}.away`);
 
     const handle = await worker.client.workflow.start(campaignWorkflow, {
@@ -56,7 +62,10 @@ describe('a campaign whose step needs the user (real Temporal, PostgreSQL and SM
       workflowId: `campaign-attention-${Date.now()}`,
       args: [{ ...campaignWorkflowInput(campaign, campaignId), batchSize: 5 }],
     });
-    const stuck = await until(() => handle.query(progressQuery), (p) => p.status === 'needs_attention');
+    const stuck = await until(
+      () => handle.query(progressQuery),
+      (p) => p.status === 'needs_attention',
+    );
     expect(stuck.status).toBe('needs_attention');
     expect(stuck.attention?.step).toBe('sendWaveBatch');
     expect(stuck.attention?.message).toContain('attention-email');

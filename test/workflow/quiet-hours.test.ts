@@ -38,8 +38,15 @@ describe('quiet hours (real Temporal, PostgreSQL, twilio SDK and Twilio sandbox)
                  from generate_series(1, ${2 * PER_ZONE}) as i`;
     await db.sql`insert into consents (customer_id, channel, status, source) select id, 'sms', 'granted', 't' from customers`;
     worker = await startTestWorker(db.url, target, {
-      secret: 's', trackingUrl: 'https://go.example.com', from: 'Mailroom <m@example.com>',
-      twilio: { accountSid: sandbox.accountSid, authToken: sandbox.authToken, sandboxUrl: sandbox.url, from: '+15005550006' },
+      secret: 's',
+      trackingUrl: 'https://go.example.com',
+      from: 'Mailroom <m@example.com>',
+      twilio: {
+        accountSid: sandbox.accountSid,
+        authToken: sandbox.authToken,
+        sandboxUrl: sandbox.url,
+        from: '+15005550006',
+      },
     });
   });
 
@@ -52,7 +59,8 @@ describe('quiet hours (real Temporal, PostgreSQL, twilio SDK and Twilio sandbox)
   it('holds back the members inside their quiet hours, shows them deferred, and sends them once the hours end', async () => {
     // A quiet window around the current UTC minute, ending at the next minute boundary; with too
     // little of the minute left to watch, start at the next one.
-    if (60_000 - (Date.now() % 60_000) < 15_000) await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 200));
+    if (60_000 - (Date.now() % 60_000) < 15_000)
+      await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 200));
     const start = new Date();
     const windowEnds = Math.ceil(start.getTime() / 60_000) * 60_000;
     const utcMinute = start.getUTCHours() * 60 + start.getUTCMinutes();
@@ -63,16 +71,21 @@ describe('quiet hours (real Temporal, PostgreSQL, twilio SDK and Twilio sandbox)
     expect(inQuietHours(start, 'Asia/Shanghai', quiet)).toBe(false);
 
     const file = join(dir, 'quiet.yaml');
-    writeFileSync(file, [
-      'name: quiet-hours-test',
-      'audience: { rules: { field: external_id, op: starts_with, value: Q }, channel: sms }',
-      'response_window: 0s',
-      'waves:',
-      `  - { name: text, channel: sms, template: wealth-last-call-sms, quiet_hours: { from: '${quiet.from}', to: '${quiet.to}' } }`,
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'name: quiet-hours-test',
+        'audience: { rules: { field: external_id, op: starts_with, value: Q }, channel: sms }',
+        'response_window: 0s',
+        'waves:',
+        `  - { name: text, channel: sms, template: wealth-last-call-sms, quiet_hours: { from: '${quiet.from}', to: '${quiet.to}' } }`,
+      ].join('\n'),
+    );
     const campaign = loadCampaign(file);
     const campaignId = await registerCampaign(db.sql, campaign);
-    const phones = await db.sql<{ id: number; phone: string; timezone: string }[]>`select id, phone, timezone from customers order by id`;
+    const phones = await db.sql<
+      { id: number; phone: string; timezone: string }[]
+    >`select id, phone, timezone from customers order by id`;
     const quietPhones = new Set(phones.filter((p) => p.timezone === 'UTC').map((p) => p.phone));
     const sentTo = () => [...sandbox.messages.values()].map((m) => m.to);
 
@@ -89,7 +102,9 @@ describe('quiet hours (real Temporal, PostgreSQL, twilio SDK and Twilio sandbox)
       progress = await handle.query(progressQuery);
       const wave = progress.waves[0]!;
       expect(sentTo().filter((p) => quietPhones.has(p))).toEqual([]);
-      expect(await db.sql`select d.id from deliveries d join customers c on c.id = d.customer_id where c.timezone = 'UTC'`).toEqual([]);
+      expect(
+        await db.sql`select d.id from deliveries d join customers c on c.id = d.customer_id where c.timezone = 'UTC'`,
+      ).toEqual([]);
       expect(wave.sent).toBeLessThanOrEqual(PER_ZONE);
       expect(wave.deferred).toBeLessThanOrEqual(PER_ZONE);
       // (While a deferred batch is being tried again its members drop out of `deferred` for a moment.)
@@ -105,7 +120,14 @@ describe('quiet hours (real Temporal, PostgreSQL, twilio SDK and Twilio sandbox)
 
     const result = await handle.result();
     expect(result.status).toBe('completed');
-    expect(result.waves[0]).toMatchObject({ status: 'done', planned: 2 * PER_ZONE, sent: 2 * PER_ZONE, deferred: 0, failed: 0, uncertain: 0 });
+    expect(result.waves[0]).toMatchObject({
+      status: 'done',
+      planned: 2 * PER_ZONE,
+      sent: 2 * PER_ZONE,
+      deferred: 0,
+      failed: 0,
+      uncertain: 0,
+    });
     // Everyone exactly once; the quiet half only after the window ended.
     const to = sentTo();
     expect(to).toHaveLength(2 * PER_ZONE);
@@ -114,7 +136,9 @@ describe('quiet hours (real Temporal, PostgreSQL, twilio SDK and Twilio sandbox)
       select d.sent_at from deliveries d join customers c on c.id = d.customer_id where c.timezone = 'UTC' and d.status = 'sent'`;
     expect(quietSends).toHaveLength(PER_ZONE);
     for (const s of quietSends) expect(s.sent_at.getTime()).toBeGreaterThanOrEqual(windowEnds);
-    console.info(`quiet-hours: window ${quiet.from}-${quiet.to} UTC, ${Math.round((windowEnds - start.getTime()) / 1000)} s of it left at the start; deferred seen ${checks} times; `
-      + `quiet half sent ${Math.round((Math.max(...quietSends.map((s) => s.sent_at.getTime())) - windowEnds) / 100) / 10} s after the window ended at the latest`);
+    console.info(
+      `quiet-hours: window ${quiet.from}-${quiet.to} UTC, ${Math.round((windowEnds - start.getTime()) / 1000)} s of it left at the start; deferred seen ${checks} times; ` +
+        `quiet half sent ${Math.round((Math.max(...quietSends.map((s) => s.sent_at.getTime())) - windowEnds) / 100) / 10} s after the window ended at the latest`,
+    );
   }, 110_000);
 });

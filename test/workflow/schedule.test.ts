@@ -55,19 +55,37 @@ describe('recurring campaigns (real Temporal Schedules, PostgreSQL and SMTP serv
                    values (${`G${i}`}, ${`张${i}`}, '张', 'female', ${`g${i}@example.com`})`;
     }
     await db.sql`insert into consents (customer_id, channel, status, source) select id, 'email', 'granted', 't' from customers`;
-    writeFileSync(file, [
-      `name: ${name}`,
-      "audience: { rules: { field: external_id, op: starts_with, value: G }, channel: email }",
-      'response_window: 0s',
-      'waves:',
-      '  - { name: hello, channel: email, template: wealth-reminder-email }',
-    ].join('\n'));
-    worker = await startTestWorker(db.url, target, { secret: 's', trackingUrl: 'https://go.example.com', from: 'Mailroom <m@example.com>', smtpUrl: sink.url });
+    writeFileSync(
+      file,
+      [
+        `name: ${name}`,
+        'audience: { rules: { field: external_id, op: starts_with, value: G }, channel: email }',
+        'response_window: 0s',
+        'waves:',
+        '  - { name: hello, channel: email, template: wealth-reminder-email }',
+      ].join('\n'),
+    );
+    worker = await startTestWorker(db.url, target, {
+      secret: 's',
+      trackingUrl: 'https://go.example.com',
+      from: 'Mailroom <m@example.com>',
+      smtpUrl: sink.url,
+    });
     // The CLI talks to this file's database and worker (its task queue), as an operator's would.
-    env = { DATABASE_URL: db.url, TEMPORAL_ADDRESS: target.address, TEMPORAL_NAMESPACE: target.namespace, TEMPORAL_TASK_QUEUE: target.taskQueue, MAILROOM_SECRET: 's' };
+    env = {
+      DATABASE_URL: db.url,
+      TEMPORAL_ADDRESS: target.address,
+      TEMPORAL_NAMESPACE: target.namespace,
+      TEMPORAL_TASK_QUEUE: target.taskQueue,
+      MAILROOM_SECRET: 's',
+    };
   });
   afterAll(async () => {
-    for (const n of names) await worker?.client.schedule.getHandle(scheduleIdOf(n)).delete().catch(() => {});
+    for (const n of names)
+      await worker?.client.schedule
+        .getHandle(scheduleIdOf(n))
+        .delete()
+        .catch(() => {});
     await worker?.stop();
     await sink?.close();
     await db?.drop();
@@ -76,7 +94,14 @@ describe('recurring campaigns (real Temporal Schedules, PostgreSQL and SMTP serv
   it('a schedule produces runs: each a campaign of its own named for its time, run to completion; pause stops them', async () => {
     const created = await create('--every', '1s', '--json');
     expect(created.code, created.stderr).toBe(0);
-    expect(JSON.parse(created.stdout)).toMatchObject({ name, scheduleId: `schedule-${name}`, runs: `${name}-YYYYMMDD-HHMMSS`, paused: false, exists: true, counts: { contactable: 4 } });
+    expect(JSON.parse(created.stdout)).toMatchObject({
+      name,
+      scheduleId: `schedule-${name}`,
+      runs: `${name}-YYYYMMDD-HHMMSS`,
+      paused: false,
+      exists: true,
+      counts: { contactable: 4 },
+    });
     const started = await until('two runs', async () => {
       const runs = await runsOf(name);
       return runs.length >= 2 && runs;
@@ -116,8 +141,12 @@ describe('recurring campaigns (real Temporal Schedules, PostgreSQL and SMTP serv
 
     // The schedule's starter workflows carry the schedule's name and ids only.
     const starter = (await schedule.describe()).info.recentActions[0]!.action.workflow;
-    const history = JSON.stringify(await worker.client.workflow.getHandle(starter.workflowId, starter.firstExecutionRunId).fetchHistory());
-    const decoded = [...history.matchAll(/"data":"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8')).join('\n');
+    const history = JSON.stringify(
+      await worker.client.workflow.getHandle(starter.workflowId, starter.firstExecutionRunId).fetchHistory(),
+    );
+    const decoded = [...history.matchAll(/"data":"([A-Za-z0-9+/=]+)"/g)]
+      .map((m) => Buffer.from(m[1]!, 'base64').toString('utf8'))
+      .join('\n');
     expect(decoded).toContain(`"schedule":"${name}"`);
     expect(decoded).not.toMatch(/@example\.com|张\d/);
 
@@ -153,7 +182,11 @@ describe('recurring campaigns (real Temporal Schedules, PostgreSQL and SMTP serv
     const mine = await register({ schedule: daily, scheduledAt: tomorrow, starter: 'run-a' });
     expect(mine).toMatchObject({ start: true, slug: runSlug(daily, new Date(tomorrow), 'date', 'Asia/Shanghai') });
     expect(await register({ schedule: daily, scheduledAt: tomorrow, starter: 'run-a' })).toEqual(mine);
-    expect(await register({ schedule: daily, scheduledAt: tomorrow, starter: 'run-b' })).toEqual({ start: false, slug: mine.slug, reason: `run ${mine.slug} was started already` });
+    expect(await register({ schedule: daily, scheduledAt: tomorrow, starter: 'run-b' })).toEqual({
+      start: false,
+      slug: mine.slug,
+      reason: `run ${mine.slug} was started already`,
+    });
 
     expect((await cli('delete', daily)).code).toBe(0);
     await expect(worker.client.schedule.getHandle(scheduleIdOf(daily)).describe()).rejects.toThrow(/not found/);
@@ -179,23 +212,44 @@ describe('recurring campaigns (real Temporal Schedules, PostgreSQL and SMTP serv
 
     // Through the API the CLI calls (its UserErrors become the exit code): quicker than more processes.
     const campaign = loadCampaign(file);
-    const options = { asOf: new Date(), secret: 's', trackingUrl: 'https://go.example.com', taskQueue: target.taskQueue, timeZone: 'Asia/Shanghai' };
+    const options = {
+      asOf: new Date(),
+      secret: 's',
+      trackingUrl: 'https://go.example.com',
+      taskQueue: target.taskQueue,
+      timeZone: 'Asia/Shanghai',
+    };
     const refused = (timing: Timing, more: { name?: string; timeZone?: string } = {}) => {
       if (more.name) names.push(more.name);
       return createSchedule(db.sql, worker.client, campaign, { ...options, timing, ...more });
     };
     const long = `a-very-long-schedule-name-${tag}-for-hourly-greetings`;
-    await expect(refused({ every: 'monthly' })).rejects.toMatchObject({ exitCode: 3, message: expect.stringContaining('--every "monthly" is not a duration') });
-    await expect(refused({ cron: '61 * * * *' }, { name: `bad-cron-${tag}` })).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/^--cron "61 \* \* \* \*": .*[Mm]inute/) });
-    await expect(refused({ every: '1d' }, { timeZone: 'Mars/Olympus' })).rejects.toMatchObject({ exitCode: 3, message: expect.stringContaining('--time-zone "Mars/Olympus" is not a time zone') });
+    await expect(refused({ every: 'monthly' })).rejects.toMatchObject({
+      exitCode: 3,
+      message: expect.stringContaining('--every "monthly" is not a duration'),
+    });
+    await expect(refused({ cron: '61 * * * *' }, { name: `bad-cron-${tag}` })).rejects.toMatchObject({
+      exitCode: 3,
+      message: expect.stringMatching(/^--cron "61 \* \* \* \*": .*[Mm]inute/),
+    });
+    await expect(refused({ every: '1d' }, { timeZone: 'Mars/Olympus' })).rejects.toMatchObject({
+      exitCode: 3,
+      message: expect.stringContaining('--time-zone "Mars/Olympus" is not a time zone'),
+    });
     await expect(refused({ every: '1h' }, { name: long })).rejects.toMatchObject({
       exitCode: 3,
       message: `runs would be named ${long}-YYYYMMDD-HHMM, longer than 63 characters; give the schedule a shorter --name (at most 49)`,
     });
     await expect(worker.client.schedule.getHandle(scheduleIdOf(long)).describe()).rejects.toThrow(/not found/);
     expect(await db.sql`select name from campaign_schedules`).toHaveLength(0);
-    for (const fn of [() => resumeSchedule(worker.client, unknown), () => deleteSchedule(db.sql, worker.client, unknown)]) {
-      await expect(fn()).rejects.toMatchObject({ exitCode: 3, message: `no schedule called ${unknown}; see \`mailroom schedule list\`` });
+    for (const fn of [
+      () => resumeSchedule(worker.client, unknown),
+      () => deleteSchedule(db.sql, worker.client, unknown),
+    ]) {
+      await expect(fn()).rejects.toMatchObject({
+        exitCode: 3,
+        message: `no schedule called ${unknown}; see \`mailroom schedule list\``,
+      });
     }
   }, 60_000);
 });

@@ -38,7 +38,9 @@ describe('a rate limit slower than the heartbeat (real Temporal, PostgreSQL and 
   // A batch that beat only every 100th message was timed out while still sending, and its retry
   // sent again what the first attempt was still sending. Batches now beat on a timer and per message.
   it('sends each member exactly one message although one batch takes longer than the heartbeat timeout', async () => {
-    const { campaign, campaignId } = await emailCampaign(db.sql, dir, 'slow-rate-test', 'S', { waveOptions: 'rate_limit: 2' });
+    const { campaign, campaignId } = await emailCampaign(db.sql, dir, 'slow-rate-test', 'S', {
+      waveOptions: 'rate_limit: 2',
+    });
     const handle = await worker!.client.workflow.start(campaignWorkflow, {
       taskQueue: target.taskQueue,
       workflowId: `campaign-slow-rate-test-${Date.now()}`,
@@ -47,8 +49,11 @@ describe('a rate limit slower than the heartbeat (real Temporal, PostgreSQL and 
     });
     const result = await handle.result();
     const { files, copies, recipients } = messagesAt(outbox);
-    const ledger = await db.sql`select status, recovery, count(*)::int as n from deliveries group by 1, 2 order by 1, 2`;
-    console.info(`slow-rate: ${files.length} messages for ${CUSTOMERS} members; ledger ${JSON.stringify(ledger)}; wave ${JSON.stringify(result.waves[0])}`);
+    const ledger =
+      await db.sql`select status, recovery, count(*)::int as n from deliveries group by 1, 2 order by 1, 2`;
+    console.info(
+      `slow-rate: ${files.length} messages for ${CUSTOMERS} members; ledger ${JSON.stringify(ledger)}; wave ${JSON.stringify(result.waves[0])}`,
+    );
     expect(result.status).toBe('completed');
     expect(copies).toEqual([]);
     expect(files).toHaveLength(CUSTOMERS);

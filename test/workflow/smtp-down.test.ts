@@ -11,7 +11,13 @@ import { campaignWorkflow } from '../../workflows/campaign.ts';
 import { progressQuery } from '../../workflows/contract.ts';
 import { tempDir } from '../helpers/csv.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { emailCampaign, emailDeps, memberAddresses, messagesAt, seedEmailCustomers } from '../helpers/email-campaign.ts';
+import {
+  emailCampaign,
+  emailDeps,
+  memberAddresses,
+  messagesAt,
+  seedEmailCustomers,
+} from '../helpers/email-campaign.ts';
 import { startTestWorker, testTarget } from '../helpers/temporal.ts';
 
 const CUSTOMERS = 1500;
@@ -42,11 +48,16 @@ describe('the SMTP server down for a while (real Temporal, PostgreSQL and SMTP s
   });
 
   it('retries the batches while the server is down and completes with exactly one message per member once it is back', async () => {
-    const { campaign, campaignId } = await emailCampaign(db.sql, dir, 'smtp-down-test', 'D', { holdout: 10, waveOptions: 'rate_limit: 100' });
+    const { campaign, campaignId } = await emailCampaign(db.sql, dir, 'smtp-down-test', 'D', {
+      holdout: 10,
+      waveOptions: 'rate_limit: 100',
+    });
     const handle = await worker!.client.workflow.start(campaignWorkflow, {
       taskQueue: target.taskQueue,
       workflowId: `campaign-smtp-down-test-${Date.now()}`,
-      args: [campaignWorkflowInput(campaign, campaignId, { batchSize: 300, concurrency: 3, heartbeatTimeoutMs: 10_000 })],
+      args: [
+        campaignWorkflowInput(campaign, campaignId, { batchSize: 300, concurrency: 3, heartbeatTimeoutMs: 10_000 }),
+      ],
     });
 
     const deadline = Date.now() + 60_000;
@@ -71,7 +82,9 @@ describe('the SMTP server down for a while (real Temporal, PostgreSQL and SMTP s
       }
       await new Promise((r) => setTimeout(r, 250));
     }
-    const pendingDuringOutage = (await db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where status = 'pending'`)[0]!.n;
+    const pendingDuringOutage = (
+      await db.sql<{ n: number }[]>`select count(*)::int as n from deliveries where status = 'pending'`
+    )[0]!.n;
     const members = await memberAddresses(db.sql, campaignId);
     const contactable = members.contactable.size;
     expect(atClose).toBeLessThan(contactable / 2);
@@ -98,7 +111,9 @@ describe('the SMTP server down for a while (real Temporal, PostgreSQL and SMTP s
     expect(ledger.reduce((a, r) => a + r.n, 0)).toBe(contactable);
     const wave = result.waves[0]!;
     expect(wave).toMatchObject({ status: 'done', planned: contactable, failed: 0 });
-    console.info(`smtp-down: ${atClose}/${contactable} messages before the server went down for ${OUTAGE_MS} ms; up to attempt ${attempts} of a batch meanwhile; `
-      + `${pendingDuringOutage} rows pending during the outage; ledger ${JSON.stringify(ledger)}; wave progress ${JSON.stringify(wave)}`);
+    console.info(
+      `smtp-down: ${atClose}/${contactable} messages before the server went down for ${OUTAGE_MS} ms; up to attempt ${attempts} of a batch meanwhile; ` +
+        `${pendingDuringOutage} rows pending during the outage; ledger ${JSON.stringify(ledger)}; wave progress ${JSON.stringify(wave)}`,
+    );
   }, 110_000);
 });

@@ -21,7 +21,10 @@ describe('workflow round trip on the Temporal dev server', () => {
 
   it('runs a workflow whose activity reads PostgreSQL, and returns only counts', async () => {
     const workflowId = `stack-check-${Date.now()}`;
-    const result = await worker.client.workflow.execute(stackCheckWorkflow, { taskQueue: target.taskQueue, workflowId });
+    const result = await worker.client.workflow.execute(stackCheckWorkflow, {
+      taskQueue: target.taskQueue,
+      workflowId,
+    });
     const [counts] = await db.sql<{ customers: number; orders: number }[]>`
       select (select count(*)::int from customers) as customers, (select count(*)::int from orders) as orders`;
     expect(result).toEqual({
@@ -44,7 +47,9 @@ describe('workflow round trip on the Temporal dev server', () => {
       return v;
     });
     const text = `${JSON.stringify(history)}\n${decoded.join('\n')}`;
-    const people = await db.sql<{ full_name: string; email: string | null; phone: string | null }[]>`select full_name, email, phone from customers`;
+    const people = await db.sql<
+      { full_name: string; email: string | null; phone: string | null }[]
+    >`select full_name, email, phone from customers`;
     for (const p of people) {
       for (const value of [p.full_name, p.email, p.phone]) if (value) expect(text).not.toContain(value);
     }

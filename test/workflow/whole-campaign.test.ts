@@ -6,7 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCampaign } from '../../pipeline/campaign/campaign-file.ts';
 import { campaignSearchAttributes, campaignWorkflowInput, registerCampaign } from '../../client/api.ts';
 import { campaignWorkflow } from '../../workflows/campaign.ts';
-import { confirmMailingUpdate, progressQuery, skipWaitSignal, type CampaignProgress } from '../../workflows/contract.ts';
+import {
+  confirmMailingUpdate,
+  progressQuery,
+  skipWaitSignal,
+  type CampaignProgress,
+} from '../../workflows/contract.ts';
 import { anyFreePort } from '../../config/ports.ts';
 import { startSmtpSink, type SmtpSink } from '../../dev/smtp-sink.ts';
 import { startTwilioSandbox, type TwilioSandbox } from '../../dev/twilio-sandbox.ts';
@@ -63,9 +68,18 @@ describe('a whole campaign: letter, email to non-responders, SMS last call (real
       from generate_series(1, 40) i`;
     await sql`insert into consents (customer_id, channel, status, source) select id, ch, 'granted', 't' from customers, unnest(array['email', 'sms']) ch`;
     worker = await startTestWorker(db.url, target, {
-      secret: 's', trackingUrl: 'https://go.example.com', from: 'Mailroom <m@example.com>', printDir: join(dir, 'print'),
-      smtpUrl: sink.url, smtpLookupUrl: sink.lookupUrl,
-      twilio: { accountSid: sandbox.accountSid, authToken: sandbox.authToken, sandboxUrl: sandbox.url, from: '+15005550006' },
+      secret: 's',
+      trackingUrl: 'https://go.example.com',
+      from: 'Mailroom <m@example.com>',
+      printDir: join(dir, 'print'),
+      smtpUrl: sink.url,
+      smtpLookupUrl: sink.lookupUrl,
+      twilio: {
+        accountSid: sandbox.accountSid,
+        authToken: sandbox.authToken,
+        sandboxUrl: sandbox.url,
+        from: '+15005550006',
+      },
     });
   });
   afterAll(async () => {
@@ -82,13 +96,18 @@ describe('a whole campaign: letter, email to non-responders, SMS last call (real
     const campaignId = await registerCampaign(db.sql, campaign);
     const workflowId = `campaign-whole-campaign-${Date.now()}`;
     const handle = await worker.client.workflow.start(campaignWorkflow, {
-      taskQueue: target.taskQueue, workflowId, searchAttributes: campaignSearchAttributes('whole-campaign'),
+      taskQueue: target.taskQueue,
+      workflowId,
+      searchAttributes: campaignSearchAttributes('whole-campaign'),
       args: [campaignWorkflowInput(campaign, campaignId, { batchSize: 10, concurrency: 2 })],
     });
     const progress = () => handle.query(progressQuery);
 
     // The letter wave becomes a print job and waits for the operator.
-    await until('the letters to be printed', async () => (await progress()).waves[0]!.status === 'awaiting_confirmation');
+    await until(
+      'the letters to be printed',
+      async () => (await progress()).waves[0]!.status === 'awaiting_confirmation',
+    );
     const printed = (await progress()).waves[0]!;
     const contactable = (await progress()).contactable;
     expect(printed).toMatchObject({ planned: contactable, sent: 0 });
@@ -96,31 +115,45 @@ describe('a whole campaign: letter, email to non-responders, SMS last call (real
     const job = JSON.parse(readFileSync(join(jobDir, 'job.json'), 'utf8')) as { pieces: number };
     expect(job.pieces).toBe(contactable);
     expect(readFileSync(join(jobDir, 'manifest.csv'), 'utf8').trim().split('\n')).toHaveLength(contactable + 1);
-    expect((await db.sql`select count(*)::int as n from deliveries where wave = 'letter' and status = 'printed'`)[0]!.n).toBe(contactable);
+    expect(
+      (await db.sql`select count(*)::int as n from deliveries where wave = 'letter' and status = 'printed'`)[0]!.n,
+    ).toBe(contactable);
 
     // A wrong wave or date is refused without touching the campaign; the right one is recorded.
-    const refused = (wave: string, date?: string) => handle.executeUpdate(confirmMailingUpdate, { args: [{ wave, ...(date ? { date } : {}) }] }).then(() => 'accepted', (e: Error & { cause?: Error }) => e.cause?.message);
+    const refused = (wave: string, date?: string) =>
+      handle.executeUpdate(confirmMailingUpdate, { args: [{ wave, ...(date ? { date } : {}) }] }).then(
+        () => 'accepted',
+        (e: Error & { cause?: Error }) => e.cause?.message,
+      );
     expect(await refused('reminder')).toMatch(/reminder is a email wave; only mail waves are confirmed/);
     expect(await refused('letter', '1 Dec')).toMatch(/posting date must be YYYY-MM-DD/);
     expect(await refused('parcel')).toMatch(/no wave parcel/);
     const mailed = await handle.executeUpdate(confirmMailingUpdate, { args: [{ wave: 'letter', date: '2026-12-01' }] });
     expect(mailed).toMatchObject({ status: 'mailed', sent: contactable, mailedOn: '2026-12-01' });
-    expect(await db.sql`select distinct status, to_char(sent_at, 'YYYY-MM-DD') as day from deliveries where wave = 'letter'`).toEqual([{ status: 'sent', day: '2026-12-01' }]);
+    expect(
+      await db.sql`select distinct status, to_char(sent_at, 'YYYY-MM-DD') as day from deliveries where wave = 'letter'`,
+    ).toEqual([{ status: 'sent', day: '2026-12-01' }]);
 
     // Five letter recipients respond (PURL visit); one held-out member orders anyway.
-    const responders = await db.sql<{ customer_id: number; id: number }[]>`select customer_id, id from deliveries where wave = 'letter' order by customer_id limit 5`;
+    const responders = await db.sql<
+      { customer_id: number; id: number }[]
+    >`select customer_id, id from deliveries where wave = 'letter' order by customer_id limit 5`;
     for (const r of responders) {
       await db.sql`insert into responses (campaign_id, customer_id, delivery_id, kind, source, dedupe_key, occurred_at)
                    values (${campaignId}, ${r.customer_id}, ${r.id}, 'purl_visit', 'test', ${`t:${r.id}`}, now())`;
     }
-    const [held] = await db.sql<{ customer_id: number }[]>`select customer_id from campaign_members where campaign_id = ${campaignId} and holdout order by customer_id limit 1`;
+    const [held] = await db.sql<
+      { customer_id: number }[]
+    >`select customer_id from campaign_members where campaign_id = ${campaignId} and holdout order by customer_id limit 1`;
     await db.sql`insert into responses (campaign_id, customer_id, kind, source, dedupe_key, occurred_at) values (${campaignId}, ${held!.customer_id}, 'order', 'test', 'holdout-order', now())`;
 
     // The 7-day and 14-day waits and the 30-day response window, cut short.
     for (const status of ['reminder', 'last-call', 'window']) {
       await until(`the ${status} wait`, async () => {
         const p = await progress().catch(() => undefined);
-        return status === 'window' ? p?.status === 'response_window' : p?.waves.find((w) => w.name === status)?.status === 'waiting';
+        return status === 'window'
+          ? p?.status === 'response_window'
+          : p?.waves.find((w) => w.name === status)?.status === 'waiting';
       });
       await handle.signal(skipWaitSignal);
     }
@@ -133,7 +166,11 @@ describe('a whole campaign: letter, email to non-responders, SMS last call (real
       ['last-call', 'done', nonResponders, nonResponders],
     ]);
     // Responders got neither the email nor the SMS.
-    const responderEmails = (await db.sql<{ email: string }[]>`select email from customers where id = any(${responders.map((r) => r.customer_id)}::bigint[])`).map((r) => r.email);
+    const responderEmails = (
+      await db.sql<
+        { email: string }[]
+      >`select email from customers where id = any(${responders.map((r) => r.customer_id)}::bigint[])`
+    ).map((r) => r.email);
     const eml = readdirSync(join(dir, 'outbox')).map((f) => readFileSync(join(dir, 'outbox', f), 'utf8'));
     expect(eml).toHaveLength(nonResponders);
     for (const e of responderEmails) expect(eml.some((m) => m.includes(e))).toBe(false);
@@ -141,21 +178,37 @@ describe('a whole campaign: letter, email to non-responders, SMS last call (real
 
     // The summary and the feedback on each customer's record.
     expect(result.summary).toMatchObject({
-      currency: 'CNY', budget: 1000, contacted: contactable, responders: 5, holdout: 40 - contactable, holdout_responders: 1,
+      currency: 'CNY',
+      budget: 1000,
+      contacted: contactable,
+      responders: 5,
+      holdout: 40 - contactable,
+      holdout_responders: 1,
       cost: (contactable * 150 + nonResponders * 1 + nonResponders * 5) / 100,
     });
-    const [contacted] = await db.sql`select contact_count, response_count from customers where id = ${responders[0]!.customer_id}`;
+    const [contacted] =
+      await db.sql`select contact_count, response_count from customers where id = ${responders[0]!.customer_id}`;
     expect(contacted).toEqual({ contact_count: 1, response_count: 1 });
-    const [reminded] = await db.sql`select c.contact_count, c.response_count, c.last_contacted_at is not null as stamped from customers c
+    const [reminded] =
+      await db.sql`select c.contact_count, c.response_count, c.last_contacted_at is not null as stamped from customers c
       where c.id = (select customer_id from deliveries where wave = 'last-call' order by customer_id limit 1)`;
     expect(reminded).toEqual({ contact_count: 3, response_count: 0, stamped: true });
-    expect((await db.sql`select status, summary is not null as summarised from campaigns where id = ${campaignId}`)[0]).toEqual({ status: 'completed', summarised: true });
+    expect(
+      (await db.sql`select status, summary is not null as summarised from campaigns where id = ${campaignId}`)[0],
+    ).toEqual({ status: 'completed', summarised: true });
 
     // Each wave started a fresh run: the chain carries counts and ranges only.
     const runs = [];
     for await (const run of worker.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(run);
     expect(runs.length).toBe(3);
-    const histories = await Promise.all(runs.map(async (r) => ({ workflowId, runId: r.runId, startTime: r.startTime.getTime(), history: await worker.client.workflow.getHandle(workflowId, r.runId).fetchHistory() })));
+    const histories = await Promise.all(
+      runs.map(async (r) => ({
+        workflowId,
+        runId: r.runId,
+        startTime: r.startTime.getTime(),
+        history: await worker.client.workflow.getHandle(workflowId, r.runId).fetchHistory(),
+      })),
+    );
     const encoded = histories.map((h) => Buffer.from(temporal.api.history.v1.History.encode(h.history).finish()));
     // Payloads are JSON inside the binary history: personal data would show as plain text.
     const plain = encoded.map((b) => b.toString('utf8')).join('\n');
@@ -164,8 +217,17 @@ describe('a whole campaign: letter, email to non-responders, SMS last call (real
 
     if (process.env.MAILROOM_RECORD_HISTORY === '1') {
       mkdirSync(join(FIXTURE, '..'), { recursive: true });
-      const order = histories.map((h, i) => ({ startTime: h.startTime, history: encoded[i]!.toString('base64') })).sort((a, b) => a.startTime - b.startTime);
-      writeFileSync(FIXTURE, `${JSON.stringify(order.map((h) => ({ workflowId: 'campaign-whole-campaign', history: h.history })), null, 1)}\n`);
+      const order = histories
+        .map((h, i) => ({ startTime: h.startTime, history: encoded[i]!.toString('base64') }))
+        .sort((a, b) => a.startTime - b.startTime);
+      writeFileSync(
+        FIXTURE,
+        `${JSON.stringify(
+          order.map((h) => ({ workflowId: 'campaign-whole-campaign', history: h.history })),
+          null,
+          1,
+        )}\n`,
+      );
     }
   }, 150_000);
 
@@ -175,7 +237,10 @@ describe('a whole campaign: letter, email to non-responders, SMS last call (real
     expect(recorded.length).toBe(3);
     const results = Worker.runReplayHistories(
       { workflowBundle: await workflowBundle() },
-      recorded.map((r) => ({ workflowId: r.workflowId, history: temporal.api.history.v1.History.decode(Buffer.from(r.history, 'base64')) })),
+      recorded.map((r) => ({
+        workflowId: r.workflowId,
+        history: temporal.api.history.v1.History.decode(Buffer.from(r.history, 'base64')),
+      })),
     );
     let replayed = 0;
     for await (const result of results) {

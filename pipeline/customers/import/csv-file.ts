@@ -16,7 +16,10 @@ export interface CsvSource {
 
 export async function openCsv(path: string, encodingOption?: string): Promise<CsvSource> {
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    throw new UserError(`cannot read ${path}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`, ExitCode.badInput);
+    throw new UserError(
+      `cannot read ${path}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`,
+      ExitCode.badInput,
+    );
   });
   if (!info.isFile()) throw new UserError(`${path} is not a file`, ExitCode.badInput);
   const encoding: DetectedEncoding = encodingOption

@@ -69,7 +69,8 @@ function parseRecord(buf: string, start: number, final: boolean): ParseOutcome {
         trailing += buf[i];
         i++;
       }
-      if (trailing) error ??= `column ${fields.length + 1}: text ${JSON.stringify(trailing.slice(0, 20))} after a closing quote`;
+      if (trailing)
+        error ??= `column ${fields.length + 1}: text ${JSON.stringify(trailing.slice(0, 20))} after a closing quote`;
       fields.push(unquote(body) + trailing);
     } else {
       let j = i;
@@ -121,14 +122,20 @@ export class CsvRecordReader {
         const nl = this.buf.indexOf('\n', pos);
         const end = nl === -1 ? this.buf.length : nl + 1;
         const raw = this.buf.slice(pos, end);
-        out.push({ line: this.line, fields: [], raw: raw.replace(/\r?\n$/, ''), error: 'a quoted value is never closed (unterminated quote)' });
+        out.push({
+          line: this.line,
+          fields: [],
+          raw: raw.replace(/\r?\n$/, ''),
+          error: 'a quoted value is never closed (unterminated quote)',
+        });
         this.line++;
         pos = end;
         continue;
       }
       const raw = this.buf.slice(pos, outcome.end).replace(/\r?\n$/, '');
       const blank = raw.trim() === '';
-      if (!blank) out.push({ line: this.line, fields: outcome.fields, raw, ...(outcome.error ? { error: outcome.error } : {}) });
+      if (!blank)
+        out.push({ line: this.line, fields: outcome.fields, raw, ...(outcome.error ? { error: outcome.error } : {}) });
       this.line += outcome.lines;
       pos = outcome.end;
     }

@@ -38,7 +38,10 @@ export function normaliseEncodingName(name: string): string {
   if (lower === 'gbk' || lower === 'gb2312' || lower === 'cp936' || lower === 'gb18030') return 'gb18030';
   if (lower === 'utf8' || lower === 'utf8bom') return 'utf8';
   if (!iconv.encodingExists(lower)) {
-    throw new UserError(`--encoding ${name} is not an encoding Mailroom can read; use utf8, gbk, gb18030, big5, utf16le, latin1 …`, ExitCode.usage);
+    throw new UserError(
+      `--encoding ${name} is not an encoding Mailroom can read; use utf8, gbk, gb18030, big5, utf16le, latin1 …`,
+      ExitCode.usage,
+    );
   }
   return lower;
 }

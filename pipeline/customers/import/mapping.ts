@@ -5,18 +5,54 @@ import { ExitCode, UserError } from '../../../config/errors.ts';
 import { YamlSource, validateYaml } from '../../../config/yaml-file.ts';
 
 export const CUSTOMER_FIELDS = [
-  'external_id', 'full_name', 'family_name', 'given_name', 'gender', 'salutation', 'locale', 'email', 'phone',
-  'address_line1', 'address_line2', 'district', 'city', 'province', 'postal_code', 'country', 'birthday',
-  'timezone', 'created_at', 'consent_mail', 'consent_email', 'consent_sms',
+  'external_id',
+  'full_name',
+  'family_name',
+  'given_name',
+  'gender',
+  'salutation',
+  'locale',
+  'email',
+  'phone',
+  'address_line1',
+  'address_line2',
+  'district',
+  'city',
+  'province',
+  'postal_code',
+  'country',
+  'birthday',
+  'timezone',
+  'created_at',
+  'consent_mail',
+  'consent_email',
+  'consent_sms',
 ] as const;
-export const ORDER_FIELDS = ['order_ref', 'customer_external_id', 'amount', 'currency', 'occurred_at', 'channel'] as const;
+export const ORDER_FIELDS = [
+  'order_ref',
+  'customer_external_id',
+  'amount',
+  'currency',
+  'occurred_at',
+  'channel',
+] as const;
 
 export type CustomerField = (typeof CUSTOMER_FIELDS)[number];
 export type OrderField = (typeof ORDER_FIELDS)[number];
 export type ImportKind = 'customers' | 'orders';
 
 const CUSTOMER_ALIASES: Record<CustomerField, string[]> = {
-  external_id: ['customer_id', 'customer_no', 'customer_number', 'member_id', 'member_no', '客户编号', '客户号', '会员号', '会员编号'],
+  external_id: [
+    'customer_id',
+    'customer_no',
+    'customer_number',
+    'member_id',
+    'member_no',
+    '客户编号',
+    '客户号',
+    '会员号',
+    '会员编号',
+  ],
   full_name: ['name', 'customer_name', '姓名', '客户姓名', '会员姓名'],
   family_name: ['last_name', 'surname', '姓'],
   given_name: ['first_name', '名'],
@@ -79,7 +115,8 @@ export const mappingFileSchema = z.strictObject({
 });
 export type MappingFile = z.infer<typeof mappingFileSchema>;
 
-export type ColumnTarget = { kind: 'field'; field: string } | { kind: 'attribute'; key: string; type: AttributeType } | { kind: 'ignore' };
+export type ColumnTarget =
+  { kind: 'field'; field: string } | { kind: 'attribute'; key: string; type: AttributeType } | { kind: 'ignore' };
 
 export interface ColumnMapping {
   headers: string[];
@@ -91,7 +128,11 @@ export interface ColumnMapping {
 }
 
 export function normaliseHeader(header: string): string {
-  return header.replace(/^\uFEFF/, '').trim().toLowerCase().replace(/[\s\-./]+/g, '_');
+  return header
+    .replace(/^\uFEFF/, '')
+    .trim()
+    .toLowerCase()
+    .replace(/[\s\-./]+/g, '_');
 }
 
 export function loadMappingFile(path: string): MappingFile {
@@ -130,22 +171,39 @@ function parseTarget(kind: ImportKind, target: string, mapping: MappingFile, whe
   );
 }
 
-export function mapColumns(kind: ImportKind, headers: string[], mapping: MappingFile, mappingPath?: string): ColumnMapping {
+export function mapColumns(
+  kind: ImportKind,
+  headers: string[],
+  mapping: MappingFile,
+  mappingPath?: string,
+): ColumnMapping {
   const table = aliasTable(kind);
-  const explicit = new Map(Object.entries(mapping.columns).map(([h, t]) => [normaliseHeader(h), { header: h, target: t }]));
+  const explicit = new Map(
+    Object.entries(mapping.columns).map(([h, t]) => [normaliseHeader(h), { header: h, target: t }]),
+  );
   const seen = new Map<string, number>();
   const targets: ColumnTarget[] = [];
   const unmatched: string[] = [];
   headers.forEach((header, index) => {
     const norm = normaliseHeader(header);
-    if (norm === '') throw new UserError(`column ${index + 1} has an empty header; name it, or map it to \`ignore\` in a mapping file`, ExitCode.badInput);
+    if (norm === '')
+      throw new UserError(
+        `column ${index + 1} has an empty header; name it, or map it to \`ignore\` in a mapping file`,
+        ExitCode.badInput,
+      );
     const dup = seen.get(norm);
-    if (dup !== undefined) throw new UserError(`the header "${header}" appears twice (columns ${dup + 1} and ${index + 1}); rename one of them`, ExitCode.badInput);
+    if (dup !== undefined)
+      throw new UserError(
+        `the header "${header}" appears twice (columns ${dup + 1} and ${index + 1}); rename one of them`,
+        ExitCode.badInput,
+      );
     seen.set(norm, index);
     const given = explicit.get(norm);
     let target: ColumnTarget | undefined;
-    if (given) target = parseTarget(kind, given.target, mapping, `${mappingPath ?? 'mapping'}: columns."${given.header}"`);
-    else if (/^(attributes|attr)\./i.test(header.trim())) target = parseTarget(kind, header.trim().replace(/^attr\./i, 'attributes.'), mapping, `column "${header}"`);
+    if (given)
+      target = parseTarget(kind, given.target, mapping, `${mappingPath ?? 'mapping'}: columns."${given.header}"`);
+    else if (/^(attributes|attr)\./i.test(header.trim()))
+      target = parseTarget(kind, header.trim().replace(/^attr\./i, 'attributes.'), mapping, `column "${header}"`);
     else target = table.get(norm);
     if (!target) {
       if (kind === 'customers') {
@@ -156,20 +214,32 @@ export function mapColumns(kind: ImportKind, headers: string[], mapping: Mapping
         unmatched.push(header);
       }
     }
-    if (target.kind === 'attribute' && mapping.attribute_types[target.key]) target = { ...target, type: mapping.attribute_types[target.key]! };
+    if (target.kind === 'attribute' && mapping.attribute_types[target.key])
+      target = { ...target, type: mapping.attribute_types[target.key]! };
     targets.push(target);
   });
   for (const h of explicit.values()) {
     if (!seen.has(normaliseHeader(h.header))) {
-      throw new UserError(`${mappingPath ?? 'mapping'}: columns."${h.header}" names a column the file does not have (its columns: ${headers.join(', ')})`, ExitCode.badInput);
+      throw new UserError(
+        `${mappingPath ?? 'mapping'}: columns."${h.header}" names a column the file does not have (its columns: ${headers.join(', ')})`,
+        ExitCode.badInput,
+      );
     }
   }
-  const fieldTargets = targets.filter((t): t is { kind: 'field'; field: string } => t.kind === 'field').map((t) => t.field);
+  const fieldTargets = targets
+    .filter((t): t is { kind: 'field'; field: string } => t.kind === 'field')
+    .map((t) => t.field);
   const dupField = fieldTargets.find((f, i) => fieldTargets.indexOf(f) !== i);
-  if (dupField) throw new UserError(`two columns map to the field ${dupField}; map one of them to \`ignore\` in a mapping file`, ExitCode.badInput);
-  const required = kind === 'customers' ? ['external_id'] : ['order_ref', 'customer_external_id', 'amount', 'occurred_at'];
+  if (dupField)
+    throw new UserError(
+      `two columns map to the field ${dupField}; map one of them to \`ignore\` in a mapping file`,
+      ExitCode.badInput,
+    );
+  const required =
+    kind === 'customers' ? ['external_id'] : ['order_ref', 'customer_external_id', 'amount', 'occurred_at'];
   const missing = required.filter((f) => !fieldTargets.includes(f));
-  if (kind === 'customers' && !fieldTargets.some((f) => f === 'full_name' || f === 'family_name' || f === 'given_name')) missing.push('full_name (or family_name/given_name)');
+  if (kind === 'customers' && !fieldTargets.some((f) => f === 'full_name' || f === 'family_name' || f === 'given_name'))
+    missing.push('full_name (or family_name/given_name)');
   if (missing.length) {
     throw new UserError(
       `the file has no column for ${missing.join(', ')}. Its columns are: ${headers.join(', ')}. Rename the header, or map it with --mapping FILE (columns: {"Your header": ${missing[0]!.split(' ')[0]}}).`,

@@ -29,7 +29,9 @@ export class RejectsWriter {
     // A record that does not fit the header is kept whole in raw_record.
     const fits = rejected.fields.length === this.headers.length;
     const values = fits ? rejected.fields : this.headers.map(() => '');
-    const line = stringify([[rejected.row, rejected.line, rejected.reasons.join('; '), ...values, fits ? '' : rejected.raw]]);
+    const line = stringify([
+      [rejected.row, rejected.line, rejected.reasons.join('; '), ...values, fits ? '' : rejected.raw],
+    ]);
     this.count++;
     if (!this.stream.write(line)) await once(this.stream, 'drain');
   }

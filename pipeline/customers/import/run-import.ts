@@ -60,23 +60,35 @@ export async function runImport(sql: Sql, opts: ImportOptions): Promise<ImportSu
     try {
       return parse(value);
     } catch (error) {
-      if (error instanceof FieldError) throw new UserError(`${label} ${JSON.stringify(value)} ${error.message}`, ExitCode.usage);
+      if (error instanceof FieldError)
+        throw new UserError(`${label} ${JSON.stringify(value)} ${error.message}`, ExitCode.usage);
       throw error;
     }
   };
-  const where = (flag: string, key: string, given: string | undefined) => (given !== undefined ? flag : `${opts.mappingPath}: defaults.${key}`);
+  const where = (flag: string, key: string, given: string | undefined) =>
+    given !== undefined ? flag : `${opts.mappingPath}: defaults.${key}`;
   const countryGiven = opts.region ?? mappingFile.defaults.country ?? mappingFile.defaults.region ?? 'CN';
   const settings: RowSettings = {
     country: setting(where('--region', 'country', opts.region), countryGiven, parseCountry),
-    currency: setting(where('--currency', 'currency', opts.currency), opts.currency ?? mappingFile.defaults.currency ?? 'CNY', parseCurrency),
+    currency: setting(
+      where('--currency', 'currency', opts.currency),
+      opts.currency ?? mappingFile.defaults.currency ?? 'CNY',
+      parseCurrency,
+    ),
     today: new Date().toISOString().slice(0, 10),
   };
-  const timezone = setting(where('--timezone', 'timezone', opts.timezone), opts.timezone ?? mappingFile.defaults.timezone ?? 'Asia/Shanghai', parseTimezone);
+  const timezone = setting(
+    where('--timezone', 'timezone', opts.timezone),
+    opts.timezone ?? mappingFile.defaults.timezone ?? 'Asia/Shanghai',
+    parseTimezone,
+  );
   const batchSize = opts.batchSize ?? 1000;
   const source = await openCsv(opts.file, opts.encoding);
   const first = await source.records.next();
-  if (first.done) throw new UserError(`${opts.file} is empty: expected a header line naming the columns`, ExitCode.badInput);
-  if (first.value.error) throw new UserError(`${opts.file} line 1 (the header) cannot be read: ${first.value.error}`, ExitCode.badInput);
+  if (first.done)
+    throw new UserError(`${opts.file} is empty: expected a header line naming the columns`, ExitCode.badInput);
+  if (first.value.error)
+    throw new UserError(`${opts.file} line 1 (the header) cannot be read: ${first.value.error}`, ExitCode.badInput);
   const headers = first.value.fields;
   if (headers.some((h) => h.includes('\uFFFD'))) {
     throw new UserError(
@@ -99,8 +111,18 @@ export async function runImport(sql: Sql, opts: ImportOptions): Promise<ImportSu
   const write = async (current: Pending<AnyRecord>[]) => {
     const outcomes =
       opts.kind === 'customers'
-        ? await upsertCustomers(sql, current.map((p) => p.record as CustomerRecord), importId, `import:${basename(opts.file)}`)
-        : await upsertOrders(sql, current.map((p) => p.record as OrderRecord), importId, timezone);
+        ? await upsertCustomers(
+            sql,
+            current.map((p) => p.record as CustomerRecord),
+            importId,
+            `import:${basename(opts.file)}`,
+          )
+        : await upsertOrders(
+            sql,
+            current.map((p) => p.record as OrderRecord),
+            importId,
+            timezone,
+          );
     for (const [i, outcome] of outcomes.entries()) {
       const p = current[i]!;
       if (outcome === 'inserted') summary.inserted++;

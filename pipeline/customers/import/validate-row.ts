@@ -1,9 +1,24 @@
 // Turns one CSV record into a normalised customer or order, or into the list of reasons it was
 // rejected. Every reason names the column, the field and the value.
 import {
-  FieldError, cleanText, defaultLocale, defaultTimezone, hasCjk, parseBoolean, parseConsent, parseCountry,
-  parseCurrency, parseDate, parseDateTime, parseDecimal, parseEmail, parseGender, parseLocale, parsePhone,
-  parsePostalCode, parseTimezone,
+  FieldError,
+  cleanText,
+  defaultLocale,
+  defaultTimezone,
+  hasCjk,
+  parseBoolean,
+  parseConsent,
+  parseCountry,
+  parseCurrency,
+  parseDate,
+  parseDateTime,
+  parseDecimal,
+  parseEmail,
+  parseGender,
+  parseLocale,
+  parsePhone,
+  parsePostalCode,
+  parseTimezone,
 } from '../fields.ts';
 import type { CustomerRecord, OrderRecord } from '../records.ts';
 import type { AttributeType, ColumnMapping } from './mapping.ts';
@@ -60,7 +75,9 @@ class RowReader {
         out[target.key] = parseAttribute(value, target.type);
       } catch (error) {
         if (!(error instanceof FieldError)) throw error;
-        this.reasons.push(`attributes.${target.key} (column "${this.mapping.headers[index]}"): ${show(value)} ${error.message}`);
+        this.reasons.push(
+          `attributes.${target.key} (column "${this.mapping.headers[index]}"): ${show(value)} ${error.message}`,
+        );
       }
     });
     return out;
@@ -89,7 +106,11 @@ function columnCountReason(mapping: ColumnMapping, fields: string[]): string | u
   return `has ${fields.length} values but the header has ${mapping.headers.length} columns`;
 }
 
-export function validateCustomerRow(mapping: ColumnMapping, fields: string[], settings: RowSettings): RowResult<CustomerRecord> {
+export function validateCustomerRow(
+  mapping: ColumnMapping,
+  fields: string[],
+  settings: RowSettings,
+): RowResult<CustomerRecord> {
   const countProblem = columnCountReason(mapping, fields);
   if (countProblem) return { ok: false, reasons: [countProblem] };
   const r = new RowReader(mapping, fields);
@@ -103,7 +124,8 @@ export function validateCustomerRow(mapping: ColumnMapping, fields: string[], se
     const cjk = hasCjk(`${family_name ?? ''}${given_name ?? ''}`);
     full_name = cjk ? `${family_name ?? ''}${given_name ?? ''}` : [given_name, family_name].filter(Boolean).join(' ');
   }
-  if (!full_name && !r.raw('full_name') && !family_name && !given_name) r.reasons.push('full_name: is required but empty (or give family_name/given_name)');
+  if (!full_name && !r.raw('full_name') && !family_name && !given_name)
+    r.reasons.push('full_name: is required but empty (or give family_name/given_name)');
   const country = r.get('country', parseCountry);
   const effectiveCountry = country ?? settings.country;
   const record: CustomerRecord = {
@@ -141,7 +163,11 @@ export function validateCustomerRow(mapping: ColumnMapping, fields: string[], se
   return r.reasons.length ? { ok: false, reasons: r.reasons } : { ok: true, record };
 }
 
-export function validateOrderRow(mapping: ColumnMapping, fields: string[], settings: RowSettings): RowResult<OrderRecord> {
+export function validateOrderRow(
+  mapping: ColumnMapping,
+  fields: string[],
+  settings: RowSettings,
+): RowResult<OrderRecord> {
   const countProblem = columnCountReason(mapping, fields);
   if (countProblem) return { ok: false, reasons: [countProblem] };
   const r = new RowReader(mapping, fields);

@@ -42,10 +42,15 @@ export interface PrintOptions {
  */
 function prepareOutput(out: string, prefix: string, replace: boolean): void {
   mkdirSync(out, { recursive: true });
-  const earlier = readdirSync(out).filter((f) => f === 'job.json' || f === 'manifest.csv' || (f.startsWith(prefix) && f.endsWith('.pdf')));
+  const earlier = readdirSync(out).filter(
+    (f) => f === 'job.json' || f === 'manifest.csv' || (f.startsWith(prefix) && f.endsWith('.pdf')),
+  );
   if (!earlier.length) return;
   if (!replace) {
-    throw new UserError(`${out} already holds a print job (${earlier.slice(0, 3).join(', ')}${earlier.length > 3 ? ', …' : ''}); choose another --out, or pass --force to replace it`, ExitCode.badInput);
+    throw new UserError(
+      `${out} already holds a print job (${earlier.slice(0, 3).join(', ')}${earlier.length > 3 ? ', …' : ''}); choose another --out, or pass --force to replace it`,
+      ExitCode.badInput,
+    );
   }
   for (const f of earlier) rmSync(join(out, f), { force: true });
 }
@@ -75,12 +80,14 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
   const wave = findWave(campaign, opts.wave, 'mail');
   const info = campaignInfo(campaign);
   // Load every template of the wave here first: a broken one fails before anything is written.
-  const templateDirs = new Set(
-    typeof wave.template === 'string' ? [wave.template] : Object.values(wave.template),
-  );
+  const templateDirs = new Set(typeof wave.template === 'string' ? [wave.template] : Object.values(wave.template));
   const layouts = [...templateDirs].map((name) => {
     const t = loadTemplate(resolveTemplateDir(name, campaign.dir));
-    if (t.channel !== 'mail') throw new UserError(`template ${name} of wave ${wave.name} is a ${t.channel} template; a mail wave needs a mail template`, ExitCode.badInput);
+    if (t.channel !== 'mail')
+      throw new UserError(
+        `template ${name} of wave ${wave.name} is a ${t.channel} template; a mail wave needs a mail template`,
+        ExitCode.badInput,
+      );
     return t;
   });
   const g = geometryFor(layouts[0]!.layout);
@@ -91,7 +98,8 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
   try {
     if (!first.done && first.value.length) {
       const sample = contextOf(first.value[0]!);
-      for (const t of layouts) for (const page of t.pages) for (const block of page.blocks) block.compiled?.render(sample);
+      for (const t of layouts)
+        for (const page of t.pages) for (const block of page.blocks) block.compiled?.render(sample);
     }
     prepareOutput(opts.out, `${campaign.slug}-${wave.name}-`, opts.replace === true);
   } catch (error) {
@@ -101,11 +109,44 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
   const pool = opts.pool ?? new RenderPool();
   const manifestPath = join(opts.out, 'manifest.csv');
   const manifest = createWriteStream(manifestPath);
-  manifest.write(stringify([['sequence', 'piece_id', 'customer_id', 'external_id', 'name', 'address_1', 'address_2', 'address_3', 'address_4', 'address_5', 'postal_code', 'country', 'file', 'first_page', 'page_count', 'response_code', 'purl', 'band', 'variant']]));
+  manifest.write(
+    stringify([
+      [
+        'sequence',
+        'piece_id',
+        'customer_id',
+        'external_id',
+        'name',
+        'address_1',
+        'address_2',
+        'address_3',
+        'address_4',
+        'address_5',
+        'postal_code',
+        'country',
+        'file',
+        'first_page',
+        'page_count',
+        'response_code',
+        'purl',
+        'band',
+        'variant',
+      ],
+    ]),
+  );
   const job: PrintJob = {
-    campaign: campaign.slug, wave: wave.name, template: [...templateDirs].join(', '), pieces: 0, pages: 0,
-    page_size: layouts[0]!.layout.size, orientation: layouts[0]!.layout.orientation, trim_mm: [g.width, g.height],
-    bleed_mm: g.bleed, crop_marks: g.marks, order: 'postal_code, customer_id', files: [],
+    campaign: campaign.slug,
+    wave: wave.name,
+    template: [...templateDirs].join(', '),
+    pieces: 0,
+    pages: 0,
+    page_size: layouts[0]!.layout.size,
+    orientation: layouts[0]!.layout.orientation,
+    trim_mm: [g.width, g.height],
+    bleed_mm: g.bleed,
+    crop_marks: g.marks,
+    order: 'postal_code, customer_id',
+    files: [],
   };
   const pending: Promise<void>[] = [];
   // The first failure of any file in flight; checked after every batch so nothing is left unhandled.
@@ -130,25 +171,41 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
     // Pieces of one file share a template; mixed-variant waves split by template below.
     const templateDir = resolveTemplateDir(waveTemplateName(wave, pieces[0]!.variant), campaign.dir);
     track(
-      pool.render({ templateDir, path: join(opts.out, file), title: `${campaign.slug} ${wave.name} ${fileNo}`, pieces }).then(async (pages) => {
-        entry.pages = pages.reduce((s, p) => s + p.pageCount, 0);
-        entry.sha256 = await sha256(join(opts.out, file));
-        const rows = pieces.map((ctx, i) => {
-          const lines = addressLines(ctx.customer);
-          const seq = firstSequence + i;
-          return [seq, `${campaign.slug}-${wave.name}-${String(seq).padStart(7, '0')}`, ctx.customer.id, ctx.customer.external_id, ctx.customer.full_name,
-            ...[0, 1, 2, 3, 4].map((k) => lines[k] ?? ''), ctx.customer.postal_code ?? '', ctx.customer.country, file,
-            pages[i]!.firstPage, pages[i]!.pageCount, ctx.response_code, ctx.purl, ctx.band ?? '', ctx.variant ?? ''];
-        });
-        manifestRows.set(job.files.indexOf(entry), stringify(rows));
-        // Write every row whose file and all files before it are done: memory stays flat.
-        while (manifestRows.has(written)) {
-          manifest.write(manifestRows.get(written)!);
-          manifestRows.delete(written++);
-        }
-        job.pieces += pieces.length;
-        opts.onProgress?.(job.pieces);
-      }),
+      pool
+        .render({ templateDir, path: join(opts.out, file), title: `${campaign.slug} ${wave.name} ${fileNo}`, pieces })
+        .then(async (pages) => {
+          entry.pages = pages.reduce((s, p) => s + p.pageCount, 0);
+          entry.sha256 = await sha256(join(opts.out, file));
+          const rows = pieces.map((ctx, i) => {
+            const lines = addressLines(ctx.customer);
+            const seq = firstSequence + i;
+            return [
+              seq,
+              `${campaign.slug}-${wave.name}-${String(seq).padStart(7, '0')}`,
+              ctx.customer.id,
+              ctx.customer.external_id,
+              ctx.customer.full_name,
+              ...[0, 1, 2, 3, 4].map((k) => lines[k] ?? ''),
+              ctx.customer.postal_code ?? '',
+              ctx.customer.country,
+              file,
+              pages[i]!.firstPage,
+              pages[i]!.pageCount,
+              ctx.response_code,
+              ctx.purl,
+              ctx.band ?? '',
+              ctx.variant ?? '',
+            ];
+          });
+          manifestRows.set(job.files.indexOf(entry), stringify(rows));
+          // Write every row whose file and all files before it are done: memory stays flat.
+          while (manifestRows.has(written)) {
+            manifest.write(manifestRows.get(written)!);
+            manifestRows.delete(written++);
+          }
+          job.pieces += pieces.length;
+          opts.onProgress?.(job.pieces);
+        }),
     );
   };
   // Manifest rows are written in file order even when files finish out of order.

@@ -15,7 +15,8 @@ let cached: PrintFonts | undefined;
 
 export function printFonts(): PrintFonts {
   if (!cached) {
-    const load = (file: string) => (fontkit as unknown as { create(b: Buffer): unknown }).create(readFileSync(require.resolve(file)));
+    const load = (file: string) =>
+      (fontkit as unknown as { create(b: Buffer): unknown }).create(readFileSync(require.resolve(file)));
     cached = {
       regular: load('@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf'),
       bold: load('@expo-google-fonts/noto-sans-sc/700Bold/NotoSansSC_700Bold.ttf'),

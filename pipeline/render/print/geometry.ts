@@ -61,9 +61,20 @@ export function finishPage(doc: PDFKit.PDFDocument, g: Geometry): void {
   const bottom = (g.offset + g.height) * MM;
   const off = MARK_OFFSET_MM * MM;
   const len = MARK_LENGTH_MM * MM;
-  for (const [x, y, dx, dy] of [[left, top, -1, -1], [right, top, 1, -1], [left, bottom, -1, 1], [right, bottom, 1, 1]] as const) {
-    doc.moveTo(x + dx * off, y).lineTo(x + dx * (off + len), y).stroke();
-    doc.moveTo(x, y + dy * off).lineTo(x, y + dy * (off + len)).stroke();
+  for (const [x, y, dx, dy] of [
+    [left, top, -1, -1],
+    [right, top, 1, -1],
+    [left, bottom, -1, 1],
+    [right, bottom, 1, 1],
+  ] as const) {
+    doc
+      .moveTo(x + dx * off, y)
+      .lineTo(x + dx * (off + len), y)
+      .stroke();
+    doc
+      .moveTo(x, y + dy * off)
+      .lineTo(x, y + dy * (off + len))
+      .stroke();
   }
   doc.restore();
 }

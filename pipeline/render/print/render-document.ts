@@ -35,12 +35,18 @@ const images = new Map<string, Buffer>();
  * names no file stops the job, naming the customer, rather than printing a gap.
  */
 function recipientImage(dir: string, field: string, ctx: RenderContext): Buffer | undefined {
-  const value = field.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | null | undefined)?.[key], ctx);
+  const value = field
+    .split('.')
+    .reduce<unknown>((node, key) => (node as Record<string, unknown> | null | undefined)?.[key], ctx);
   if (value === null || value === undefined || value === '') return undefined;
   const path = isAbsolute(String(value)) ? String(value) : join(dir, String(value));
   let image = images.get(path);
   if (!image) {
-    if (!existsSync(path)) throw new UserError(`customer ${ctx.customer.external_id}: ${field} names ${path}, which does not exist`, ExitCode.badInput);
+    if (!existsSync(path))
+      throw new UserError(
+        `customer ${ctx.customer.external_id}: ${field} names ${path}, which does not exist`,
+        ExitCode.badInput,
+      );
     image = readFileSync(path);
     if (images.size > 200) images.clear();
     images.set(path, image);
@@ -52,13 +58,23 @@ function drawBlock(doc: PDFDoc, g: Geometry, t: MailTemplate, block: PrintBlock,
   const bottomOfTrim = g.height - t.layout.margins.bottom;
   switch (block.type) {
     case 'rect':
-      doc.save().rect(pt(g, block.x), pt(g, block.y), block.width * MM, block.height * MM).fillColor(colour(t.layout, block.color)).fill().restore();
+      doc
+        .save()
+        .rect(pt(g, block.x), pt(g, block.y), block.width * MM, block.height * MM)
+        .fillColor(colour(t.layout, block.color))
+        .fill()
+        .restore();
       return;
     case 'address': {
       const lines = addressLines(ctx.customer);
       doc.font('regular').fontSize(block.size).fillColor(BUILTIN_COLORS.text!);
       // Clipped to the window: an over-long name or street never pushes the block out of it.
-      doc.text(lines.join('\n'), pt(g, block.x), pt(g, block.y), { width: block.width * MM, height: block.height * MM, ellipsis: true, lineGap: 1 });
+      doc.text(lines.join('\n'), pt(g, block.x), pt(g, block.y), {
+        width: block.width * MM,
+        height: block.height * MM,
+        ellipsis: true,
+        lineGap: 1,
+      });
       return;
     }
     case 'qr':
@@ -75,7 +91,10 @@ function drawBlock(doc: PDFDoc, g: Geometry, t: MailTemplate, block: PrintBlock,
     }
     case 'text': {
       const text = block.compiled!.render(ctx);
-      doc.font(block.bold ? 'bold' : 'regular').fontSize(block.size).fillColor(colour(t.layout, block.color));
+      doc
+        .font(block.bold ? 'bold' : 'regular')
+        .fontSize(block.size)
+        .fillColor(colour(t.layout, block.color));
       const height = block.flow ? undefined : (block.height ?? Math.max(1, bottomOfTrim - block.y)) * MM;
       doc.text(text, pt(g, block.x), pt(g, block.y), {
         width: block.width * MM,
@@ -91,12 +110,22 @@ function addPage(doc: PDFDoc, g: Geometry, layout: PrintLayout): void {
   doc.addPage({
     size: [g.mediaWidthPt, g.mediaHeightPt],
     // Margins matter only to flowing text: where a continued letter starts and stops on new pages.
-    margins: { top: pt(g, layout.margins.top), bottom: (g.offset + layout.margins.bottom) * MM, left: pt(g, layout.margins.left), right: (g.offset + layout.margins.right) * MM },
+    margins: {
+      top: pt(g, layout.margins.top),
+      bottom: (g.offset + layout.margins.bottom) * MM,
+      left: pt(g, layout.margins.left),
+      right: (g.offset + layout.margins.right) * MM,
+    },
   });
 }
 
 /** Renders `pieces` into one PDF at `path`; returns where each piece starts and how many pages it has. */
-export async function renderDocument(t: MailTemplate, pieces: RenderContext[], path: string, title: string): Promise<PiecePages[]> {
+export async function renderDocument(
+  t: MailTemplate,
+  pieces: RenderContext[],
+  path: string,
+  title: string,
+): Promise<PiecePages[]> {
   const g = geometryFor(t.layout);
   const doc = new PDFDocument({
     autoFirstPage: false,

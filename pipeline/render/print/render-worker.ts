@@ -23,6 +23,10 @@ parentPort!.on('message', async (job: RenderJob) => {
     const pages = await renderDocument(t, job.pieces, job.path, job.title);
     parentPort!.postMessage({ id: job.id, pages });
   } catch (error) {
-    parentPort!.postMessage({ id: job.id, error: (error as Error).message, exitCode: (error as { exitCode?: number }).exitCode });
+    parentPort!.postMessage({
+      id: job.id,
+      error: (error as Error).message,
+      exitCode: (error as { exitCode?: number }).exitCode,
+    });
   }
 });

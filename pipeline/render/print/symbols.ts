@@ -26,7 +26,9 @@ export function drawQr(doc: PDFDoc, text: string, x: number, y: number, size: nu
       }
       const start = col;
       while (col < n && modules.data[row * n + col]) col++;
-      ops.push(`${f(x + (start + quiet) * cell)} ${f(y + (row + quiet) * cell)} ${f((col - start) * cell)} ${f(cell)} re`);
+      ops.push(
+        `${f(x + (start + quiet) * cell)} ${f(y + (row + quiet) * cell)} ${f((col - start) * cell)} ${f(cell)} re`,
+      );
     }
   }
   doc.save();
@@ -51,5 +53,9 @@ export function drawCode128(doc: PDFDoc, text: string, x: number, y: number, wid
   doc.restore();
   // A bounded height: text placed at a fixed position must never start a new page.
   const size = Math.min(8, height * 0.2);
-  doc.font('regular').fontSize(size).fillColor(BLACK).text(text, x, y + height * 0.8, { width, align: 'center', height: size * 1.6, lineBreak: false });
+  doc
+    .font('regular')
+    .fontSize(size)
+    .fillColor(BLACK)
+    .text(text, x, y + height * 0.8, { width, align: 'center', height: size * 1.6, lineBreak: false });
 }
