@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, UserError } from '../config/errors.ts';
 import { registerCampaign } from './commands/campaign.ts';
+import { registerReport } from './commands/report.ts';
 import { registerDb } from './commands/db.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerDev } from './commands/dev.ts';
@@ -35,6 +36,7 @@ registerSegment(program);
 registerPrint(program);
 registerProof(program);
 registerCampaign(program);
+registerReport(program);
 registerSchedule(program);
 registerDoctor(program);
 registerDemo(program);

@@ -1,7 +1,7 @@
 // `mailroom launch FILE`, `mailroom status NAME` and the controls pause, resume, cancel, skip-wait.
 import type { Command } from 'commander';
 import { context, withDatabase, withTemporalClient } from '../connect.ts';
-import { reportOf, campaignStatus, confirmMailing, controlCampaign, launchCampaign, type Control } from '../api.ts';
+import { campaignStatus, confirmMailing, controlCampaign, launchCampaign, type Control } from '../api.ts';
 import { followCampaign } from '../follow.ts';
 import { formatTable, printJson, say } from '../output.ts';
 import { ExitCode, UserError } from '../../config/errors.ts';
@@ -114,23 +114,6 @@ export function registerCampaign(program: Command): void {
         say(`Sent ${control} to ${name}.`);
       });
   }
-
-  program
-    .command('report <name>')
-    .description(
-      "a campaign's summary: per wave sent, failed, uncertain and cost; responders among the contacted and the holdout",
-    )
-    .option('--json', 'print as JSON')
-    .action(async (name: string, flags: { json?: boolean }) => {
-      const ctx = context({ quiet: flags.json === true });
-      // One read of the campaign serves both the report and the progress table.
-      const status = await withTemporalClient(ctx, (client) => campaignStatus(client, name));
-      const report = reportOf(name, status);
-      if (flags.json) return printJson(report);
-      if (!report.summary) say(`${name} is ${report.status}; its summary is written when it ends. Progress so far:`);
-      printCampaign(name, status);
-      if (report.summary) say(formatTable(report.summary.waves.map((w) => ({ ...w }))));
-    });
 
   const mail = program.command('mail').description('postal waves: confirm that a printed wave was posted');
   mail
