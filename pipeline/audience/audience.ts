@@ -65,6 +65,7 @@ export function parseAudience(source: YamlSource, registry: SegmentRegistry, bas
       if (error instanceof RuleError) throw ruleErrorAt(source, [...base, 'rules'], error);
       throw error;
     }
+    registry.checkRule(segment.rules, source, [...base, 'rules']);
   } else {
     throw new UserError(`${where(base)}: an audience needs a segment (a name) or rules`, ExitCode.badInput);
   }

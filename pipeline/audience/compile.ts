@@ -4,6 +4,7 @@
 // behaves as a marketer expects.
 import type { PendingQuery, Row } from 'postgres';
 import type { Sql } from '../../db/connection.ts';
+import { ExitCode, UserError } from '../../config/errors.ts';
 import type { FieldRef } from './fields.ts';
 import type { Rule, Scalar } from './rules.ts';
 import type { SegmentRegistry } from './segments.ts';
@@ -219,8 +220,13 @@ export function compileRule(ctx: CompileContext, rule: Rule): Fragment {
     case 'not':
       return sql`(not ${compileRule(ctx, rule.rule)})`;
     case 'segment': {
-      // The registry was checked for unknown names and cycles before compiling.
-      const target = ctx.registry.get(rule.name)!;
+      // Files are checked for unknown names and cycles before compiling; this guards other callers.
+      const target = ctx.registry.get(rule.name);
+      if (!target)
+        throw new UserError(
+          `unknown segment "${rule.name}". Known: ${ctx.registry.names().join(', ')}`,
+          ExitCode.badInput,
+        );
       return compileRule(ctx, target.rules);
     }
     default:

@@ -300,6 +300,21 @@ export function parseRule(v: unknown, path: Path = []): Rule {
   }
 }
 
+/** Every `{ segment: NAME }` in a rule with its YAML path below the rule, as parseRule walked it. */
+export function segmentReferences(rule: Rule, path: Path = []): { name: string; path: Path }[] {
+  switch (rule.kind) {
+    case 'all':
+    case 'any':
+      return rule.rules.flatMap((r, i) => segmentReferences(r, [...path, rule.kind, i]));
+    case 'not':
+      return segmentReferences(rule.rule, [...path, 'not']);
+    case 'segment':
+      return [{ name: rule.name, path: [...path, 'segment'] }];
+    default:
+      return [];
+  }
+}
+
 /** Names of the segments a rule refers to, for cycle detection. */
 export function referencedSegments(rule: Rule): string[] {
   switch (rule.kind) {

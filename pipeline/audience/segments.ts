@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ExitCode, UserError } from '../../config/errors.ts';
 import { YamlSource, formatPath } from '../../config/yaml-file.ts';
-import { RuleError, parseRule, referencedSegments, type Path, type Rule } from './rules.ts';
+import { RuleError, parseRule, referencedSegments, segmentReferences, type Path, type Rule } from './rules.ts';
 
 export const BUILTIN_SEGMENTS_FILE = fileURLToPath(new URL('./builtin-segments.yaml', import.meta.url));
 
@@ -156,6 +156,28 @@ export class SegmentRegistry {
 
   all(): Segment[] {
     return [...this.segments.values()];
+  }
+
+  /**
+   * Rules written in place (an audience's `rules:`) may name segments too: each must exist and be
+   * defined by rules alone. Named segments are checked by check(); these are not in the registry.
+   */
+  checkRule(rule: Rule, source: YamlSource, base: Path): void {
+    for (const ref of segmentReferences(rule)) {
+      const path = [...base, ...ref.path];
+      const where = `${source.where(path)}: ${formatPath(path)}`;
+      const target = this.segments.get(ref.name);
+      if (!target)
+        throw new UserError(
+          `${where}: unknown segment "${ref.name}". Known: ${this.names().join(', ')}`,
+          ExitCode.badInput,
+        );
+      if (target.top || target.sample)
+        throw new UserError(
+          `${where}: segment ${ref.name} ranks or samples; only segments defined by rules alone can be used inside rules`,
+          ExitCode.badInput,
+        );
+    }
   }
 
   /** Fails on a reference to an unknown segment or a cycle, naming where. */

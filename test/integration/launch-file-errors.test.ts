@@ -79,4 +79,31 @@ describe('mailroom launch on a campaign file with mistakes', () => {
     }
     expect(await sql`select 1 from campaigns where slug = ${`vips-${tag}`}`).toHaveLength(0);
   });
+
+  it('names an unknown segment inside audience.rules with its line and the known segments, exit 3 (also with --dry-run)', async () => {
+    const file = write(`inner-vips-${tag}`, [
+      `name: inner-vips-${tag}`,
+      'audience:',
+      '  rules:',
+      '    all:',
+      '      - { field: country, op: "=", value: CN }',
+      '      - { segment: vips }',
+      'waves:',
+      '  - { name: reminder, channel: email, template: wealth-reminder-email }',
+    ]);
+    for (const args of [
+      ['launch', file],
+      ['launch', file, '--dry-run', '--json'],
+    ]) {
+      const run = await runCli(args, env);
+      expect(run.code, run.stderr).toBe(3);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).not.toContain('Cannot read properties');
+      expect(run.stderr.trim()).toMatch(
+        /^error: .*:6: audience\.rules\.all\[1\]\.segment: unknown segment "vips"\. Known: .*\btier-vip\b.*\bkey-accounts\b/,
+      );
+      expect(run.stderr).toContain(`${file}:6:`);
+    }
+    expect(await sql`select 1 from campaigns where slug = ${`inner-vips-${tag}`}`).toHaveLength(0);
+  });
 });

@@ -105,6 +105,32 @@ describe('bad segment and audience files', () => {
     );
   });
 
+  it('name an unknown segment inside audience.rules with its line and the known segments', () => {
+    expectError(
+      [
+        'audience:',
+        '  rules:',
+        '    all:',
+        '      - { field: city, op: "=", value: 北京市 }',
+        '      - not: { segment: vips }',
+      ].join('\n'),
+      /^campaign\.yaml:5: audience\.rules\.all\[1\]\.not\.segment: unknown segment "vips"\. Known: .*\btier-vip\b.*\bkey-accounts\b/,
+    );
+    expectError(
+      ['audience:', '  rules: { segment: vips }'].join('\n'),
+      /^campaign\.yaml:2: audience\.rules\.segment: unknown segment "vips"\. Known: /,
+    );
+    expectError(
+      [
+        'segments:',
+        '  best: { rules: { field: city, op: "=", value: x }, top: { n: 5, by: annual_spend } }',
+        'audience:',
+        '  rules: { any: [{ segment: best }] }',
+      ].join('\n'),
+      'campaign.yaml:4: audience.rules.any[0].segment: segment best ranks or samples; only segments defined by rules alone can be used inside rules',
+    );
+  });
+
   it('check bands, holdout and variants', () => {
     expectError(
       [
