@@ -15,7 +15,7 @@ import { exportMailWave, recordMailing, type MailWaveJob } from '../pipeline/sen
 import { waveTarget } from '../pipeline/audience/wave-target.ts';
 import { applyFeedback, type FeedbackResult } from '../pipeline/responses/feedback.ts';
 import { summarizeCampaign, type CampaignSummary } from '../pipeline/responses/summary.ts';
-import type { CampaignProgress } from '../workflows/contract.ts';
+import { isCalendarDate, type CampaignProgress } from '../workflows/contract.ts';
 import { MISSING_CHANNEL, type ChannelFactories } from '../pipeline/send/channel-factories.ts';
 import { recordCampaignProgress } from '../pipeline/campaign/campaigns-table.ts';
 
@@ -164,6 +164,12 @@ export function createCampaignActivities(deps: CampaignDeps) {
     },
 
     async recordMailing(input: { campaignId: number; wave: string; date: string }): Promise<{ mailed: number }> {
+      // The workflow's update validator refuses such a date; should one come anyway (a history from
+      // before it did), retrying cannot help: the campaign stops in needs_attention with the reason.
+      if (!isCalendarDate(input.date))
+        throw ApplicationFailure.nonRetryable(
+          `the posting date ${input.date} is not a date of the calendar (YYYY-MM-DD)`,
+        );
       return recordMailing(sql, input.campaignId, input.wave, input.date);
     },
 

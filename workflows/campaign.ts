@@ -14,6 +14,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -24,7 +25,9 @@ import type { createCampaignActivities } from '../activities/campaign.ts';
 import {
   cancelSignal,
   confirmMailingUpdate,
+  FINAL_WAVE_STATUSES,
   pauseSignal,
+  postingDateProblem,
   progressQuery,
   resumeSignal,
   skipWaitSignal,
@@ -46,6 +49,9 @@ const quick = proxyActivities<CampaignActivities>({
 });
 
 export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<CampaignProgress> {
+  // Runs started before this patch keep their old behaviour on replay: a cancel there ended waits
+  // but not a step under way (an activity retried for ever kept the campaign running).
+  const cancelEndsSteps = patched('cancel-ends-steps');
   const { sendWaveBatch, exportMailWave } = proxyActivities<CampaignActivities>({
     startToCloseTimeout: '2 hours',
     heartbeatTimeout: input.heartbeatTimeoutMs ?? 30_000,
@@ -88,7 +94,17 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     progress.status = status;
     upsertSearchAttributes({ MailroomStatus: [shownStatus()] });
   };
-  setHandler(progressQuery, () => ({ ...progress, status: shownStatus(), ...(attention ? { attention } : {}) }));
+  // After a cancel no wave reads as still going (awaiting confirmation, waiting, sending).
+  const shownWaves = () =>
+    cancelled
+      ? progress.waves.map((w) => (FINAL_WAVE_STATUSES.includes(w.status) ? w : { ...w, status: 'cancelled' as const }))
+      : progress.waves;
+  setHandler(progressQuery, () => ({
+    ...progress,
+    status: shownStatus(),
+    waves: shownWaves(),
+    ...(attention ? { attention } : {}),
+  }));
   const showStatus = () => upsertSearchAttributes({ MailroomStatus: [shownStatus()] });
   setHandler(pauseSignal, () => {
     paused = true;
@@ -102,23 +118,41 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
   });
   // Batches under way are cancelled too: they stop taking new members at their next heartbeat.
   let batches: CancellationScope | undefined;
+  /** Steps under way (activities, retried for as long as they fail): a cancel stops them too. */
+  const steps = new Set<CancellationScope>();
   setHandler(cancelSignal, () => {
     cancelled = true;
     batches?.cancel();
+    for (const step of steps) step.cancel();
     showStatus();
   });
+  /** Runs a step that a cancel stops; one started after the cancel (feedback, summary) runs to its end. */
+  const stoppable = <T>(run: () => Promise<T>): Promise<T> =>
+    !cancelEndsSteps || cancelled
+      ? run()
+      : CancellationScope.cancellable(async () => {
+          const scope = CancellationScope.current();
+          steps.add(scope);
+          try {
+            return await run();
+          } finally {
+            steps.delete(scope);
+          }
+        });
 
   /**
    * Runs a step; when it fails for a reason the user must fix (a non-retryable failure: a template
    * missing on the worker, a campaign that no longer parses), the campaign stands in
    * needs_attention with the message until it is resumed, then tries the step again. Any other
-   * failure is retried by Temporal meanwhile. Undefined when the campaign is cancelled while it waits.
+   * failure is retried by Temporal meanwhile. Undefined when the campaign is cancelled while it waits
+   * or while the step runs.
    */
   const attended = async <T>(step: string, run: () => Promise<T>): Promise<T | undefined> => {
     for (;;) {
       try {
-        return await run();
+        return await stoppable(run);
       } catch (error) {
+        if (cancelEndsSteps && cancelled && isCancellation(error)) return undefined;
         const cause = error instanceof ActivityFailure ? error.cause : undefined;
         if (!(cause instanceof ApplicationFailure && cause.nonRetryable)) throw error;
         attention = { step, message: cause.message, since: new Date(Date.now()).toISOString() };
@@ -134,7 +168,14 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     async ({ wave, date }) => {
       confirmations.set(wave, date ?? new Date(Date.now()).toISOString().slice(0, 10));
       const wp = progress.waves.find((w) => w.name === wave)!;
+      // The wave always moves on, a cancel included: it stops recordMailing however long that is
+      // retried, and a confirmation taken before the cancel is still recorded (the letters went).
       await condition(() => wp.status !== 'awaiting_confirmation');
+      if (wp.status !== 'mailed')
+        throw ApplicationFailure.create({
+          message: `the campaign was cancelled before the posting of wave ${wave} was recorded`,
+          nonRetryable: true,
+        });
       return wp;
     },
     {
@@ -146,10 +187,16 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
           );
         if (wp.channel !== 'mail')
           throw new Error(`wave ${wave} is a ${wp.channel} wave; only mail waves are confirmed`);
+        if (cancelled) throw new Error(`the campaign was cancelled`);
         if (wp.status !== 'awaiting_confirmation')
           throw new Error(`wave ${wave} is not waiting for confirmation (it is ${wp.status})`);
-        if (date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(date))
-          throw new Error(`the posting date must be YYYY-MM-DD, not ${date}`);
+        const given = confirmations.get(wave);
+        if (given !== undefined)
+          throw new Error(`wave ${wave} was confirmed already (posted on ${given}); its posting is being recorded`);
+        // No date that is not a real one, in the future or before the printing reaches the activity.
+        const problem =
+          date === undefined ? undefined : postingDateProblem(date, { now: Date.now(), printedAt: wp.printedAt });
+        if (problem) throw new Error(problem);
       },
     },
   );
@@ -262,21 +309,28 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     }
     wp.planned = job.pieces;
     wp.suppressed = job.suppressed;
+    const confirmWithinMs = wave.confirmWithinMs ?? 14 * 86_400_000;
+    wp.printedAt = new Date(Date.now()).toISOString();
+    wp.printDir = job.out;
+    wp.confirmBy = new Date(Date.now() + confirmWithinMs).toISOString();
     wp.status = 'awaiting_confirmation';
     // The print shop has the files; the operator says when the letters were posted.
-    const confirmed = await condition(
-      () => confirmations.has(wave.name) || cancelled,
-      wave.confirmWithinMs ?? 14 * 86_400_000,
-    );
+    const confirmed = await condition(() => confirmations.has(wave.name) || cancelled, confirmWithinMs);
     if (confirmed && confirmations.has(wave.name)) {
       const date = confirmations.get(wave.name)!;
       const mailing = await attended('recordMailing', () =>
         quick.recordMailing({ campaignId: input.campaignId, wave: wave.name, date }),
       );
+      delete wp.confirmBy;
+      if (!mailing && cancelled) {
+        wp.status = 'cancelled';
+        return;
+      }
       wp.sent = mailing?.mailed ?? wp.sent;
       wp.mailedOn = date;
       wp.status = 'mailed';
     } else {
+      delete wp.confirmBy;
       wp.status = cancelled ? 'cancelled' : 'unconfirmed';
     }
   };
@@ -294,7 +348,11 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     const wp = progress.waves[index]!;
     // A wave carried over mid-way goes on at once; any other waits its delay first.
     const midWave = index === input.resume?.nextWave && input.resume.nextRange !== undefined;
-    if (!midWave) await wait(wave.afterMs);
+    if (!midWave) {
+      if (wave.afterMs > 0) wp.waitUntil = new Date(Date.now() + wave.afterMs).toISOString();
+      await wait(wave.afterMs);
+      delete wp.waitUntil;
+    }
     if (cancelled) break;
     await condition(() => !paused || cancelled);
     if (cancelled) break;
@@ -322,7 +380,7 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     await wait(windowMs);
     delete progress.windowEndsAt;
   }
-  for (const w of progress.waves) if (w.status === 'waiting' && cancelled) w.status = 'cancelled';
+  if (cancelled) for (const w of progress.waves) if (!FINAL_WAVE_STATUSES.includes(w.status)) w.status = 'cancelled';
   // Feedback runs for a cancelled campaign too: whoever was contacted was contacted.
   progress.status = 'feedback';
   await attended('applyFeedback', () => quick.applyFeedback({ campaignId: input.campaignId }));

@@ -74,7 +74,18 @@ export interface WaveProgress {
   deferred: number;
   /** Mail: the posting date the operator confirmed (YYYY-MM-DD). */
   mailedOn?: string;
+  /** While the wave waits its `after`: when the wait ends (ISO time). */
+  waitUntil?: string;
+  /** Mail: when its print job was written (ISO time); no posting date may precede it. */
+  printedAt?: string;
+  /** Mail: the folder holding its print job, on the worker's machine. */
+  printDir?: string;
+  /** Mail, while awaiting confirmation: when the wave ends unconfirmed without one (ISO time). */
+  confirmBy?: string;
 }
+
+/** Wave statuses that do not change any more. */
+export const FINAL_WAVE_STATUSES: readonly WaveStatus[] = ['done', 'mailed', 'unconfirmed', 'cancelled'];
 
 export type CampaignStatus =
   'snapshot' | 'running' | 'paused' | 'needs_attention' | 'response_window' | 'feedback' | 'completed' | 'cancelled';
@@ -106,6 +117,42 @@ export interface MailingConfirmation {
   wave: string;
   /** The posting date, YYYY-MM-DD; today when omitted. */
   date?: string;
+}
+
+/** True for a real calendar date written YYYY-MM-DD (not 2026-13-01, not 2026-02-30). */
+export function isCalendarDate(date: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const t = new Date(Date.UTC(y, mo - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
+}
+
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const HOUR = 3_600_000;
+
+/**
+ * Why `date` cannot be a mail wave's posting date, or undefined when it can: it must be a real
+ * calendar date, at most a day in the future and not before the wave was printed. A posting date
+ * is a local date of the post office, so the bounds allow for every time zone (UTC-12 to UTC+14):
+ * "tomorrow" is the day after today anywhere on Earth, "the day it was printed" the earliest date
+ * anywhere at that moment. Pure and clock-free: the workflow passes its own (deterministic) time.
+ */
+export function postingDateProblem(
+  date: string,
+  at: { now: number; printedAt?: string | undefined },
+): string | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return `the posting date must be YYYY-MM-DD, not ${date}`;
+  if (!isCalendarDate(date)) return `the posting date ${date} is not a date of the calendar`;
+  const latest = isoDay(at.now + 14 * HOUR + 24 * HOUR);
+  if (date > latest) return `the posting date ${date} is in the future (at most a day ahead: ${latest})`;
+  if (at.printedAt) {
+    const printed = Date.parse(at.printedAt);
+    const earliest = isoDay(printed - 12 * HOUR);
+    if (date < earliest)
+      return `the posting date ${date} is before the wave was printed (${at.printedAt.slice(0, 16).replace('T', ' ')} UTC)`;
+  }
+  return undefined;
 }
 
 export const pauseSignal = defineSignal('pause');

@@ -128,11 +128,13 @@ describe('a whole campaign: letter, email to non-responders, SMS last call (real
     expect(await refused('reminder')).toMatch(/reminder is a email wave; only mail waves are confirmed/);
     expect(await refused('letter', '1 Dec')).toMatch(/posting date must be YYYY-MM-DD/);
     expect(await refused('parcel')).toMatch(/no wave parcel/);
-    const mailed = await handle.executeUpdate(confirmMailingUpdate, { args: [{ wave: 'letter', date: '2026-12-01' }] });
-    expect(mailed).toMatchObject({ status: 'mailed', sent: contactable, mailedOn: '2026-12-01' });
+    // The posting date cannot precede the printing: the day the letters were printed.
+    const today = new Date().toISOString().slice(0, 10);
+    const mailed = await handle.executeUpdate(confirmMailingUpdate, { args: [{ wave: 'letter', date: today }] });
+    expect(mailed).toMatchObject({ status: 'mailed', sent: contactable, mailedOn: today });
     expect(
       await db.sql`select distinct status, to_char(sent_at, 'YYYY-MM-DD') as day from deliveries where wave = 'letter'`,
-    ).toEqual([{ status: 'sent', day: '2026-12-01' }]);
+    ).toEqual([{ status: 'sent', day: today }]);
 
     // Five letter recipients respond (PURL visit); one held-out member orders anyway.
     const responders = await db.sql<
