@@ -11,6 +11,11 @@ export interface TrackingContext {
   trackingUrl: string;
   /** Twilio's auth token (or the sandbox's); without it the Twilio webhooks answer 403. */
   twilioAuthToken: string | undefined;
+  /**
+   * Twilio's API (https://api.twilio.com) or the sandbox's URL: asked when an inbound message was
+   * received, to take STOP and START in the customer's order. Unset, the arrival time stands in.
+   */
+  twilioApiUrl: string | undefined;
   codes: MemberCodes;
   log: Logger;
 }

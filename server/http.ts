@@ -6,19 +6,34 @@ export class BodyTooLarge extends Error {}
 
 const MAX_BODY = 64 * 1024;
 
+/**
+ * The body as text, up to `limit` bytes. Beyond it: BodyTooLarge, and the rest of the body is
+ * read and dropped, not refused: destroying the request would reset the connection before the
+ * 413 is written, and the client would see a reset instead of the answer. The server's request
+ * timeout bounds how long a client can keep sending.
+ */
 export function readBody(req: IncomingMessage, limit = MAX_BODY): Promise<string> {
   return new Promise((resolveBody, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      req.resume();
+      reject(new BodyTooLarge());
+      return;
+    }
+    const onData = (c: Buffer) => {
       size += c.length;
       if (size > limit) {
+        req.off('data', onData);
+        chunks.length = 0;
+        req.resume();
         reject(new BodyTooLarge());
-        req.destroy();
         return;
       }
       chunks.push(c);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolveBody(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });

@@ -15,6 +15,11 @@ export interface RunServerOptions {
   /** The public base URL (MAILROOM_TRACKING_URL): Twilio signs requests for it. */
   trackingUrl: string;
   twilioAuthToken?: string | undefined;
+  /**
+   * Twilio's API (https://api.twilio.com) or the sandbox's URL, asked when Twilio received an
+   * inbound message (STOP and START count in that order); unset, the time it reaches the server counts.
+   */
+  twilioApiUrl?: string | undefined;
   port: number;
   host: string;
   log: Logger;
@@ -35,6 +40,7 @@ export async function runTrackingServer(opts: RunServerOptions): Promise<Running
       secret: opts.secret,
       trackingUrl: opts.trackingUrl,
       twilioAuthToken: opts.twilioAuthToken,
+      twilioApiUrl: opts.twilioApiUrl,
       log: opts.log,
       port: opts.port,
       host: opts.host,

@@ -9,7 +9,8 @@ import type { Sql } from '../db/connection.ts';
 import type { TrackingContext } from './context.ts';
 import { click, open } from './email-tracking.ts';
 import { BodyTooLarge, formFields, readBody, text } from './http.ts';
-import { landing, unsubscribePage } from './landing.ts';
+import { landing } from './landing.ts';
+import { unsubscribePage } from './unsubscribe.ts';
 import { memberCodes } from '../pipeline/responses/member-codes.ts';
 import { inboundMessage, signedByTwilio, statusCallback } from './twilio-webhooks.ts';
 
@@ -18,6 +19,8 @@ export interface TrackingServerOptions {
   secret: string;
   trackingUrl: string;
   twilioAuthToken?: string | undefined;
+  /** Where to ask when Twilio received an inbound message: https://api.twilio.com, or the sandbox's URL. */
+  twilioApiUrl?: string | undefined;
   log: Logger;
 }
 
@@ -77,8 +80,7 @@ async function route(ctx: TrackingContext, prefix: string, req: IncomingMessage,
     }
     if (first === 'u') {
       if (!readable && method !== 'POST') return allow(res, 'GET, HEAD, POST');
-      const body = method === 'POST' ? await readBody(req) : '';
-      return unsubscribePage(ctx, res, second, method as 'GET' | 'HEAD' | 'POST', body);
+      return unsubscribePage(ctx, req, res, second);
     }
   }
   text(res, 404, 'Not found.');
@@ -92,13 +94,19 @@ export function trackingHandler(opts: TrackingServerOptions): (req: IncomingMess
     secret: opts.secret,
     trackingUrl: opts.trackingUrl,
     twilioAuthToken: opts.twilioAuthToken,
+    twilioApiUrl: opts.twilioApiUrl,
     codes: memberCodes(opts.sql, opts.secret, log),
     log,
   };
   return (req, res) => {
     route(ctx, prefix, req, res).catch((error: unknown) => {
       if (error instanceof BodyTooLarge) {
-        if (!res.headersSent) text(res, 413, 'Request body too large.');
+        // readBody keeps reading (and dropping) the rest, so the client gets this answer rather
+        // than a reset; the connection then closes.
+        if (!res.headersSent) {
+          res.setHeader('connection', 'close');
+          text(res, 413, 'Request body too large.');
+        }
         return;
       }
       // Never the input's fault by now (every route checks its input first): the database, most likely.

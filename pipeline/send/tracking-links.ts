@@ -13,11 +13,37 @@
 // which are HMACs of other text under the same secret. Tokens hold no clock time: the same
 // message renders byte for byte the same, also when a send is repeated under its Message-ID.
 // A null delivery marks a proof: the server should redirect and record nothing.
+//
+// Links are signed as a browser would send them (normaliseLink): a template's
+// `https://example.com/?n={{customer.full_name}}` renders spaces and Chinese into the href, and
+// the token carries the percent-encoded URL, which is also the only form the server accepts and
+// the Location it answers with.
+//
+// Unsubscribe links carry a token of their own, `<response code>.<sig>` with
+// sig = the first 12 bytes of HMAC-SHA256(secret, "mailroom-unsubscribe:" + slug + ":" + customer id):
+// the response code alone is printed on letters and in SMS, and must not unsubscribe anyone.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { responseCode } from '../render/codes.ts';
 
 const SIG_BYTES = 16;
-const httpUrl = z.string().regex(/^https?:\/\/\S+$/i);
+const UNSUBSCRIBE_SIG_BYTES = 12;
+
+/**
+ * The http(s) URL as a browser would request it (WHATWG URL: spaces, Chinese and other
+ * characters percent-encoded, the host lower-cased or in punycode), or null when it is not one.
+ */
+export function normaliseLink(url: string): string | null {
+  if (!/^https?:\/\//i.test(url)) return null;
+  try {
+    const u = new URL(url);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname ? u.href : null;
+  } catch {
+    return null;
+  }
+}
+
+const httpUrl = z.string().refine((url) => normaliseLink(url) !== null);
 
 const clickPayload = z.tuple([
   z.literal(1),
@@ -100,7 +126,8 @@ export function readTrackingToken(secret: string, token: string): TrackedEvent |
   const click = clickPayload.safeParse(fields);
   if (click.success) {
     const [, , campaign, code, delivery, link, url] = click.data;
-    return { kind: 'click', campaign, code, delivery, link, url };
+    // Tokens signed before links were normalised hold the URL as written: redirect to its encoded form.
+    return { kind: 'click', campaign, code, delivery, link, url: normaliseLink(url)! };
   }
   const open = openPayload.safeParse(fields);
   if (open.success) {
@@ -159,9 +186,10 @@ export function trackEmailHtml(html: string, opts: TrackingOptions): { html: str
   const rewritten = html.replace(LINK_TAG, (tag, name: string, attributes: string | undefined) => {
     if (!attributes) return tag;
     const next = rewriteHref(attributes, (url) => {
-      if (!/^https?:\/\//i.test(url) || url === opts.unsubscribe) return null;
-      links.push(url);
-      return `${base}/c/${clickToken(opts.secret, opts, links.length - 1, url)}`;
+      const link = normaliseLink(url);
+      if (link === null || url === opts.unsubscribe || link === opts.unsubscribe) return null;
+      links.push(link);
+      return `${base}/c/${clickToken(opts.secret, opts, links.length - 1, link)}`;
     });
     return next === attributes ? tag : `<${name}${next}>`;
   });
@@ -171,4 +199,57 @@ export function trackEmailHtml(html: string, opts: TrackingOptions): { html: str
     html: end < 0 ? `${rewritten}${pixel}` : `${rewritten.slice(0, end)}${pixel}${rewritten.slice(end)}`,
     links,
   };
+}
+
+function unsubscribeSignature(secret: string, campaign: string, customerId: number, purpose: string): Buffer {
+  if (!secret) throw new Error('unsubscribe links need the installation secret (MAILROOM_SECRET)');
+  return createHmac('sha256', secret)
+    .update(`${purpose}:${campaign}:${customerId}`)
+    .digest()
+    .subarray(0, UNSUBSCRIBE_SIG_BYTES);
+}
+
+/** The token of a member's unsubscribe link: `<response code>.<sig>`, the same on every render. */
+export function unsubscribeToken(secret: string, campaign: string, customerId: number): string {
+  const sig = unsubscribeSignature(secret, campaign, customerId, 'mailroom-unsubscribe').toString('base64url');
+  return `${responseCode(secret, campaign, customerId)}.${sig}`;
+}
+
+/** The member's unsubscribe link on the tracking server. */
+export function unsubscribeUrl(trackingUrl: string, secret: string, campaign: string, customerId: number): string {
+  return `${trackingUrl.replace(/\/+$/, '')}/u/${unsubscribeToken(secret, campaign, customerId)}`;
+}
+
+/** The response code an unsubscribe token names (to find the member by), or null when it is no such token. */
+export function unsubscribeTokenCode(token: string): string | null {
+  const m = /^([0-9A-Za-z]{10})\.([A-Za-z0-9_-]{16})$/.exec(token);
+  return m ? m[1]!.toUpperCase() : null;
+}
+
+/** Whether `token` is the unsubscribe token of this member (the signature compared in constant time). */
+export function isUnsubscribeToken(secret: string, token: string, campaign: string, customerId: number): boolean {
+  const [code = '', sig = ''] = token.split('.');
+  const given = Buffer.from(sig, 'base64url');
+  const want = unsubscribeSignature(secret, campaign, customerId, 'mailroom-unsubscribe');
+  return (
+    code.toUpperCase() === responseCode(secret, campaign, customerId) &&
+    given.length === want.length &&
+    given.toString('base64url') === sig &&
+    timingSafeEqual(given, want)
+  );
+}
+
+/**
+ * The token the unsubscribe page's own form posts back: only the page carries it, so a POST from
+ * another site (which cannot read the page) cannot unsubscribe anyone.
+ */
+export function unsubscribeFormToken(secret: string, campaign: string, customerId: number): string {
+  return unsubscribeSignature(secret, campaign, customerId, 'mailroom-unsubscribe-form').toString('base64url');
+}
+
+/** Whether a posted form token is this member's (compared in constant time). */
+export function isUnsubscribeFormToken(secret: string, given: string, campaign: string, customerId: number): boolean {
+  const want = unsubscribeSignature(secret, campaign, customerId, 'mailroom-unsubscribe-form');
+  const got = Buffer.from(given, 'base64url');
+  return got.length === want.length && got.toString('base64url') === given && timingSafeEqual(got, want);
 }

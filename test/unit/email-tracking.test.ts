@@ -9,6 +9,7 @@ import {
   openToken,
   readTrackingToken,
   trackEmailHtml,
+  unsubscribeToken,
 } from '../../pipeline/send/tracking-links.ts';
 
 const SECRET = 'installation-secret';
@@ -60,6 +61,8 @@ const options = {
   unsubscribe: ctx.links.unsubscribe,
 };
 
+// The unsubscribe link carries its own signed token, not the bare response code printed on letters.
+const unsubscribeLink = `${BASE}/u/${unsubscribeToken(SECRET, 'wealth', 7)}`;
 const hrefs = (html: string) => [...html.matchAll(/<a\b[^>]*?\shref="([^"]*)"/gi)].map((m) => m[1]!);
 const tokenOf = (url: string, kind: 'c' | 'o') => new RegExp(`^${BASE}/${kind}/([^/]+)$`).exec(url)?.[1] ?? '';
 
@@ -78,7 +81,9 @@ describe('tracked email', () => {
       url: ctx.purl,
     });
     // One-click unsubscribe goes straight to its page, the same URL List-Unsubscribe names.
-    expect(unsubscribe).toBe(ctx.links.unsubscribe);
+    expect(unsubscribe).toBe(unsubscribeLink);
+    expect(message.headers['List-Unsubscribe']).toBe(`<${unsubscribe}>`);
+    expect(unsubscribe).not.toBe(`${BASE}/u/${ctx.response_code}`);
     expect(message.html).not.toContain(`href="${ctx.purl}"`);
   });
 
@@ -97,9 +102,9 @@ describe('tracked email', () => {
   });
 
   it('keeps the text part as rendered: readable plain links, no tracking tokens', () => {
-    expect(message.text).toBe(rendered.text);
+    expect(message.text).toBe(rendered.text.replace(ctx.links.unsubscribe, unsubscribeLink));
     expect(message.text).toContain(`预约到访时间：${ctx.purl}`);
-    expect(message.text).toContain(`退订：${ctx.links.unsubscribe}`);
+    expect(message.text).toContain(`退订：${unsubscribeLink}`);
     expect(message.text).not.toContain('/c/');
     expect(message.text).not.toContain('/o/');
   });
@@ -107,14 +112,14 @@ describe('tracked email', () => {
   it('leaves the Message-ID and the one-click unsubscribe headers as they were', async () => {
     expect(message.messageId).toBe('<d42.wealth@mailroom>');
     expect(message.headers).toEqual({
-      'List-Unsubscribe': `<${BASE}/u/${ctx.response_code}>`,
+      'List-Unsubscribe': `<${unsubscribeLink}>`,
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
     });
     const raw = (await composeEmail(ctx, rendered, { ...envelope, date: new Date('2026-12-01T00:00:00Z') })).toString(
       'utf8',
     );
     expect(raw).toMatch(/^Message-ID: <d42\.wealth@mailroom>\r$/m);
-    expect(raw).toMatch(new RegExp(`^List-Unsubscribe: <${BASE}/u/${ctx.response_code}>\\r$`, 'm'));
+    expect(raw).toMatch(new RegExp(`^List-Unsubscribe: <${unsubscribeLink}>\\r$`, 'm'));
     expect(raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r$/m);
     expect(raw).toMatch(/Content-Type: multipart\/alternative/);
   });
@@ -157,10 +162,10 @@ describe('rewriting links in HTML', () => {
   it('tracks every http(s) link of <a> and <area>, in document order, by the URL a browser would follow', () => {
     expect(tracked.links).toEqual([
       'https://shop.example.com/?a=1&b=2=3',
-      'HTTPS://Example.com/Upper',
+      'https://example.com/Upper',
       'https://bare.example.com/x?y=1',
       'https://spaced.example.com/',
-      'https://second.example.com',
+      'https://second.example.com/',
       'https://area.example.com/',
     ]);
     const clicks = [...tracked.html.matchAll(new RegExp(`href="${BASE}/c/([^"]+)"`, 'gi'))].map((m) =>
