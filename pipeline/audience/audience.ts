@@ -4,7 +4,15 @@ import { z } from 'zod';
 import { ExitCode, UserError } from '../../config/errors.ts';
 import { type YamlSource, formatPath } from '../../config/yaml-file.ts';
 import { RuleError, parseRule, type Channel, type Path } from './rules.ts';
-import { parseBands, ruleErrorAt, sampleSchema, topSchema, type Segment, type SegmentRegistry } from './segments.ts';
+import {
+  parseBands,
+  percentSchema,
+  ruleErrorAt,
+  sampleSchema,
+  topSchema,
+  type Segment,
+  type SegmentRegistry,
+} from './segments.ts';
 
 export const audienceSchema = z.strictObject({
   segment: z.string().min(1).optional(),
@@ -12,7 +20,7 @@ export const audienceSchema = z.strictObject({
   top: topSchema.optional(),
   sample: sampleSchema.optional(),
   channel: z.enum(['mail', 'email', 'sms']).default('mail'),
-  holdout: z.number().min(0).max(50).default(0),
+  holdout: percentSchema().pipe(z.number().min(0).max(50)).default(0),
   variants: z
     .record(
       z.string().regex(/^[A-Za-z0-9_-]{1,20}$/, 'variant names use letters, digits, - and _'),

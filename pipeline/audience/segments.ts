@@ -22,9 +22,19 @@ export const topSchema = z.strictObject({
   bands: z.array(bandSchema).optional(),
 });
 
+/** A share in per cent, written as a number (20) or as people write it elsewhere ("20%"). */
+export function percentSchema() {
+  return z.preprocess(
+    (v) => (typeof v === 'string' && /^\s*\d+(\.\d+)?\s*%\s*$/.test(v) ? Number(v.replace('%', '').trim()) : v),
+    z.number({
+      error: (issue) => (issue.code === 'invalid_type' ? 'a number of percent, e.g. 20 (or "20%")' : undefined),
+    }),
+  );
+}
+
 export const sampleSchema = z.union([
   z.strictObject({ n: z.number().int().positive() }),
-  z.strictObject({ percent: z.number().gt(0).max(100) }),
+  z.strictObject({ percent: percentSchema().pipe(z.number().gt(0).max(100)) }),
 ]);
 
 export const segmentSchema = z.strictObject({

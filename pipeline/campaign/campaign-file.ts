@@ -72,15 +72,34 @@ export interface LoadedCampaign {
 }
 
 export function loadCampaign(file: string): LoadedCampaign {
-  return campaignFrom(resolve(file), loadSegments(resolve(file)));
+  return campaignFrom(resolve(file), loadSegments(resolve(file)), { fresh: true });
 }
 
-/** A campaign from its stored text (as launched), read as if it still were at `file`. */
+/**
+ * A campaign from its stored text (as launched), read as if it still were at `file`. Checks added
+ * since a campaign was launched are not applied: a running campaign must keep loading.
+ */
 export function loadCampaignText(file: string, text: string): LoadedCampaign {
-  return campaignFrom(file, loadSegments(file, YamlSource.parse(file, text)));
+  return campaignFrom(file, loadSegments(file, YamlSource.parse(file, text)), { fresh: false });
 }
 
-function campaignFrom(path: string, loaded: ReturnType<typeof loadSegments>): LoadedCampaign {
+/** Offers go by band: a key that names no band of the audience would render `{{offer}}` empty. */
+function checkOffers(offers: Record<string, string>, audience: Audience, source: YamlSource): void {
+  const bands = audience.segment.top?.bands.map((b) => b.name) ?? [];
+  const lines = Object.keys(offers)
+    .filter((key) => !bands.includes(key))
+    .map(
+      (key) =>
+        `${source.where(['offers', key])}: offers.${key}: no band of the audience is called "${key}"; ${
+          bands.length
+            ? `its bands: ${bands.join(', ')}`
+            : 'the audience has no bands (offers go with audience.top.bands, e.g. { name: gift-oil, ranks: 61-160 })'
+        }`,
+    );
+  if (lines.length) throw new UserError(lines.join('\n'), ExitCode.badInput);
+}
+
+function campaignFrom(path: string, loaded: ReturnType<typeof loadSegments>, opts: { fresh: boolean }): LoadedCampaign {
   const { registry, config, source } = loaded;
   const parsed = campaignFileSchema.safeParse(source!.toJS() ?? {});
   if (!parsed.success) {
@@ -101,6 +120,8 @@ function campaignFrom(path: string, loaded: ReturnType<typeof loadSegments>): Lo
     names.add(w.name);
     checkTarget(w, i, source!, registry);
   });
+  const audience = parseAudience(source!, registry);
+  if (opts.fresh) checkOffers(c.offers, audience, source!);
   return {
     file: path,
     dir: dirname(path),
@@ -115,7 +136,7 @@ function campaignFrom(path: string, loaded: ReturnType<typeof loadSegments>): Lo
     responseKinds: c.response_kinds,
     budget: c.budget,
     currency: c.currency,
-    audience: parseAudience(source!, registry),
+    audience,
     registry,
     config,
   };

@@ -7,8 +7,11 @@ import { audienceQuery } from '../audience/audience-query.ts';
 import { audienceCounts, type AudienceCounts } from '../audience/counts.ts';
 import { customersAsMembers } from '../render/members.ts';
 import { contextFor } from '../render/context.ts';
-import { loadTemplate, renderEmail, renderSms, resolveTemplateDir, type LoadedTemplate } from '../render/templates.ts';
-import { waveTemplateName, type LoadedCampaign, type Wave } from './campaign-file.ts';
+import { renderEmail, renderSms } from '../render/templates.ts';
+import type { LoadedCampaign } from './campaign-file.ts';
+import { waveTemplate } from './wave-templates.ts';
+
+export { waveTemplate };
 
 export interface RenderSettings {
   asOf: Date;
@@ -16,20 +19,12 @@ export interface RenderSettings {
   trackingUrl: string;
 }
 
-/** The wave's template for members of `variant`, refused when it is for another channel. */
-export function waveTemplate(campaign: LoadedCampaign, wave: Wave, variant: string | null): LoadedTemplate {
-  const t = loadTemplate(resolveTemplateDir(waveTemplateName(wave, variant), campaign.dir));
-  if (t.channel !== wave.channel)
-    throw new UserError(
-      `wave ${wave.name} is ${wave.channel}, but its template ${t.name} is for ${t.channel}`,
-      ExitCode.badInput,
-    );
-  return t;
-}
-
 /** Every wave's templates exist and suit the wave (no member needed). */
 export function checkWaveTemplates(campaign: LoadedCampaign): void {
-  for (const wave of campaign.waves) waveTemplate(campaign, wave, null);
+  for (const wave of campaign.waves) {
+    if (typeof wave.template === 'string') waveTemplate(campaign, wave, null);
+    else for (const variant of Object.keys(wave.template)) waveTemplate(campaign, wave, variant);
+  }
 }
 
 export function audienceCountsOf(sql: Sql, campaign: LoadedCampaign, asOf: Date): Promise<AudienceCounts> {

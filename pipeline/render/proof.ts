@@ -7,12 +7,13 @@ import { join } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { emailMessage, type EmailEnvelope } from '../send/email-message.ts';
 import type { Sql } from '../../db/connection.ts';
-import { waveTemplateName, type LoadedCampaign, type Wave } from '../campaign/campaign-file.ts';
+import type { LoadedCampaign, Wave } from '../campaign/campaign-file.ts';
 import { findOnPath } from '../../config/executables.ts';
 import { contextFor, type MemberRow, type RenderContext } from './context.ts';
 import { customersAsMembers, memberBatches, memberSource } from './members.ts';
 import { renderDocument } from './print/render-document.ts';
-import { loadTemplate, renderEmail, renderSms, resolveTemplateDir } from './templates.ts';
+import { loadTemplate, renderEmail, renderSms } from './templates.ts';
+import { waveTemplateDir } from '../campaign/wave-templates.ts';
 
 export interface ProofOptions {
   out: string;
@@ -50,7 +51,7 @@ async function proofWave(
   ctx: RenderContext,
   opts: ProofOptions,
 ): Promise<string[]> {
-  const template = loadTemplate(resolveTemplateDir(waveTemplateName(wave, ctx.variant), campaign.dir));
+  const template = loadTemplate(waveTemplateDir(campaign, wave, ctx.variant));
   const base = (name: string) => join(dir, multiple ? `${wave.name}-${name}` : name);
   if (template.channel === 'mail') {
     const pdf = base('letter.pdf');

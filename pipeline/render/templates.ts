@@ -37,11 +37,19 @@ export type LoadedTemplate =
     }
   | { channel: 'sms'; name: string; dir: string; text: CompiledPart };
 
-/** `name` is a folder path (relative to the campaign file) or the name of a shipped template. */
+/**
+ * Where a template called `name` is looked for, in order: a folder path (relative to the campaign
+ * file) is itself; a plain name is templates/NAME beside the campaign file, then a shipped template.
+ */
+export function templateDirCandidates(name: string, campaignDir: string): string[] {
+  if (isAbsolute(name) || name.startsWith('.') || name.includes('/')) return [resolve(campaignDir, name)];
+  return [join(campaignDir, 'templates', name), join(SHIPPED_TEMPLATES, name)];
+}
+
+/** The first folder of templateDirCandidates that holds a template.yaml, else the last one. */
 export function resolveTemplateDir(name: string, campaignDir: string): string {
-  if (isAbsolute(name) || name.startsWith('.') || name.includes('/')) return resolve(campaignDir, name);
-  const local = join(campaignDir, 'templates', name);
-  return existsSync(join(local, 'template.yaml')) ? local : join(SHIPPED_TEMPLATES, name);
+  const candidates = templateDirCandidates(name, campaignDir);
+  return candidates.find((dir) => existsSync(join(dir, 'template.yaml'))) ?? candidates.at(-1)!;
 }
 
 function readPart(dir: string, file: string, html: boolean): CompiledPart {

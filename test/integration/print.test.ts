@@ -23,7 +23,6 @@ function campaignFile(dir: string, extra = ''): string {
       'audience:',
       "  rules: { field: external_id, op: starts_with, value: 'P-' }",
       '  channel: mail',
-      'offers: { A: 电饭煲 }',
       'waves:',
       '  - { name: letter, channel: mail, template: wealth-letter }',
       '  - { name: card, channel: mail, template: member-postcard }',

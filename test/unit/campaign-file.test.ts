@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findWave, loadCampaign, waveTemplateName } from '../../pipeline/campaign/campaign-file.ts';
+import { findWave, loadCampaign, loadCampaignText, waveTemplateName } from '../../pipeline/campaign/campaign-file.ts';
+import { waveTemplate } from '../../pipeline/campaign/wave-templates.ts';
+import { SHIPPED_TEMPLATES } from '../../pipeline/render/templates.ts';
 import { tempDir } from '../helpers/csv.ts';
 
 const dir = tempDir();
@@ -16,7 +18,8 @@ describe('campaign files', () => {
   it('read waves, offers and variant templates', () => {
     const c = loadCampaign(
       campaign([
-        ...base,
+        'name: spring-2026',
+        'audience: { segment: key-accounts, top: { n: 10, by: annual_spend, bands: [{ name: A, ranks: 1-10 }] } }',
         'offers: { A: 电饭煲 }',
         'waves:',
         '  - { name: letter, channel: mail, template: { x: letter-x, default: letter } }',
@@ -124,6 +127,71 @@ describe('campaign files', () => {
     ];
     expect(() => loadCampaign(campaign([...base, ...ranked, ...waves('top-100')]))).toThrow(
       /:7: waves\[1\]\.to: segment top-100 ranks or samples; a wave can narrow to a segment defined by rules alone/,
+    );
+  });
+
+  it('refuse offers for a band the audience does not have, naming the key, its line and the bands', () => {
+    const banded = [
+      'name: spring-2026',
+      'audience:',
+      '  segment: key-accounts',
+      '  top: { n: 160, by: annual_spend, bands: [{ name: gift-oil, ranks: 1-60 }, { name: asset-plan, ranks: 61-160 }] }',
+      'offers:',
+      '  gift-oil: 花生油',
+      '  gift-appliance: 电饭煲',
+      'waves: [{ name: a, channel: mail, template: t }]',
+    ];
+    const file = campaign(banded);
+    expect(() => loadCampaign(file)).toThrow(
+      `${file}:7: offers.gift-appliance: no band of the audience is called "gift-appliance"; its bands: gift-oil, asset-plan`,
+    );
+    expect(() =>
+      loadCampaign(campaign([...base, 'offers: { A: 电饭煲 }', 'waves: [{ name: a, channel: mail, template: t }]'])),
+    ).toThrow(
+      /:3: offers\.A: no band of the audience is called "A"; the audience has no bands \(offers go with audience\.top\.bands/,
+    );
+    // A campaign launched before this check keeps loading from its stored text.
+    expect(loadCampaignText(file, banded.join('\n')).offers).toEqual({
+      'gift-oil': '花生油',
+      'gift-appliance': '电饭煲',
+    });
+  });
+
+  it('take a holdout written as "20%", and say what a holdout is when it is not a number', () => {
+    const withHoldout = (holdout: string) =>
+      campaign([
+        'name: spring-2026',
+        'audience:',
+        '  segment: key-accounts',
+        `  holdout: ${holdout}`,
+        'waves: [{ name: a, channel: mail, template: t }]',
+      ]);
+    expect(loadCampaign(withHoldout('20%')).audience.holdoutPercent).toBe(20);
+    expect(loadCampaign(withHoldout('"12.5 %"')).audience.holdoutPercent).toBe(12.5);
+    expect(loadCampaign(withHoldout('10')).audience.holdoutPercent).toBe(10);
+    expect(() => loadCampaign(withHoldout('a-fifth'))).toThrow(
+      /:4: audience\.holdout: a number of percent, e\.g\. 20 \(or "20%"\)$/,
+    );
+    expect(() => loadCampaign(withHoldout('60%'))).toThrow(
+      /:4: audience\.holdout: Too big: expected number to be <=50/,
+    );
+  });
+
+  it('name the wave, the line and every folder looked in when a template is missing', () => {
+    const file = campaign([
+      ...base,
+      'waves:',
+      '  - { name: letter, channel: mail, template: wealth-letter }',
+      '  - { name: card, channel: mail, template: { a: wealth-letter, b: no-such-card } }',
+      '  - { name: note, channel: mail, template: ./letters/no-such-note }',
+    ]);
+    const c = loadCampaign(file);
+    expect(waveTemplate(c, c.waves[0]!, null).name).toBe('wealth-letter');
+    expect(() => waveTemplate(c, c.waves[1]!, 'b')).toThrow(
+      `${file}:5: waves[1].template.b: wave card names template "no-such-card", which is not there: no template.yaml there in ${join(dir, 'templates', 'no-such-card')} (beside the campaign file) and ${join(SHIPPED_TEMPLATES, 'no-such-card')} (shipped with Mailroom)`,
+    );
+    expect(() => waveTemplate(c, c.waves[2]!, null)).toThrow(
+      `${file}:6: waves[2].template: wave note names template "./letters/no-such-note", which is not there: no template.yaml there in ${join(dir, 'letters', 'no-such-note')}`,
     );
   });
 });

@@ -10,7 +10,8 @@ import type { Sql } from '../../../db/connection.ts';
 import { findWave, waveTemplateName, type LoadedCampaign } from '../../campaign/campaign-file.ts';
 import { campaignInfo, memberContext, type MemberRow, type RenderContext } from '../context.ts';
 import { memberBatches } from '../members.ts';
-import { loadTemplate, resolveTemplateDir } from '../templates.ts';
+import { loadTemplate } from '../templates.ts';
+import { waveTemplateDirByName } from '../../campaign/wave-templates.ts';
 import { addressLines } from './address.ts';
 import { geometryFor } from './geometry.ts';
 import { RenderPool } from './render-pool.ts';
@@ -82,7 +83,7 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
   // Load every template of the wave here first: a broken one fails before anything is written.
   const templateDirs = new Set(typeof wave.template === 'string' ? [wave.template] : Object.values(wave.template));
   const layouts = [...templateDirs].map((name) => {
-    const t = loadTemplate(resolveTemplateDir(name, campaign.dir));
+    const t = loadTemplate(waveTemplateDirByName(campaign, wave, name));
     if (t.channel !== 'mail')
       throw new UserError(
         `template ${name} of wave ${wave.name} is a ${t.channel} template; a mail wave needs a mail template`,
@@ -169,7 +170,7 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
     opts.onPieces?.(pieces.map((p) => p.customer.id));
     job.files.push(entry);
     // Pieces of one file share a template; mixed-variant waves split by template below.
-    const templateDir = resolveTemplateDir(waveTemplateName(wave, pieces[0]!.variant), campaign.dir);
+    const templateDir = waveTemplateDirByName(campaign, wave, waveTemplateName(wave, pieces[0]!.variant));
     track(
       pool
         .render({ templateDir, path: join(opts.out, file), title: `${campaign.slug} ${wave.name} ${fileNo}`, pieces })
