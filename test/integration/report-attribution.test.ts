@@ -1,0 +1,173 @@
+// Attribution and the report against a real PostgreSQL: orders inside and outside the window for
+// treated and holdout members, two overlapping campaigns, traceable responses kept out of the
+// lift, late data changing the report but not the stored summary, and the SQL views agreeing with
+// the report.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { readReportData } from '../../pipeline/report/read.ts';
+import { buildReport, type CampaignReport } from '../../pipeline/report/build.ts';
+
+let db: TestDatabase;
+const ids: Record<string, number> = {};
+const campaigns: Record<string, number> = {};
+
+const A = `name: camp-a
+waves:
+  - { name: letter, channel: mail, template: x, cost_per_piece: 2.80 }
+audience: { holdout: 25 }
+response_kinds: [purl_visit, qr_scan, click, branch_visit, order]
+budget: 5000
+`;
+const B = `name: camp-b
+waves:
+  - { name: mail-1, channel: email, template: y, cost_per_piece: 0.01 }
+attribution: { window: 10d, model: any_touch }
+`;
+
+async function report(slug: string): Promise<CampaignReport> {
+  return buildReport(await readReportData(db.sql, slug));
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const { sql } = db;
+  for (let i = 1; i <= 10; i++) {
+    const [row] = await sql<{ id: number }[]>`
+      insert into customers (external_id, full_name, province, attributes)
+      values (${`C${i}`}, ${`客户${i}`}, ${i % 2 ? '广东省' : '北京市'}, ${sql.json({ tier: i <= 3 ? 'Gold' : 'VIP' })}) returning id`;
+    ids[`c${i}`] = row!.id;
+  }
+  for (const [slug, text] of [
+    ['camp-a', A],
+    ['camp-b', B],
+  ] as const) {
+    const [row] = await sql<{ id: number }[]>`
+      insert into campaigns (slug, name, spec, status, workflow_id)
+      values (${slug}, ${slug}, ${sql.json({ file: `/x/${slug}.yaml`, text })}, 'completed', ${`campaign-${slug}`}) returning id`;
+    campaigns[slug] = row!.id;
+  }
+  const member = (c: string, k: string, opts: { holdout?: boolean; band?: string; suppressed?: boolean } = {}) =>
+    sql`insert into campaign_members (campaign_id, customer_id, band, holdout, suppression_reason)
+        values (${campaigns[c]!}, ${ids[k]!}, ${opts.band ?? null}, ${opts.holdout ?? false}, ${opts.suppressed ? 'suppressed' : null})`;
+  for (const k of ['c1', 'c2', 'c3']) await member('camp-a', k, { band: 'gift' });
+  for (const k of ['c4', 'c5', 'c6']) await member('camp-a', k, { band: 'plain' });
+  await member('camp-a', 'c7', { holdout: true, band: 'gift' });
+  await member('camp-a', 'c8', { holdout: true, band: 'plain' });
+  await member('camp-a', 'c9', { suppressed: true });
+  for (const k of ['c1', 'c2', 'c10']) await member('camp-b', k);
+  const send = (c: string, wave: string, channel: string, k: string, at: string) =>
+    sql`insert into deliveries (campaign_id, wave, customer_id, channel, status, sent_at)
+        values (${campaigns[c]!}, ${wave}, ${ids[k]!}, ${channel}, 'sent', ${at}::timestamptz)`;
+  // camp-a's letter was posted on 1 October: its window runs 90 days, to 30 December.
+  for (const k of ['c1', 'c2', 'c3', 'c4', 'c5', 'c6']) await send('camp-a', 'letter', 'mail', k, '2026-10-01');
+  // camp-b's email went out on 15 November, with a 10-day window.
+  for (const k of ['c1', 'c2', 'c10']) await send('camp-b', 'mail-1', 'email', k, '2026-11-15T09:00:00Z');
+  const order = (ref: string, k: string, at: string, amount: string) =>
+    sql`insert into orders (customer_id, order_ref, amount, occurred_at) values (${ids[k]!}, ${ref}, ${amount}, ${at}::timestamptz)`;
+  await order('o1', 'c1', '2026-10-10T10:00:00Z', '100.10'); // inside camp-a, before camp-b
+  await order('o2', 'c2', '2026-11-20T10:00:00Z', '200.20'); // inside both: counts for both
+  await order('o3', 'c3', '2026-09-01T10:00:00Z', '999.00'); // before camp-a's letter
+  await order('o4', 'c4', '2027-01-15T10:00:00Z', '50.00'); // after camp-a's window
+  await order('o7', 'c7', '2026-10-20T10:00:00Z', '70.00'); // holdout, inside the window
+  await order('o8', 'c8', '2027-02-01T10:00:00Z', '80.00'); // holdout, after the window
+  await order('o10', 'c10', '2026-11-27T10:00:00Z', '10.00'); // after camp-b's 10 days
+  await sql`insert into responses (campaign_id, customer_id, kind, source, dedupe_key, occurred_at)
+            values (${campaigns['camp-a']!}, ${ids.c5!}, 'purl_visit', 'tracking', 'r1', '2026-10-05T08:00:00Z'),
+                   (null, ${ids.c6!}, 'branch_visit', 'import', 'r2', '2026-10-08T08:00:00Z')`;
+  await sql`update campaigns set summary = ${sql.json({ responders: 2, holdout_responders: 1 })} where slug = 'camp-a'`;
+});
+
+afterAll(async () => {
+  await db?.drop();
+});
+
+describe('attribution', () => {
+  it('counts orders and comparable responses inside the window, for treated and holdout members alike', async () => {
+    const r = await report('camp-a');
+    expect(r.treatment).toMatchObject({ n: 6, responders: 3, traceable_responders: 1, attributed_orders: 2 });
+    expect(r.holdout).toMatchObject({ n: 2, responders: 1, attributed_orders: 1 });
+    expect(r.suppressed).toBe(1);
+    expect(r.treatment.revenue).toBe(300.3);
+    expect(r.holdout.revenue).toBe(70);
+    expect(r.checks.responses_after_window).toBe(2); // c4's and c8's orders
+    expect(r.attribution.windows).toEqual([
+      expect.objectContaining({
+        wave: 'letter',
+        starts_at: '2026-10-01T00:00:00.000Z',
+        ends_at: '2026-12-30T00:00:00.000Z',
+      }),
+    ]);
+    // The data are as of now (the test's clock is the database's): camp-a's window may still be open.
+    expect(r.provisional).toBe(new Date(r.as_of) < new Date('2026-12-30T00:00:00Z'));
+    if (r.provisional) expect(r.provisional_reason).toBe('the attribution window is open until 2026-12-30');
+    expect(r.breakdowns.wave[0]).toMatchObject({ value: 'letter', treatment: { n: 6, responders: 3 } });
+    // A purl visit only the letter can cause is reported apart, never in the lift.
+    expect(r.attribution.traceable_kinds).toEqual(['purl_visit', 'qr_scan', 'click']);
+    expect(r.cost.total).toBe(16.8);
+    expect(r.lift.test).toBe('fisher');
+  });
+
+  it('uses the attribution window of the campaign file and counts a response in two windows for both', async () => {
+    const b = await report('camp-b');
+    expect(b.attribution.windows[0]!.ends_at).toBe('2026-11-25T09:00:00.000Z');
+    expect(b.treatment).toMatchObject({ n: 3, responders: 1 }); // c2 only: c1 ordered before, c10 after
+    expect(b.checks.responses_after_window).toBe(1);
+    expect(b.provisional).toBe(false);
+    const a = await report('camp-a');
+    expect(a.overlap).toEqual([{ campaign: 'camp-b', shared_responders: 1 }]);
+    expect(b.overlap).toEqual([{ campaign: 'camp-a', shared_responders: 1 }]);
+  });
+
+  it('counts late data in the report and leaves the stored summary as it was', async () => {
+    const before = await report('camp-a');
+    await db.sql`insert into orders (customer_id, order_ref, amount, occurred_at) values (${ids.c3!}, 'late-1', 12.5, '2026-12-01T10:00:00Z')`;
+    await db.sql`insert into responses (customer_id, kind, source, dedupe_key, occurred_at)
+                 values (${ids.c8!}, 'branch_visit', 'import', 'late-2', '2026-10-03T10:00:00Z')`;
+    const after = await report('camp-a');
+    expect(after.treatment.responders).toBe(before.treatment.responders + 1);
+    expect(after.holdout.responders).toBe(before.holdout.responders + 1);
+    const [row] = await db.sql<
+      { summary: { responders: number } }[]
+    >`select summary from campaigns where slug = 'camp-a'`;
+    expect(row!.summary).toEqual({ responders: 2, holdout_responders: 1 });
+  });
+});
+
+describe('SQL views', () => {
+  it('campaign_results, campaign_breakdowns and campaign_response_curve show the report’s numbers', async () => {
+    const r = await report('camp-a');
+    const results = await db.sql<
+      { group: string; n: number; responders: number; ci95_low: number; ci95_high: number }[]
+    >`select "group", n, responders, ci95_low, ci95_high from campaign_results where campaign = 'camp-a' order by "group"`;
+    const byGroup = Object.fromEntries(results.map((x) => [x.group, x]));
+    for (const g of ['treatment', 'holdout'] as const) {
+      expect(byGroup[g]).toMatchObject({ n: r[g].n, responders: r[g].responders });
+      expect(byGroup[g]!.ci95_low).toBeCloseTo(r[g].ci95![0], 12);
+      expect(byGroup[g]!.ci95_high).toBeCloseTo(r[g].ci95![1], 12);
+    }
+    const bands = await db.sql<{ value: string; group: string; n: number; responders: number }[]>`
+      select value, "group", n, responders from campaign_breakdowns where campaign = 'camp-a' and dimension = 'band'`;
+    for (const row of r.breakdowns.band) {
+      expect(bands.find((b) => b.value === row.value && b.group === 'treatment')).toMatchObject({
+        n: row.treatment.n,
+        responders: row.treatment.responders,
+      });
+      expect(bands.find((b) => b.value === row.value && b.group === 'holdout')).toMatchObject({
+        n: row.holdout!.n,
+        responders: row.holdout!.responders,
+      });
+    }
+    const curve = await db.sql<{ group: string; day: number; responders: number }[]>`
+      select "group", day, responders from campaign_response_curve where campaign = 'camp-a' order by day`;
+    expect(curve.filter((c) => c.group === 'treatment').map((c) => c.responders)).toEqual(
+      r.curve.map((p) => p.treatment_responders),
+    );
+    expect(curve.filter((c) => c.group === 'holdout').map((c) => c.responders)).toEqual(
+      r.curve.map((p) => p.holdout_responders),
+    );
+    const members = await db.sql<
+      { n: number }[]
+    >`select count(*)::int as n from member_outcomes where campaign = 'camp-a' and responded and "group" = 'treatment'`;
+    expect(members[0]!.n).toBe(r.treatment.responders);
+  });
+});
