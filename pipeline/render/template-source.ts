@@ -3,6 +3,7 @@
 import Handlebars from 'handlebars';
 import { ExitCode, UserError } from '../../config/errors.ts';
 import { registerHelpers } from './helpers.ts';
+import { explainParseError } from './template-syntax.ts';
 
 const hb = Handlebars.create();
 registerHelpers(hb);
@@ -39,10 +40,13 @@ export function compilePart(file: string, source: string, opts: { html: boolean 
     hb.precompile(source, { strict: true });
     template = hb.compile(source, { strict: true, noEscape: !opts.html });
   } catch (error) {
-    const m = /Parse error on line (\d+):[\s\S]*?(Expecting [^\n]*|got [^\n]*)?$/.exec((error as Error).message);
-    const line = m?.[1] ?? '1';
+    const message = (error as Error).message;
+    const parse = /^(Parse|Lexical) error on line \d+|^\S+ doesn't match \S+ - \d+:\d+/.test(message);
+    const problem = parse
+      ? explainParseError(source, message)
+      : { line: (error as { lineNumber?: number }).lineNumber ?? 1, message: message.split('\n')[0]! };
     throw new UserError(
-      `${file}:${line}: the template does not compile: ${(error as Error).message.split('\n').slice(-1)[0]}`,
+      `${file}:${problem.line}: the template does not compile: ${problem.message}`,
       ExitCode.badInput,
     );
   }
