@@ -11,7 +11,7 @@
 // by default). Values are HTML-escaped. The campaign's file is read from where it was launched;
 // a tracking server that cannot see that folder serves the shipped default.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Sql } from '../../db/connection.ts';
@@ -73,13 +73,14 @@ export function landingCampaign(slug: string, name: string, spec: unknown): Land
   const folders: string[] = [];
   if (stored.success && parsed) {
     const dir = dirname(stored.data.file);
-    const names = [
-      ...(parsed.landing ? [parsed.landing] : []),
-      ...parsed.waves.flatMap((w) => (typeof w.template === 'string' ? [w.template] : Object.values(w.template ?? {}))),
-    ];
-    for (const n of names) {
-      const folder = resolveTemplateDir(n, dir);
-      if (!folders.includes(folder)) folders.push(folder);
+    // A landing folder needs no template.yaml: any folder of that name beside the file will do.
+    if (parsed.landing) folders.push(landingFolder(parsed.landing, dir));
+    for (const w of parsed.waves) {
+      const names = typeof w.template === 'string' ? [w.template] : Object.values(w.template ?? {});
+      for (const n of names) {
+        const folder = resolveTemplateDir(n, dir);
+        if (!folders.includes(folder)) folders.push(folder);
+      }
     }
   }
   folders.push(SHIPPED_LANDING);
@@ -92,6 +93,13 @@ export function landingCampaign(slug: string, name: string, spec: unknown): Land
     offers: parsed?.offers ?? {},
     folders,
   };
+}
+
+/** `landing:` of a campaign file: a folder path (relative to the file), or a name under templates/ beside it, else shipped. */
+function landingFolder(name: string, campaignDir: string): string {
+  if (isAbsolute(name) || name.startsWith('.') || name.includes('/')) return resolve(campaignDir, name);
+  const local = join(campaignDir, 'templates', name);
+  return existsSync(local) ? local : join(SHIPPED_TEMPLATES, name);
 }
 
 /** The landing template files a customer of `locale` gets, most specific first, folder by folder. */

@@ -65,8 +65,12 @@ export async function markUncertain(sql: Sql, id: number): Promise<void> {
   await sql`update deliveries set status = 'uncertain', error = 'left pending by an interrupted send', updated_at = now() where id = ${id} and status = 'pending'`;
 }
 
-export async function markResent(sql: Sql, id: number): Promise<void> {
-  await sql`update deliveries set recovery = 'resent', attempts = attempts + 1, updated_at = now() where id = ${id}`;
+/** Rows left pending by an interrupted send that go again now, in one statement; returns those still pending. */
+export async function markResent(sql: Sql, ids: number[]): Promise<number[]> {
+  const rows = await sql<{ id: number }[]>`
+    update deliveries set recovery = 'resent', attempts = attempts + 1, updated_at = now()
+    where id = any(${ids}::bigint[]) and status = 'pending' returning id`;
+  return rows.map((r) => r.id);
 }
 
 /** The provider had the message after all. */

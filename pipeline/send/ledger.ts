@@ -4,6 +4,12 @@
 // the message; the channel settles it (see Channel.recover): the provider is asked (SMS), or the
 // message goes again under the same idempotency key (email: the same Message-ID). A channel that
 // can do neither leaves the row 'uncertain' and does not send again. Every such row is counted.
+//
+// A batch holds at most `concurrency` messages in flight, a row left pending by an earlier attempt
+// counting as one from its lookup on; those rows are settled before any new message starts. So a
+// crash leaves at most `concurrency` rows pending per batch that was running, however often the
+// batch has been interrupted before. On its first failure a batch starts nothing new, waits for
+// what is in flight, and only then fails: an attempt that has ended writes nothing more.
 import type { Sql } from '../../db/connection.ts';
 import type { MemberRow, RenderContext } from '../render/context.ts';
 import { suppressionReason } from '../audience/suppression.ts';
@@ -76,8 +82,14 @@ type Row = MemberRow & {
   reason: string | null;
 };
 
-/** Hands out send slots at most `ratePerSecond` a second. */
-function pacer(ratePerSecond: number | undefined): () => Promise<void> {
+/** A member to send to; `pendingId` when an interrupted send left the member's row pending. */
+type Item = { row: Row; pendingId?: number };
+
+/**
+ * Hands out send slots at most `ratePerSecond` a second. A wait for a slot ends early when
+ * `stopping` resolves: a batch that is failing or cancelled does not sit out slots it will not use.
+ */
+function pacer(ratePerSecond: number | undefined, stopping: Promise<void>): () => Promise<void> {
   if (!ratePerSecond) return async () => {};
   const interval = 1000 / ratePerSecond;
   let next = Date.now();
@@ -85,11 +97,18 @@ function pacer(ratePerSecond: number | undefined): () => Promise<void> {
     const now = Date.now();
     const at = Math.max(next, now);
     next = at + interval;
-    if (at > now) await new Promise((r) => setTimeout(r, at - now));
+    if (at <= now) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([new Promise((r) => (timer = setTimeout(r, at - now))), stopping]);
+    clearTimeout(timer);
   };
 }
 
-/** Messages in flight per batch, and per group: one 'pending' statement and one 'sent' statement each. */
+/**
+ * Messages in flight per batch (from the commit of a message's 'pending' row, or the lookup of one
+ * an interrupted send left pending, to the commit of its outcome), and per group: one 'pending'
+ * statement and one 'sent' statement each.
+ */
 const CONCURRENCY = 32;
 const GROUP_SIZE = 16;
 
@@ -127,63 +146,97 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
     deferred: 0,
     totals: { sent: 0, failed: 0, uncertain: 0, recovered: 0 },
   };
-  const pace = pacer(deps.ratePerSecond);
-  const work: { row: Row; deliveryId?: number }[] = [];
+  // Rows an interrupted send left pending come first: they are settled (and resent, where that is
+  // the way) before any new message starts, so that a retried batch never holds more pending rows
+  // than it has slots.
+  const recovering: Item[] = [];
+  const fresh: Item[] = [];
   for (const row of rows) {
     if (row.delivery_status === 'pending') {
       result.uncertain++;
-      const settled = await recover(row);
-      if (settled === 'resend') work.push({ row, deliveryId: row.delivery_id! });
+      recovering.push({ row, pendingId: row.delivery_id! });
     } else if (row.delivery_status) result.skipped++;
     else if (row.reason) result.suppressed++;
     else if (deps.defer?.(row)) result.deferred++;
-    else work.push({ row });
+    else fresh.push({ row });
   }
-  let transient: unknown;
-  type Item = { row: Row; deliveryId?: number };
-  type Outcome =
-    | { row: Row; skipped: true }
-    | ({ row: Row; id: number; deliveryId?: number | undefined } & ({ providerId: string } | { error: unknown }));
+  const work = [...recovering, ...fresh];
+
+  /** The first failure of any lane: from then on no lane starts anything new, and the batch fails once all are done. */
+  let failed = false;
+  let failure: unknown;
+  const fail = (error: unknown) => {
+    if (failed) return;
+    failed = true;
+    failure = error;
+    stop();
+  };
+  const stopped = () => failed || deps.signal?.aborted === true;
+  let stop = () => {};
+  const stopping = new Promise<void>((r) => (stop = r));
+  const onAbort = () => stop();
+  deps.signal?.addEventListener('abort', onAbort);
+  const pace = pacer(deps.ratePerSecond, stopping);
+
+  type Sending = { row: Row; id: number; resent: boolean };
+  type Outcome = Sending & ({ providerId: string } | { error: unknown });
   /**
-   * One group of messages: each waits for its rate-limit slot, then all go 'pending' in one
-   * statement (one commit), then all are handed to the channel, then the sent ones are recorded
-   * in one statement. So every message's 'pending' row is committed before its provider call and
-   * its outcome before the batch reports success, as when written one by one; a crash between the
-   * two leaves this group's rows pending, which a retry settles (recover) like any interrupted send.
+   * One group of messages, each holding one of the batch's slots from its first write to its
+   * outcome's: rows left pending by an interrupted send are settled with the channel first; then
+   * each message waits for its rate-limit slot; then the new ones go 'pending' in one statement
+   * (one commit) and the settled ones to be sent again are marked in one more; then all are handed
+   * to the channel, and the sent ones are recorded in one statement. So every message's 'pending'
+   * row is committed before its provider call and its outcome before the batch reports success,
+   * as when written one by one; a crash between the two leaves this group's rows pending, which a
+   * retry settles like any interrupted send.
    */
   const sendGroup = async (group: Item[]) => {
-    // Rows go pending only once their rate-limit slot has come: a crash then leaves pending only
-    // messages that were really on their way.
-    for (let i = 0; i < group.length; i++) await pace();
-    if (deps.signal?.aborted) return;
-    const fresh = group.filter((w) => w.deliveryId === undefined).map((w) => w.row.customer_id);
-    const made = fresh.length ? await insertPending(sql, key, fresh) : [];
+    const lookups = await Promise.allSettled(
+      group.flatMap((w) => (w.pendingId === undefined ? [] : [recover(w.row, w.pendingId)])),
+    );
+    for (const l of lookups) if (l.status === 'rejected') fail(l.reason);
+    const resend = new Set(
+      lookups.flatMap((l) => (l.status === 'fulfilled' && l.value !== 'settled' ? [l.value] : [])),
+    );
+    const toSend = group.filter((w) => (w.pendingId === undefined ? true : resend.has(w.pendingId)));
+    if (!toSend.length) return;
+    // Rows go pending only once their rate-limit slot has come, and not at all once the batch is
+    // stopping: a crash then leaves pending only messages that were really on their way.
+    for (let i = 0; i < toSend.length; i++) await pace();
+    if (stopped()) return;
+    const newIds = toSend.flatMap((w) => (w.pendingId === undefined ? [w.row.customer_id] : []));
+    const made = newIds.length ? await insertPending(sql, key, newIds) : [];
+    const again = resend.size ? new Set(await markResent(sql, [...resend])) : new Set<number>();
     const ids = new Map(made.map((d) => [d.customer_id, d.id]));
+    const sending: Sending[] = [];
+    for (const { row, pendingId } of toSend) {
+      if (pendingId !== undefined) {
+        if (again.has(pendingId)) sending.push({ row, id: pendingId, resent: true });
+        continue; // settled meanwhile by another run of this batch
+      }
+      const id = ids.get(row.customer_id);
+      // No id: another run of this batch got there first.
+      if (id === undefined) result.skipped++;
+      else sending.push({ row, id, resent: false });
+    }
     const outcomes = await Promise.all(
-      group.map(async ({ row, deliveryId }): Promise<Outcome> => {
-        const id = deliveryId ?? ids.get(row.customer_id);
-        if (id === undefined) return { row, skipped: true }; // another run of this batch got there first
+      sending.map(async (s): Promise<Outcome> => {
         try {
-          const { providerId } = await channel.send({ deliveryId: id, context: deps.context(row) });
-          return { row, id, deliveryId, providerId };
+          const { providerId } = await channel.send({ deliveryId: s.id, context: deps.context(s.row) });
+          return { ...s, providerId };
         } catch (error) {
-          return { row, id, deliveryId, error };
+          return { ...s, error };
         }
       }),
     );
     const sent = outcomes.flatMap((o) => ('providerId' in o ? [o] : []));
     if (sent.length) {
-      try {
-        await markSent(sql, sent);
-        result.sent += sent.length;
-      } catch (error) {
-        transient ??= error; // sent, but still pending in the ledger: a retry settles them (recover)
-      }
+      await markSent(sql, sent); // if this fails, the rows stay pending: the retry settles them
+      result.sent += sent.length;
     }
     for (const o of outcomes) {
-      if ('skipped' in o) result.skipped++;
       if (!('error' in o)) continue;
-      const { row, id, deliveryId, error } = o;
+      const { row, id, resent, error } = o;
       if (error instanceof PermanentSendError) {
         await markFailed(sql, id, error.message);
         const address = channel.name === 'email' ? row.email?.toLowerCase() : channel.name === 'sms' ? row.phone : null;
@@ -196,17 +249,15 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
       } else if (error instanceof SendNotMadeError) {
         // Nothing left the building: forget the row so that the retry sends it (a resent row
         // stays pending: its first attempt may still have reached the provider).
-        if (deliveryId === undefined) await forgetPending(sql, id);
-        transient ??= error;
+        if (!resent) await forgetPending(sql, id);
+        fail(error);
       } else {
-        transient ??= error; // unknown outcome: the row stays pending and a retry marks it uncertain
+        fail(error); // unknown outcome: the row stays pending and the retry settles it
       }
     }
-    deps.heartbeat?.(result); // throttled by the SDK; frequent beats let a cancellation arrive soon
   };
-  /** Settles a row left pending by an interrupted send; 'resend' when it must go again under the same key. */
-  async function recover(row: Row): Promise<'resend' | 'settled'> {
-    const id = row.delivery_id!;
+  /** Asks the channel about a row an interrupted send left pending; its id when it must go again under the same key. */
+  async function recover(row: Row, id: number): Promise<number | 'settled'> {
     const outcome = channel.recover
       ? await channel.recover({ deliveryId: id, context: deps.context(row), since: row.delivery_created_at! })
       : 'unknown';
@@ -214,32 +265,43 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
       await markUncertain(sql, id);
       return 'settled';
     }
-    if (outcome === 'resend') {
-      await markResent(sql, id);
-      return 'resend';
-    }
+    if (outcome === 'resend') return id;
     await markFound(sql, id, outcome.providerId);
     result.sent++;
     return 'settled';
   }
 
-  // Bounded concurrency: up to `limit` messages in flight, in groups. The channel's connection
-  // pool, not one connection, sets the pace. Under a rate limit a group is about 50 ms of the rate,
-  // so that it is no burst (and at ten a second or less, messages go one by one).
-  const limit = deps.concurrency ?? CONCURRENCY;
+  // Bounded concurrency: lanes whose groups add up to exactly `limit` slots, so that at most
+  // `limit` messages are in flight (and pending) at once. The channel's connection pool, not one
+  // connection, sets the pace. Under a rate limit a group is about 50 ms of the rate, so that it is
+  // no burst (and at ten a second or less, messages go one by one).
+  const limit = Math.max(1, deps.concurrency ?? CONCURRENCY);
   const size = Math.max(
     1,
     Math.min(limit, GROUP_SIZE, deps.ratePerSecond ? Math.floor(deps.ratePerSecond / 20) : Infinity),
   );
+  const lanes: number[] = [];
+  for (let left = limit; left > 0 && lanes.length * size < work.length; left -= size) lanes.push(Math.min(size, left));
   let next = 0;
+  // A lane never rejects: its failure stops the others from starting anything new, and the batch
+  // settles only when every lane has finished what it had in flight. Nothing this attempt started
+  // is left to write to the ledger once it has failed (and its channel has been closed).
   await Promise.all(
-    Array.from({ length: Math.min(Math.ceil(limit / size), Math.ceil(work.length / size)) }, async () => {
-      while (next < work.length && !transient && !deps.signal?.aborted)
-        await sendGroup(work.slice(next, (next += size)));
+    lanes.map(async (width) => {
+      while (next < work.length && !stopped()) {
+        const group = work.slice(next, (next += width));
+        try {
+          await sendGroup(group);
+        } catch (error) {
+          fail(error);
+        }
+        deps.heartbeat?.(result); // throttled by the SDK; frequent beats let a cancellation arrive soon
+      }
     }),
   );
+  deps.signal?.removeEventListener('abort', onAbort);
   deps.heartbeat?.(result);
-  if (transient) throw transient;
+  if (failed) throw failure;
   result.totals = await rangeTotals(sql, key, spec);
   return result;
 }
