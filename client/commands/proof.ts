@@ -77,6 +77,7 @@ export function registerProof(program: Command): void {
           results.map((r) => ({
             customer: r.external_id,
             status: r.status,
+            why: r.reason ?? '',
             files: r.files.map((f) => f.slice(out.length + 1)).join('  '),
           })),
         ),

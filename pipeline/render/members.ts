@@ -16,9 +16,10 @@ export interface MemberQuery {
   where?: Fragment | undefined;
 }
 
-async function snapshotOf(sql: Sql, slug: string): Promise<number | undefined> {
-  const [row] = await sql<{ id: number }[]>`select id from campaigns where slug = ${slug} and snapshot_at is not null`;
-  return row?.id;
+async function snapshotOf(sql: Sql, slug: string): Promise<{ id: number; snapshot_at: Date } | undefined> {
+  const [row] = await sql<{ id: number; snapshot_at: Date }[]>`
+    select id, snapshot_at from campaigns where slug = ${slug} and snapshot_at is not null`;
+  return row;
 }
 
 /** Wrapped in an object: a query fragment is a thenable, and returning it from an async function would run it. */
@@ -26,10 +27,14 @@ export async function memberSource(
   sql: Sql,
   campaign: LoadedCampaign,
   asOf: Date,
-): Promise<{ rows: Fragment; fromSnapshot: boolean }> {
+): Promise<{ rows: Fragment; fromSnapshot: boolean; snapshotAt: Date | null }> {
   const snapshot = await snapshotOf(sql, campaign.slug);
   if (snapshot !== undefined)
-    return { rows: sql`select * from campaign_members where campaign_id = ${snapshot}`, fromSnapshot: true };
+    return {
+      rows: sql`select * from campaign_members where campaign_id = ${snapshot.id}`,
+      fromSnapshot: true,
+      snapshotAt: snapshot.snapshot_at,
+    };
   return {
     rows: audienceQuery(
       { sql, registry: campaign.registry, asOf, frequencyCap: campaign.config.frequencyCap },
@@ -37,6 +42,7 @@ export async function memberSource(
       campaign.slug,
     ),
     fromSnapshot: false,
+    snapshotAt: null,
   };
 }
 

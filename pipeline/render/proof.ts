@@ -9,6 +9,7 @@ import { emailMessage, type EmailEnvelope } from '../send/email-message.ts';
 import type { Sql } from '../../db/connection.ts';
 import type { LoadedCampaign, Wave } from '../campaign/campaign-file.ts';
 import { findOnPath } from '../../config/executables.ts';
+import { standingOf, type StandingStatus } from '../audience/standing.ts';
 import { contextFor, type MemberRow, type RenderContext } from './context.ts';
 import { customersAsMembers, memberBatches, memberSource } from './members.ts';
 import { renderDocument } from './print/render-document.ts';
@@ -27,7 +28,10 @@ export interface ProofOptions {
 
 export interface ProofResult {
   external_id: string;
-  status: string;
+  /** in the audience, holdout, excluded (kept out: suppressed, no consent, …), not in the audience. */
+  status: StandingStatus;
+  /** Why, for all but members who would be contacted. */
+  reason: string | null;
   files: string[];
 }
 
@@ -99,13 +103,10 @@ export function proofFolder(externalId: string, customerId: number): string {
 export async function writeProofs(sql: Sql, campaign: LoadedCampaign, opts: ProofOptions): Promise<ProofResult[]> {
   const waves = opts.wave ? campaign.waves.filter((w) => w.name === opts.wave) : campaign.waves;
   const results: ProofResult[] = [];
-  const { rows } = await memberSource(sql, campaign, opts.asOf);
-  const status = new Map(
-    (
-      await sql<{ customer_id: number; holdout: boolean; suppression_reason: string | null }[]>`
-      select customer_id, holdout, suppression_reason from (${rows}) a where customer_id = any(${opts.customerIds}::bigint[])`
-    ).map((r) => [r.customer_id, r]),
-  );
+  const { rows, snapshotAt } = await memberSource(sql, campaign, opts.asOf);
+  const inAudience = await sql<{ customer_id: number; holdout: boolean; suppression_reason: string | null }[]>`
+    select customer_id, holdout, suppression_reason from (${rows}) a where customer_id = any(${opts.customerIds}::bigint[])`;
+  const standing = await standingOf(sql, campaign, opts.asOf, opts.customerIds, inAudience, snapshotAt);
   const members: MemberRow[] = [];
   for await (const batch of memberBatches(sql, campaign, {
     asOf: opts.asOf,
@@ -124,18 +125,8 @@ export async function writeProofs(sql: Sql, campaign: LoadedCampaign, opts: Proo
     for (const w of waves) counts[w.channel] = (counts[w.channel] ?? 0) + 1;
     for (const wave of waves)
       files.push(...(await proofWave(dir, wave, (counts[wave.channel] ?? 0) > 1, campaign, ctx, opts)));
-    const s = status.get(row.customer_id);
-    results.push({
-      external_id: row.external_id,
-      status: !s
-        ? 'not in the audience'
-        : s.suppression_reason
-          ? `excluded: ${s.suppression_reason}`
-          : s.holdout
-            ? 'holdout: would not be contacted'
-            : 'in the audience',
-      files,
-    });
+    const s = standing.get(row.customer_id)!;
+    results.push({ external_id: row.external_id, status: s.status, reason: s.reason, files });
   }
   return results;
 }
