@@ -22,6 +22,7 @@ async function importCommand(kind: ImportKind, file: string, flags: ImportFlags)
   const ctx = context({ quiet: flags.json === true });
   const summary = await withDatabase(ctx, async (sql) => {
     let bar: ReturnType<typeof progressBar> | undefined;
+    const started = Date.now();
     const result = await runImport(sql, {
       kind,
       file,
@@ -34,9 +35,13 @@ async function importCommand(kind: ImportKind, file: string, flags: ImportFlags)
       batchSize: flags.batchSize,
       onProgress: ({ bytes, totalBytes, read }) => {
         bar ??= progressBar(`Importing ${kind}`, totalBytes, {
-          format: `Importing ${kind} [{bar}] {percentage}% | {rows} rows | {eta_formatted} left`,
+          format: `Importing ${kind} [{bar}] {percentage}% | {rows} rows | {rate} rows/s | {eta_formatted} left`,
         });
-        bar.update(bytes, { rows: read });
+        const seconds = (Date.now() - started) / 1000;
+        bar.update(bytes, {
+          rows: read.toLocaleString('en'),
+          rate: seconds > 0 ? Math.round(read / seconds).toLocaleString('en') : '–',
+        });
       },
     });
     bar?.stop();
@@ -70,6 +75,8 @@ function report(kind: ImportKind, file: string, s: ImportSummary, json: boolean)
     );
   }
   if (s.rejectsPath) say(`Rejected rows, with their row numbers and reasons: ${s.rejectsPath}`);
+  if (s.warningsPath)
+    say(`Rows imported with a warning (${s.warnings}), e.g. a postal code of another province: ${s.warningsPath}`);
 }
 
 export function registerImport(program: Command): void {
@@ -91,7 +98,7 @@ export function registerImport(program: Command): void {
       .option('--timezone <tz>', 'time zone of date-times without an offset (default: Asia/Shanghai)')
       .option('--currency <code>', 'currency of amounts when the file has no currency column (default: CNY)')
       .option('--rejects <path>', 'where to write rejected rows (default: FILE.rejects.csv beside the input)')
-      .option('--batch-size <n>', 'rows per database statement', positiveInt, 1000)
+      .option('--batch-size <n>', 'rows per COPY batch and set-based statement', positiveInt, 10_000)
       .option('--json', 'print the summary as JSON')
       .addHelpText(
         'after',

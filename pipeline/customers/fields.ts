@@ -1,6 +1,7 @@
 // Parsers for the values of a customer or order record. Each returns the normalised value or
 // throws FieldError with a message that names the problem; the caller adds the field and row.
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { ISO_COUNTRIES, provincePostalPrefixes } from './countries.ts';
 
 export class FieldError extends Error {}
 
@@ -25,6 +26,33 @@ export function cleanText(value: string, maxLength: number): string {
   return trimmed;
 }
 
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+function describeControl(ch: string): string {
+  const code = ch.charCodeAt(0);
+  if (code === 13) return 'a carriage return (CR)';
+  if (code === 10) return 'a line break (LF)';
+  if (code === 9) return 'a tab';
+  return `the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/** Text printed on one line (names, salutations): no control characters at all, line breaks included. */
+export function cleanLine(value: string, maxLength: number): string {
+  const v = cleanText(value, maxLength);
+  const bad = CONTROL.exec(v);
+  if (bad) throw new FieldError(`contains ${describeControl(bad[0])}; a name or salutation must be one line of text`);
+  return v;
+}
+
+/** An address line: a line break (LF) within it is kept, as the letter prints it; any other control
+ * character (CR, tab, NUL …) is refused. */
+export function cleanAddressLine(value: string, maxLength: number): string {
+  const v = cleanText(value, maxLength);
+  const bad = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.exec(v);
+  if (bad) throw new FieldError(`contains ${describeControl(bad[0])}`);
+  return v;
+}
+
 // Deliberately plain: one @, no spaces, a dot in the domain, no leading/trailing dot in parts.
 const EMAIL =
   /^[^\s@"(),:;<>[\\\]]+@([A-Za-z0-9\u00a1-\uffff](-*[A-Za-z0-9\u00a1-\uffff])*\.)+[A-Za-z\u00a1-\uffff]{2,}$/;
@@ -38,8 +66,28 @@ export function parseEmail(value: string): string {
   return `${local}@${domain.toLowerCase()}`;
 }
 
+// Validity of a mainland mobile number (11 digits, 1[3-9]…) depends only on its first digits in
+// libphonenumber's metadata (CN mobile: 1(?:610\d|740[0-5])\d{6} | 1(?:[38]\d|4[57]|…)\d{8}: four
+// digits decide, six after 1740), so the full check runs once per such prefix and its answer is
+// reused: the same result, far cheaper. test/unit/fields.test.ts compares both on every prefix.
+const CN_MOBILE = /^(?:\+86)?(1[3-9]\d{9})$/;
+const mobilePrefixValid = new Map<string, boolean>();
+
 export function parsePhone(value: string, region: string): string {
   const v = cleanText(value, 40);
+  const compact = v.replace(/[ -]/g, '');
+  const mobile = CN_MOBILE.exec(compact);
+  if (mobile && (region === 'CN' || compact.startsWith('+86'))) {
+    const digits = mobile[1]!;
+    const prefix = digits.slice(0, digits.startsWith('1740') ? 6 : 4);
+    let valid = mobilePrefixValid.get(prefix);
+    if (valid === undefined) {
+      valid = parsePhoneNumberFromString(`+86${digits}`)?.isValid() === true;
+      mobilePrefixValid.set(prefix, valid);
+    }
+    if (!valid) throw new FieldError(`is not a valid phone number (read with default region ${region})`);
+    return `+86${digits}`;
+  }
   const parsed = parsePhoneNumberFromString(v, region as CountryCode);
   if (!parsed || !parsed.isValid())
     throw new FieldError(`is not a valid phone number (read with default region ${region})`);
@@ -115,7 +163,11 @@ export function parseCountry(value: string): string {
   const v = cleanText(value, 60);
   const named = lookup(COUNTRY_NAMES, v.toLowerCase());
   if (named) return named;
-  if (/^[A-Za-z]{2}$/.test(v)) return v.toUpperCase();
+  if (/^[A-Za-z]{2}$/.test(v)) {
+    const code = v.toUpperCase();
+    if (ISO_COUNTRIES.has(code)) return code;
+    throw new FieldError('is not an ISO 3166-1 country code (such as CN, HK, US or GB)');
+  }
   throw new FieldError('is not a country: use a two-letter ISO code such as CN, HK, US or GB');
 }
 
@@ -301,4 +353,13 @@ export function parseCurrency(value: string): string {
   if (v === 'RMB') return 'CNY';
   if (!/^[A-Z]{3}$/.test(v)) throw new FieldError('is not an ISO 4217 currency code (e.g. CNY, USD)');
   return v;
+}
+
+/** A warning (not a refusal: people move) when a Chinese postal code's first two digits belong to
+ * another province than the one given; undefined when they agree or cannot be compared. */
+export function postalProvinceWarning(postalCode: string, province: string, country: string): string | undefined {
+  if (country !== 'CN' || !/^\d{6}$/.test(postalCode)) return undefined;
+  const prefixes = provincePostalPrefixes(province);
+  if (!prefixes || prefixes.includes(postalCode.slice(0, 2))) return undefined;
+  return `postal_code ${JSON.stringify(postalCode)} is not a postal code of ${province} (its codes start with ${prefixes.join(' or ')})`;
 }

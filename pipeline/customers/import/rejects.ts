@@ -1,5 +1,6 @@
 // The rejects file: every row an import refused, with its row number, line, the reasons, and the
 // original values untouched. UTF-8 with a BOM so spreadsheet programs show Chinese correctly.
+// The warnings file has the same form, with a `warning` column: rows imported, but worth a look.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { stringify } from 'csv-stringify/sync';
@@ -19,12 +20,13 @@ export class RejectsWriter {
   constructor(
     readonly path: string,
     private readonly headers: string[],
+    private readonly label: 'reason' | 'warning' = 'reason',
   ) {}
 
   async write(rejected: RejectedRow): Promise<void> {
     if (!this.stream) {
       this.stream = createWriteStream(this.path);
-      this.stream.write('\uFEFF' + stringify([['row', 'line', 'reason', ...this.headers, 'raw_record']]));
+      this.stream.write('\uFEFF' + stringify([['row', 'line', this.label, ...this.headers, 'raw_record']]));
     }
     // A record that does not fit the header is kept whole in raw_record.
     const fits = rejected.fields.length === this.headers.length;

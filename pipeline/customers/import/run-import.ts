@@ -1,17 +1,20 @@
-// An import from start to finish: stream the file, validate each row, write accepted rows in
-// batches, write refused rows to the rejects file. read = inserted + updated + rejected, always.
+// An import from start to finish: the main thread streams the file and feeds the database,
+// worker threads validate (validate-pool.ts), accepted rows go through COPY into a staging table
+// and are applied a batch at a time with set-based statements (stage.ts), refused rows go to the
+// rejects file. read = inserted + updated + rejected, always.
+import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
 import { ExitCode, UserError } from '../../../config/errors.ts';
 import type { Sql } from '../../../db/connection.ts';
-import type { CustomerRecord, OrderRecord } from '../records.ts';
-import { upsertCustomers } from '../upsert-customers.ts';
-import { upsertOrders } from '../upsert-orders.ts';
 import { openCsv } from './csv-file.ts';
 import { displayEncoding } from './encoding.ts';
 import { loadMappingFile, mapColumns, mappingFileSchema, type ImportKind } from './mapping.ts';
 import { RejectsWriter } from './rejects.ts';
 import { FieldError, parseCountry, parseCurrency, parseTimezone } from '../fields.ts';
-import { validateCustomerRow, validateOrderRow, type RowSettings } from './validate-row.ts';
+import { StagedWriter } from './stage.ts';
+import type { BatchResult } from './validate-batch.ts';
+import { inlineValidator, threadValidator, type Validator } from './validate-pool.ts';
+import type { RowSettings } from './validate-row.ts';
 
 export interface ImportOptions {
   kind: ImportKind;
@@ -22,7 +25,12 @@ export interface ImportOptions {
   timezone?: string | undefined;
   currency?: string | undefined;
   rejectsPath?: string | undefined;
+  /** Where rows imported with a warning are listed (default FILE.warnings.csv). */
+  warningsPath?: string | undefined;
+  /** Rows per COPY and set-based statement (default 10,000). */
   batchSize?: number | undefined;
+  /** Validation threads; 0 validates in the importing thread (default: by file size and cores). */
+  threads?: number | undefined;
   onProgress?: (progress: { bytes: number; totalBytes: number; read: number }) => void;
 }
 
@@ -32,6 +40,8 @@ export interface ImportSummary {
   updated: number;
   rejected: number;
   rejectsPath: string | null;
+  warnings: number;
+  warningsPath: string | null;
   importId: number;
   encoding: string;
   unmatchedColumns: string[];
@@ -43,14 +53,22 @@ export function defaultRejectsPath(file: string): string {
   return join(dirname(file), `${basename(file, ext)}.rejects.csv`);
 }
 
-interface Pending<T> {
-  row: number;
-  line: number;
-  fields: string[];
-  raw: string;
-  key: string;
-  record: T;
+export function defaultWarningsPath(file: string): string {
+  const ext = extname(file);
+  return join(dirname(file), `${basename(file, ext)}.warnings.csv`);
 }
+
+interface Pending {
+  rows: number[];
+  lines: number[];
+  fields: string[][];
+  raws: string[];
+}
+
+// Files smaller than this are validated in the importing thread: a thread takes longer to start.
+const THREAD_MIN_BYTES = 2 * 1024 * 1024;
+// Batches read ahead of the database at most: memory stays flat whatever the file's size.
+const MAX_IN_FLIGHT = 3;
 
 export async function runImport(sql: Sql, opts: ImportOptions): Promise<ImportSummary> {
   const started = Date.now();
@@ -82,7 +100,7 @@ export async function runImport(sql: Sql, opts: ImportOptions): Promise<ImportSu
     opts.timezone ?? mappingFile.defaults.timezone ?? 'Asia/Shanghai',
     parseTimezone,
   );
-  const batchSize = opts.batchSize ?? 1000;
+  const batchSize = opts.batchSize ?? 10_000;
   const source = await openCsv(opts.file, opts.encoding);
   const first = await source.records.next();
   if (first.done)
@@ -97,96 +115,116 @@ export async function runImport(sql: Sql, opts: ImportOptions): Promise<ImportSu
     );
   }
   const mapping = mapColumns(opts.kind, headers, mappingFile, opts.mappingPath);
+  // From here a record that spans lines must have the header's width, or its first line is a stray quote.
+  source.reader.width = headers.length;
 
   const [imp] = await sql<{ id: number }[]>`
     insert into imports (kind, source, encoding) values (${opts.kind}, ${opts.file}, ${displayEncoding(source.encoding.encoding)}) returning id`;
   const importId = imp!.id;
   const rejects = new RejectsWriter(opts.rejectsPath ?? defaultRejectsPath(opts.file), headers);
-  const summary = { read: 0, inserted: 0, updated: 0, rejected: 0 };
+  const warnings = new RejectsWriter(opts.warningsPath ?? defaultWarningsPath(opts.file), headers, 'warning');
+  const summary = { read: 0, inserted: 0, updated: 0, rejected: 0, warnings: 0 };
+  const setup = { kind: opts.kind, mapping, settings };
+  const threads = opts.threads ?? (source.size >= THREAD_MIN_BYTES ? Math.max(1, availableParallelism() - 1) : 0);
+  const validator: Validator = threads > 0 ? threadValidator(setup, threads) : inlineValidator(setup);
+  const writer = await StagedWriter.open(sql, opts.kind, importId, {
+    source: `import:${basename(opts.file)}`,
+    timezone,
+  });
+  const keyField = opts.kind === 'customers' ? 'external_id' : 'order_ref';
 
-  type AnyRecord = CustomerRecord | OrderRecord;
-  let batch: Pending<AnyRecord>[] = [];
-  let keys = new Set<string>();
+  const reject = (p: Pending, i: number, reasons: string[]) => {
+    summary.rejected++;
+    return rejects.write({ row: p.rows[i]!, line: p.lines[i]!, reasons, fields: p.fields[i]!, raw: p.raws[i]! });
+  };
 
-  const write = async (current: Pending<AnyRecord>[]) => {
-    const outcomes =
-      opts.kind === 'customers'
-        ? await upsertCustomers(
-            sql,
-            current.map((p) => p.record as CustomerRecord),
-            importId,
-            `import:${basename(opts.file)}`,
-          )
-        : await upsertOrders(
-            sql,
-            current.map((p) => p.record as OrderRecord),
-            importId,
-            timezone,
-          );
-    for (const [i, outcome] of outcomes.entries()) {
-      const p = current[i]!;
-      if (outcome === 'inserted') summary.inserted++;
-      else if (outcome === 'updated') summary.updated++;
-      else {
-        const keyField = opts.kind === 'customers' ? 'external_id' : 'order_ref';
-        const reason =
-          outcome === 'unknown_customer'
-            ? `customer_external_id: ${JSON.stringify((p.record as OrderRecord).customer_external_id)} matches no customer; import the customer first`
-            : `${keyField}: ${JSON.stringify(p.key)} appears on an earlier row of this file, which was imported; this row was not`;
-        await rejects.write({ row: p.row, line: p.line, reasons: [reason], fields: p.fields, raw: p.raw });
-        summary.rejected++;
+  // Validation results are applied strictly in file order: the duplicate check depends on it.
+  const apply = async (p: Pending, validated: Promise<BatchResult>) => {
+    const result = await validated;
+    for (const r of result.rejects) await reject(p, r.index, r.reasons);
+    for (const w of result.warnings) {
+      summary.warnings++;
+      await warnings.write({
+        row: p.rows[w.index]!,
+        line: p.lines[w.index]!,
+        reasons: w.warnings,
+        fields: p.fields[w.index]!,
+        raw: p.raws[w.index]!,
+      });
+    }
+    const outcome = await writer.write(result.copy);
+    summary.inserted += outcome.inserted;
+    summary.updated += outcome.updated;
+    if (outcome.duplicates.length || outcome.unknownCustomers.length) {
+      const index = new Map(p.rows.map((row, i) => [row, i]));
+      const refused = [
+        ...outcome.duplicates.map((row) => ({ row, unknown: false })),
+        ...outcome.unknownCustomers.map((row) => ({ row, unknown: true })),
+      ].sort((a, b) => a.row - b.row);
+      for (const { row, unknown } of refused) {
+        const i = index.get(row)!;
+        const key = p.fields[i]![mapping.fieldIndex.get(unknown ? 'customer_external_id' : keyField)!]!.trim();
+        await reject(p, i, [
+          unknown
+            ? `customer_external_id: ${JSON.stringify(key)} matches no customer; import the customer first`
+            : `${keyField}: ${JSON.stringify(key)} appears on an earlier row of this file, which was imported; this row was not`,
+        ]);
       }
     }
     opts.onProgress?.({ bytes: source.bytesRead(), totalBytes: source.size, read: summary.read });
   };
 
-  // The next batch is read and validated while the previous one is written. Writes stay one at
-  // a time and in file order: the duplicate check depends on it.
-  let inFlight: Promise<void> = Promise.resolve();
-  const flush = async () => {
-    if (!batch.length) return;
-    const current = batch;
-    batch = [];
-    keys = new Set();
-    await inFlight;
-    inFlight = write(current);
-    inFlight.catch(() => {}); // observed by the next await, not lost
+  const inFlight: Promise<void>[] = [];
+  let chain: Promise<void> = Promise.resolve();
+  let batch: Pending = { rows: [], lines: [], fields: [], raws: [] };
+  const dispatch = async () => {
+    if (!batch.rows.length) return;
+    const p = batch;
+    batch = { rows: [], lines: [], fields: [], raws: [] };
+    const validated = validator.validate({ rows: p.rows, fields: p.fields });
+    validated.catch(() => {}); // observed by apply
+    chain = chain.then(() => apply(p, validated));
+    inFlight.push(chain);
+    chain.catch(() => {}); // observed below
+    if (inFlight.length >= MAX_IN_FLIGHT) await inFlight.shift();
   };
 
-  for await (const rec of source.records) {
-    summary.read++;
-    // Row numbers as a spreadsheet shows them: the header is row 1.
-    const row = summary.read + 1;
-    const result = rec.error
-      ? { ok: false as const, reasons: [rec.error] }
-      : opts.kind === 'customers'
-        ? validateCustomerRow(mapping, rec.fields, settings)
-        : validateOrderRow(mapping, rec.fields, settings);
-    if (!result.ok) {
-      await rejects.write({ row, line: rec.line, reasons: result.reasons, fields: rec.fields, raw: rec.raw });
-      summary.rejected++;
-      continue;
+  try {
+    for await (const rec of source.records) {
+      summary.read++;
+      // Row numbers as a spreadsheet shows them: the header is row 1.
+      const row = summary.read + 1;
+      if (rec.error) {
+        summary.rejected++;
+        await rejects.write({ row, line: rec.line, reasons: [rec.error], fields: rec.fields, raw: rec.raw });
+        continue;
+      }
+      batch.rows.push(row);
+      batch.lines.push(rec.line);
+      batch.fields.push(rec.fields);
+      batch.raws.push(rec.raw);
+      if (batch.rows.length >= batchSize) await dispatch();
     }
-    const key = 'external_id' in result.record ? result.record.external_id : result.record.order_ref;
-    // Two rows for one key in the same batch would collide in one statement; the second goes to
-    // the next batch, where the duplicate check sees the first.
-    if (keys.has(key)) await flush();
-    keys.add(key);
-    batch.push({ row, line: rec.line, fields: rec.fields, raw: rec.raw, key, record: result.record });
-    if (batch.length >= batchSize) await flush();
+    await dispatch();
+    await chain;
+  } finally {
+    await validator.close();
+    await writer.close();
   }
-  await flush();
-  await inFlight;
   const rejectsPath = await rejects.close();
+  const warningsPath = await warnings.close();
+  const encoding = source.encodingRead();
   await sql`
     update imports set finished_at = now(), read = ${summary.read}, inserted = ${summary.inserted},
-      updated = ${summary.updated}, rejected = ${summary.rejected}, rejects_path = ${rejectsPath}
+      updated = ${summary.updated}, rejected = ${summary.rejected}, rejects_path = ${rejectsPath},
+      encoding = ${encoding}
     where id = ${importId}`;
   return {
     ...summary,
     rejectsPath,
+    warningsPath,
     importId,
-    encoding: displayEncoding(source.encoding.encoding),
+    encoding,
     unmatchedColumns: mapping.unmatched,
     seconds: (Date.now() - started) / 1000,
   };

@@ -2,6 +2,8 @@
 // rejected. Every reason names the column, the field and the value.
 import {
   FieldError,
+  cleanAddressLine,
+  cleanLine,
   cleanText,
   defaultLocale,
   defaultTimezone,
@@ -19,6 +21,7 @@ import {
   parsePhone,
   parsePostalCode,
   parseTimezone,
+  postalProvinceWarning,
 } from '../fields.ts';
 import type { CustomerRecord, OrderRecord } from '../records.ts';
 import type { AttributeType, ColumnMapping } from './mapping.ts';
@@ -30,7 +33,7 @@ export interface RowSettings {
   today: string;
 }
 
-export type RowResult<T> = { ok: true; record: T } | { ok: false; reasons: string[] };
+export type RowResult<T> = { ok: true; record: T; warnings?: string[] } | { ok: false; reasons: string[] };
 
 function show(value: string): string {
   const v = value.length > 60 ? `${value.slice(0, 57)}…` : value;
@@ -115,11 +118,12 @@ export function validateCustomerRow(
   if (countProblem) return { ok: false, reasons: [countProblem] };
   const r = new RowReader(mapping, fields);
   r.required('external_id');
-  const text = (max: number) => (v: string) => cleanText(v, max);
-  const external_id = r.get('external_id', text(100));
-  const family_name = r.get('family_name', text(100));
-  const given_name = r.get('given_name', text(100));
-  let full_name = r.get('full_name', text(200));
+  const line = (max: number) => (v: string) => cleanLine(v, max);
+  const addressLine = (max: number) => (v: string) => cleanAddressLine(v, max);
+  const external_id = r.get('external_id', line(100));
+  const family_name = r.get('family_name', line(100));
+  const given_name = r.get('given_name', line(100));
+  let full_name = r.get('full_name', line(200));
   if (!full_name && !r.raw('full_name') && (family_name || given_name)) {
     const cjk = hasCjk(`${family_name ?? ''}${given_name ?? ''}`);
     full_name = cjk ? `${family_name ?? ''}${given_name ?? ''}` : [given_name, family_name].filter(Boolean).join(' ');
@@ -134,15 +138,15 @@ export function validateCustomerRow(
     family_name,
     given_name,
     gender: r.get('gender', parseGender),
-    salutation: r.get('salutation', text(50)),
+    salutation: r.get('salutation', line(50)),
     locale: r.get('locale', parseLocale),
     email: r.get('email', parseEmail),
     phone: r.get('phone', (v) => parsePhone(v, effectiveCountry)),
-    address_line1: r.get('address_line1', text(300)),
-    address_line2: r.get('address_line2', text(300)),
-    district: r.get('district', text(100)),
-    city: r.get('city', text(100)),
-    province: r.get('province', text(100)),
+    address_line1: r.get('address_line1', addressLine(300)),
+    address_line2: r.get('address_line2', addressLine(300)),
+    district: r.get('district', line(100)),
+    city: r.get('city', line(100)),
+    province: r.get('province', line(100)),
     postal_code: r.get('postal_code', (v) => parsePostalCode(v, effectiveCountry)),
     country,
     birthday: r.get('birthday', (v) => parseDate(v, { notBefore: '1900-01-01', notAfter: settings.today })),
@@ -160,7 +164,12 @@ export function validateCustomerRow(
       locale: defaultLocale(full_name ?? '', effectiveCountry),
     },
   };
-  return r.reasons.length ? { ok: false, reasons: r.reasons } : { ok: true, record };
+  if (r.reasons.length) return { ok: false, reasons: r.reasons };
+  const warning =
+    record.postal_code && record.province
+      ? postalProvinceWarning(record.postal_code, record.province, effectiveCountry)
+      : undefined;
+  return warning ? { ok: true, record, warnings: [warning] } : { ok: true, record };
 }
 
 export function validateOrderRow(

@@ -1,0 +1,273 @@
+// Writes validated rows through COPY into a temporary staging table and applies each batch with
+// set-based statements: customers (and their consents) or orders upserted by key, with exact
+// counts of inserted and updated rows and the row numbers of those refused (a key named twice in
+// the file; an order whose customer is unknown). The staging table lives on one reserved
+// connection for the whole import and is emptied after each batch.
+import type { Sql } from '../../../db/connection.ts';
+import type { CustomerRecord, OrderRecord } from '../records.ts';
+import type { ImportKind } from './mapping.ts';
+
+/** One value in COPY's text format: \N for null, backslash escapes for the characters COPY reads. */
+export function copyValue(v: string | null | undefined): string {
+  if (v === null || v === undefined) return '\\N';
+  if (!/[\\\n\r\t]/.test(v)) return v;
+  return v.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'));
+}
+
+/** A customer as one COPY line, `n` being its row number in the file. */
+export function customerCopyLine(r: CustomerRecord, n: number): string {
+  return [
+    String(n),
+    copyValue(r.external_id),
+    copyValue(r.full_name),
+    copyValue(r.family_name),
+    copyValue(r.given_name),
+    copyValue(r.gender),
+    copyValue(r.salutation),
+    copyValue(r.locale),
+    copyValue(r.email),
+    copyValue(r.phone),
+    copyValue(r.address_line1),
+    copyValue(r.address_line2),
+    copyValue(r.district),
+    copyValue(r.city),
+    copyValue(r.province),
+    copyValue(r.postal_code),
+    copyValue(r.country),
+    copyValue(r.birthday),
+    copyValue(r.timezone),
+    copyValue(r.created_at),
+    copyValue(JSON.stringify(r.attributes)),
+    copyValue(r.defaults.locale),
+    copyValue(r.defaults.timezone),
+    copyValue(r.defaults.country),
+    copyValue(r.consents.mail),
+    copyValue(r.consents.email),
+    copyValue(r.consents.sms),
+  ].join('\t');
+}
+
+/** An order as one COPY line. */
+export function orderCopyLine(r: OrderRecord, n: number): string {
+  return [
+    String(n),
+    copyValue(r.order_ref),
+    copyValue(r.customer_external_id),
+    copyValue(r.amount),
+    copyValue(r.currency),
+    copyValue(r.occurred_at),
+    copyValue(r.channel),
+  ].join('\t');
+}
+
+export interface BatchOutcome {
+  inserted: number;
+  updated: number;
+  /** Row numbers whose key an earlier row of this file already wrote. */
+  duplicates: number[];
+  /** Row numbers of orders whose customer is unknown. */
+  unknownCustomers: number[];
+}
+
+type Reserved = Awaited<ReturnType<Sql['reserve']>>;
+
+export class StagedWriter {
+  private constructor(
+    private readonly conn: Reserved,
+    private readonly kind: ImportKind,
+    private readonly importId: number,
+    private readonly source: string,
+    private readonly timezone: string,
+  ) {}
+
+  static async open(
+    sql: Sql,
+    kind: ImportKind,
+    importId: number,
+    opts: { source: string; timezone: string },
+  ): Promise<StagedWriter> {
+    const conn = await sql.reserve();
+    try {
+      // Temporary and dropped with the session; no WAL is written for it.
+      if (kind === 'customers') {
+        await conn`
+          create temporary table if not exists import_stage_customers (
+            n int, external_id text, full_name text, family_name text, given_name text, gender text,
+            salutation text, locale text, email text, phone text, address_line1 text, address_line2 text,
+            district text, city text, province text, postal_code text, country text, birthday date,
+            timezone text, created_at text, attributes jsonb, locale_default text, timezone_default text,
+            country_default text, consent_mail text, consent_email text, consent_sms text)`;
+        await conn`truncate import_stage_customers`;
+      } else {
+        await conn`
+          create temporary table if not exists import_stage_orders (
+            n int, order_ref text, customer_external_id text, amount numeric, currency text,
+            occurred_at text, channel text)`;
+        await conn`truncate import_stage_orders`;
+      }
+    } catch (error) {
+      conn.release();
+      throw error;
+    }
+    return new StagedWriter(conn, kind, importId, opts.source, opts.timezone);
+  }
+
+  /** Loads one batch (COPY text, one line per row) and applies it; the staging table is emptied after. */
+  async write(copyText: string): Promise<BatchOutcome> {
+    if (!copyText) return { inserted: 0, updated: 0, duplicates: [], unknownCustomers: [] };
+    const stream =
+      this.kind === 'customers'
+        ? await this.conn`
+            copy import_stage_customers (n, external_id, full_name, family_name, given_name, gender, salutation,
+              locale, email, phone, address_line1, address_line2, district, city, province, postal_code, country,
+              birthday, timezone, created_at, attributes, locale_default, timezone_default, country_default,
+              consent_mail, consent_email, consent_sms) from stdin`.writable()
+        : await this
+            .conn`copy import_stage_orders (n, order_ref, customer_external_id, amount, currency, occurred_at, channel) from stdin`.writable();
+    await new Promise<void>((resolve, reject) => {
+      stream.on('error', reject);
+      stream.on('finish', resolve);
+      stream.end(copyText);
+    });
+    try {
+      return this.kind === 'customers' ? await this.applyCustomers() : await this.applyOrders();
+    } finally {
+      if (this.kind === 'customers') await this.conn`truncate import_stage_customers`;
+      else await this.conn`truncate import_stage_orders`;
+    }
+  }
+
+  private async applyCustomers(): Promise<BatchOutcome> {
+    const importId = this.importId;
+    const [result] = await this.conn<{ inserted: number; updated: number; duplicates: number[] }[]>`
+      with src as materialized (
+        select distinct on (external_id) * from import_stage_customers order by external_id, n
+      ),
+      updated as (
+        update customers c set
+          full_name = coalesce(i.full_name, c.full_name),
+          family_name = coalesce(i.family_name, c.family_name),
+          given_name = coalesce(i.given_name, c.given_name),
+          gender = coalesce(i.gender, c.gender),
+          salutation = coalesce(i.salutation, c.salutation),
+          locale = coalesce(i.locale, c.locale),
+          email = coalesce(i.email, c.email),
+          phone = coalesce(i.phone, c.phone),
+          address_line1 = coalesce(i.address_line1, c.address_line1),
+          address_line2 = coalesce(i.address_line2, c.address_line2),
+          district = coalesce(i.district, c.district),
+          city = coalesce(i.city, c.city),
+          province = coalesce(i.province, c.province),
+          postal_code = coalesce(i.postal_code, c.postal_code),
+          country = coalesce(i.country, c.country),
+          birthday = coalesce(i.birthday, c.birthday),
+          timezone = coalesce(i.timezone, c.timezone),
+          attributes = c.attributes || coalesce(i.attributes, '{}'::jsonb),
+          updated_at = now(),
+          last_import_id = ${importId}
+        from src i
+        where c.external_id = i.external_id and c.last_import_id is distinct from ${importId}
+        returning c.id, c.external_id
+      ),
+      inserted as (
+        insert into customers (
+          external_id, full_name, family_name, given_name, gender, salutation, locale, email, phone,
+          address_line1, address_line2, district, city, province, postal_code, country, birthday,
+          timezone, attributes, created_at, last_import_id)
+        select i.external_id, i.full_name, i.family_name, i.given_name, coalesce(i.gender, 'unknown'),
+          i.salutation, coalesce(i.locale, i.locale_default), i.email, i.phone, i.address_line1,
+          i.address_line2, i.district, i.city, i.province, i.postal_code,
+          coalesce(i.country, i.country_default), i.birthday, coalesce(i.timezone, i.timezone_default),
+          coalesce(i.attributes, '{}'::jsonb),
+          coalesce(case when i.created_at ~ '(Z|[+-][0-9]{2}:[0-9]{2})$' then i.created_at::timestamptz
+                        else i.created_at::timestamp at time zone coalesce(i.timezone, i.timezone_default) end, now()),
+          ${importId}
+        from src i
+        where not exists (select 1 from customers c where c.external_id = i.external_id)
+        order by i.n
+        on conflict (external_id) do nothing
+        returning id, external_id
+      ),
+      written as (
+        select w.id, i.n, i.consent_mail, i.consent_email, i.consent_sms
+        from (select id, external_id from updated union all select id, external_id from inserted) w
+        join src i on i.external_id = w.external_id
+      ),
+      consented as (
+        insert into consents (customer_id, channel, status, source)
+        select w.id, v.channel, v.status, ${this.source}
+        from written w
+        cross join lateral (values ('mail', w.consent_mail), ('email', w.consent_email), ('sms', w.consent_sms))
+          as v(channel, status)
+        where v.status is not null
+        on conflict (customer_id, channel) do update
+          set status = excluded.status, source = excluded.source, recorded_at = now()
+      )
+      select (select count(*) from inserted)::int as inserted,
+        (select count(*) from updated)::int as updated,
+        coalesce((select array_agg(s.n order by s.n) from import_stage_customers s
+                  where not exists (select 1 from written w where w.n = s.n)), '{}') as duplicates`;
+    return {
+      inserted: result!.inserted,
+      updated: result!.updated,
+      duplicates: result!.duplicates,
+      unknownCustomers: [],
+    };
+  }
+
+  private async applyOrders(): Promise<BatchOutcome> {
+    const importId = this.importId;
+    const [result] = await this.conn<
+      { inserted: number; updated: number; duplicates: number[]; unknown_customers: number[] }[]
+    >`
+      with resolved as materialized (
+        select s.*, c.id as customer_id,
+          case when s.occurred_at ~ '(Z|[+-][0-9]{2}:[0-9]{2})$' then s.occurred_at::timestamptz
+               else s.occurred_at::timestamp at time zone ${this.timezone} end as occurred
+        from import_stage_orders s left join customers c on c.external_id = s.customer_external_id
+      ),
+      src as materialized (
+        select distinct on (order_ref) * from resolved where customer_id is not null order by order_ref, n
+      ),
+      updated as (
+        update orders o set customer_id = r.customer_id, amount = r.amount, currency = r.currency,
+          occurred_at = r.occurred, channel = coalesce(r.channel, o.channel), last_import_id = ${importId}
+        from src r
+        where o.order_ref = r.order_ref and o.last_import_id is distinct from ${importId}
+        returning o.order_ref
+      ),
+      inserted as (
+        insert into orders (customer_id, order_ref, amount, currency, occurred_at, channel, last_import_id)
+        select r.customer_id, r.order_ref, r.amount, r.currency, r.occurred, r.channel, ${importId}
+        from src r
+        where not exists (select 1 from orders o where o.order_ref = r.order_ref)
+        order by r.n
+        on conflict (order_ref) do nothing
+        returning order_ref
+      ),
+      written as (
+        select r.n from (select order_ref from updated union all select order_ref from inserted) w
+        join src r on r.order_ref = w.order_ref
+      )
+      select (select count(*) from inserted)::int as inserted,
+        (select count(*) from updated)::int as updated,
+        coalesce((select array_agg(n order by n) from resolved where customer_id is null), '{}') as unknown_customers,
+        coalesce((select array_agg(r.n order by r.n) from resolved r
+                  where r.customer_id is not null and not exists (select 1 from written w where w.n = r.n)), '{}')
+          as duplicates`;
+    return {
+      inserted: result!.inserted,
+      updated: result!.updated,
+      duplicates: result!.duplicates,
+      unknownCustomers: result!.unknown_customers,
+    };
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.conn`discard temp`;
+    } finally {
+      this.conn.release();
+    }
+  }
+}
