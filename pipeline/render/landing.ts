@@ -19,6 +19,7 @@ import { memberContext, type MemberRow, type RenderContext } from './context.ts'
 import { MEMBER_COLUMNS } from './members.ts';
 import { compilePart, type CompiledPart } from './template-source.ts';
 import { SHIPPED_TEMPLATES, resolveTemplateDir } from './templates.ts';
+import { unsubscribeUrl } from '../send/tracking-links.ts';
 
 export const SHIPPED_LANDING = join(SHIPPED_TEMPLATES, 'landing');
 
@@ -169,7 +170,15 @@ export async function renderLanding(
     },
     { secret: opts.secret, trackingUrl: opts.trackingUrl, asOf: opts.asOf ?? new Date() },
   );
-  const context: LandingContext = { ...base, landing: { source: opts.source, title: campaign.title } };
+  const context: LandingContext = {
+    ...base,
+    // The signed unsubscribe link: the bare response code on this page's URL unsubscribes nobody.
+    links: {
+      ...base.links,
+      unsubscribe: unsubscribeUrl(opts.trackingUrl, opts.secret, campaign.slug, row.customer_id),
+    },
+    landing: { source: opts.source, title: campaign.title },
+  };
   const problems: string[] = [];
   for (const file of landingCandidates(campaign.folders, row.locale || 'zh-CN')) {
     if (!existsSync(file)) continue;

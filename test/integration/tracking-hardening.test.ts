@@ -58,6 +58,24 @@ function htmlPart(eml: string): string {
   return Buffer.from(bytes, 'latin1').toString('utf8');
 }
 
+/** Debian's Chromium, headless, with a fresh profile and nothing of its own on the network. */
+function launchChromium() {
+  return puppeteer.launch({
+    executablePath: CHROMIUM,
+    userDataDir: join(tempDir(), 'chromium-profile'),
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
 /** A Twilio message sid (the sandbox answers for sids of this shape). */
 const sidOf = (n: number) => `SM${n.toString(16).padStart(32, '0')}`;
 
@@ -527,20 +545,7 @@ describe('tracking server hardening', () => {
     });
 
     it('loads in a real browser: nothing blocked by the Content-Security-Policy, styles applied, the text right', async () => {
-      const browser = await puppeteer.launch({
-        executablePath: CHROMIUM,
-        userDataDir: join(tempDir(), 'chromium-profile'),
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      const browser = await launchChromium();
       try {
         for (const [ext, expected] of [
           ['H1', ['王先生，您好！', OWNER, '预约到访时间', codeOf('H1'), '到访即可获赠：', '电饭煲']],
@@ -580,6 +585,40 @@ describe('tracking server hardening', () => {
           expect(requests.filter((u) => !favicon(u))).toEqual([`${base}/p/${codeOf(ext)}`]);
           await page.close();
         }
+      } finally {
+        await browser.close();
+      }
+    });
+  });
+
+  describe('unsubscribe page in a browser (item 13)', () => {
+    it("unsubscribes with the page's own button under the page's Content-Security-Policy", async () => {
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage();
+        const refused: string[] = [];
+        page.on('console', (m) => {
+          if (!m.location().url?.endsWith('/favicon.ico') && m.type() === 'error') refused.push(m.text());
+        });
+        const before = await db.sql`select 1 from responses where kind = 'unsubscribe' and customer_id = ${ids.H2!}`;
+        expect(before).toHaveLength(0);
+        await page.goto(emails.H2!.unsubscribe, { waitUntil: 'load' });
+        expect((await page.evaluate('document.body.innerText')) as string).toContain(
+          `Do you want to stop receiving marketing email from ${OWNER}?`,
+        );
+        // Opening the page changed nothing.
+        expect(
+          await db.sql`select 1 from responses where kind = 'unsubscribe' and customer_id = ${ids.H2!}`,
+        ).toHaveLength(0);
+        await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('button[type="submit"]')]);
+        expect((await page.evaluate('document.body.innerText')) as string).toContain('You are unsubscribed');
+        expect(refused).toEqual([]);
+        expect([
+          ...(await db.sql`select source from responses where kind = 'unsubscribe' and customer_id = ${ids.H2!}`),
+        ]).toEqual([{ source: 'unsubscribe-page' }]);
+        expect(
+          await db.sql`select 1 from suppressions where channel = 'email' and customer_id = ${ids.H2!}`,
+        ).toHaveLength(1);
       } finally {
         await browser.close();
       }
