@@ -136,4 +136,73 @@ describe('a worker process killed mid-wave (real Temporal, PostgreSQL, SMTP serv
     expect(outcome, 'the crash run above failed').toBeDefined();
     expect(outcome!.wave.sent).toBe(outcome!.contactable);
   });
+
+  // The drill that once left 43 rows pending: the worker killed, another one started, and that one
+  // killed as soon as the retried batches have begun settling what the first left. Each kill leaves
+  // at most the messages in flight pending (32 per batch, three batches at once), and in the end
+  // every member has exactly one message.
+  it('killed again just after the retried batches restarted: each kill leaves at most the messages in flight pending', async () => {
+    for (const w of workers) await w.kill('SIGKILL'); // the run above is over
+    const slug = 'crash-twice';
+    const { campaign, campaignId } = await emailCampaign(db.sql, dir, slug, 'K', {
+      holdout: 10,
+      waveOptions: 'rate_limit: 100',
+    });
+    const client = new Client({ connection, namespace: target.namespace });
+    const mine = () => messagesAt(outbox).files.filter((f) => f.includes(`.${slug}@mailroom`));
+    const pending = async () =>
+      (
+        await db.sql<{ n: number }[]>`
+          select count(*)::int as n from deliveries where campaign_id = ${campaignId} and status = 'pending'`
+      )[0]!.n;
+    const until = async (what: string, done: () => Promise<boolean> | boolean, w: WorkerProcess) => {
+      const deadline = Date.now() + 60_000;
+      while (!(await done())) {
+        if (Date.now() > deadline) throw new Error(`${what}: not within a minute:\n${w.output()}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const first = worker();
+    await first.ready;
+    const handle = await client.workflow.start(campaignWorkflow, {
+      taskQueue: target.taskQueue,
+      workflowId: `campaign-crash-twice-${Date.now()}`,
+      args: [campaignWorkflowInput(campaign, campaignId, { batchSize: 500, concurrency: 3, heartbeatTimeoutMs: 5000 })],
+    });
+    await until('600 messages at the server', () => mine().length >= 600, first);
+    await first.kill('SIGKILL');
+    const pendingAtFirstKill = await pending();
+    const second = worker();
+    await second.ready;
+    // The retried batches have begun: the first rows the dead worker left pending are settled.
+    await until(
+      'the retried batches settling the rows left pending',
+      async () =>
+        (
+          await db.sql<{ n: number }[]>`
+            select count(*)::int as n from deliveries where campaign_id = ${campaignId} and recovery is not null`
+        )[0]!.n > 0,
+      second,
+    );
+    await second.kill('SIGKILL');
+    const pendingAtSecondKill = await pending();
+    const third = worker();
+    await third.ready;
+    const result = await handle.result();
+    expect(result.status).toBe('completed');
+
+    const members = await memberAddresses(db.sql, campaignId);
+    const files = mine();
+    const ledger = await db.sql<{ id: number; status: string }[]>`
+      select id, status from deliveries where campaign_id = ${campaignId}`;
+    console.info(
+      `crash twice: ${pendingAtFirstKill} rows pending at the first kill, ${pendingAtSecondKill} at the second; ${files.length} messages for ${members.contactable.size} members`,
+    );
+    expect(pendingAtFirstKill).toBeLessThanOrEqual(3 * 32);
+    expect(pendingAtSecondKill).toBeLessThanOrEqual(3 * 32);
+    expect(files.filter((f) => /\.\d+\.eml$/.test(f))).toEqual([]);
+    expect(ledger).toHaveLength(members.contactable.size);
+    expect(ledger.filter((d) => d.status !== 'sent')).toEqual([]);
+    expect(new Set(files)).toEqual(new Set(ledger.map((d) => `d${d.id}.${slug}@mailroom.eml`)));
+  }, 150_000);
 });
