@@ -9,6 +9,8 @@ export interface ManagedChild {
   process: ChildProcess;
   logPath: string;
   exited: Promise<number | null>;
+  /** How it ended, for a log line: "code 1", "signal SIGKILL"; undefined while it runs. */
+  exitDescription(): string | undefined;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -35,13 +37,16 @@ export function startChild(
   });
   closeSync(fd);
   let exitCode: number | null | undefined;
+  let exitDescription: string | undefined;
   const exited = new Promise<number | null>((resolveExit) => {
     child.once('exit', (code, signal) => {
       exitCode = code ?? (signal ? 128 : null);
+      exitDescription = signal ? `signal ${signal}` : `code ${code}`;
       resolveExit(exitCode);
     });
-    child.once('error', () => {
+    child.once('error', (error) => {
       exitCode = 127;
+      exitDescription = `an error: ${error.message}`;
       resolveExit(127);
     });
   });
@@ -50,6 +55,7 @@ export function startChild(
     process: child,
     logPath: opts.logPath,
     exited,
+    exitDescription: () => exitDescription,
     async stop(graceMs = 10_000) {
       if (exitCode !== undefined) return;
       child.kill(opts.stopSignal ?? 'SIGTERM');

@@ -10,6 +10,8 @@ import postgres from 'postgres';
 import type { Paths } from '../config/paths.ts';
 import { startChild, waitUntilReady, type ManagedChild } from './child-process.ts';
 import { preferredPort } from '../config/ports.ts';
+import { readStackPorts } from './stack-ports.ts';
+import type { Respawn } from './supervise.ts';
 
 interface PgBinaries {
   postgres: string;
@@ -138,7 +140,7 @@ export async function initialisePostgres(paths: Paths, say: (line: string) => vo
 }
 
 /** The parent pid and command line of a process, from /proc; undefined when it is gone. */
-function processInfo(pid: number): { ppid: number; cmdline: string } | undefined {
+export function processInfo(pid: number): { ppid: number; cmdline: string } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
@@ -170,20 +172,37 @@ async function stopOrphan(dataDir: string): Promise<void> {
   for (let i = 0; i < 120 && existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 250));
 }
 
+/** Stops a postmaster left running on this checkout's data by a stack that was killed. */
+export async function stopOrphanedPostgres(paths: Paths): Promise<void> {
+  const config = readConfig(paths);
+  if (config) await stopOrphan(config.dataDir);
+}
+
 export interface RunningPostgres {
   url: string;
   adminUrl: string;
+  port: number;
   child: ManagedChild;
+  /** Starts the server again on the same port and data (after it died). */
+  respawn: Respawn;
 }
 
 export const DATABASE_NAME = 'mailroom';
 
-export async function startEmbeddedPostgres(paths: Paths, say: (line: string) => void): Promise<RunningPostgres> {
+/**
+ * Starts the server on `opts.port`; without one, on the port the stack used last (ports.json),
+ * else 54329, else any free port.
+ */
+export async function startEmbeddedPostgres(
+  paths: Paths,
+  say: (line: string) => void,
+  opts: { port?: number } = {},
+): Promise<RunningPostgres> {
   const config = await initialisePostgres(paths, say);
   const runAs = ensurePostgresUser();
   const bin = await pgBinaries();
   await stopOrphan(config.dataDir);
-  const port = await preferredPort(54329);
+  const port = opts.port ?? (await preferredPort(readStackPorts(paths).postgres ?? 54329));
   const args = [
     '-D',
     config.dataDir,
@@ -204,17 +223,21 @@ export async function startEmbeddedPostgres(paths: Paths, say: (line: string) =>
     '-c',
     'max_connections=200',
   ];
-  const child = startChild('postgres', bin.postgres, args, {
-    logPath: join(paths.logs, 'postgres.log'),
-    // SIGINT is PostgreSQL's fast shutdown: it does not wait for clients to disconnect.
-    stopSignal: 'SIGINT',
-    ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
-  });
+  const spawnServer = () =>
+    startChild('postgres', bin.postgres, args, {
+      logPath: join(paths.logs, 'postgres.log'),
+      // SIGINT is PostgreSQL's fast shutdown: it does not wait for clients to disconnect.
+      stopSignal: 'SIGINT',
+      ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+    });
   const base = `postgres://postgres:${encodeURIComponent(config.password)}@127.0.0.1:${port}`;
   const adminUrl = `${base}/postgres`;
-  await waitUntilReady(child, () => pingDatabase(adminUrl), { limitMs: 60_000, say, what: 'PostgreSQL' });
+  const ready = (child: ManagedChild) =>
+    waitUntilReady(child, () => pingDatabase(adminUrl), { limitMs: 60_000, say, what: 'PostgreSQL' });
+  const child = spawnServer();
+  await ready(child);
   await createDatabaseIfMissing(adminUrl, DATABASE_NAME);
-  return { url: `${base}/${DATABASE_NAME}`, adminUrl, child };
+  return { url: `${base}/${DATABASE_NAME}`, adminUrl, port, child, respawn: { spawn: spawnServer, ready } };
 }
 
 export async function pingDatabase(url: string): Promise<boolean> {

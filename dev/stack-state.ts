@@ -20,13 +20,21 @@ export const stackStateSchema = z.object({
     binary: z.string().optional(),
   }),
   workerPid: z.number().int().optional(),
+  /** The embedded servers' processes (they change when the stack restarts one that died). */
+  temporalPid: z.number().int().optional(),
+  postgresPid: z.number().int().optional(),
   /** The embedded SMTP sink, when SMTP_URL is not set. */
   smtp: z.object({ url: z.string(), lookupUrl: z.string().optional(), outbox: z.string() }).optional(),
+  /** SMTP_URL (and SMTP_LOOKUP_URL) the stack's worker sends through, when set. */
+  smtpUrl: z.string().optional(),
+  smtpLookupUrl: z.string().optional(),
   /** The Twilio sandbox, when no Twilio credentials are set. */
   sms: z.object({ url: z.string(), accountSid: z.string(), authToken: z.string(), outbox: z.string() }).optional(),
   /** The tracking server: where it listens, and the URL messages link to (MAILROOM_TRACKING_URL). */
   tracking: z.object({ listen: z.string(), url: z.string() }).optional(),
   logs: z.string(),
+  /** Remembered ports that were taken by another process at start, and where the parts went instead. */
+  portNotes: z.array(z.string()).optional(),
 });
 
 export type StackState = z.infer<typeof stackStateSchema>;
@@ -40,15 +48,19 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-export function readStackState(paths: Paths): StackState | undefined {
+/** The recorded stack, whether or not its supervisor still runs. */
+export function readStackStateFile(paths: Paths): StackState | undefined {
   if (!existsSync(paths.stackState)) return undefined;
-  let state: StackState;
   try {
-    state = stackStateSchema.parse(JSON.parse(readFileSync(paths.stackState, 'utf8')));
+    return stackStateSchema.parse(JSON.parse(readFileSync(paths.stackState, 'utf8')));
   } catch {
     return undefined;
   }
-  return processAlive(state.pid) ? state : undefined;
+}
+
+export function readStackState(paths: Paths): StackState | undefined {
+  const state = readStackStateFile(paths);
+  return state && processAlive(state.pid) ? state : undefined;
 }
 
 export function writeStackState(paths: Paths, state: StackState): void {

@@ -13,7 +13,9 @@ import { ExitCode, UserError } from '../config/errors.ts';
 import { connectDatabase } from '../db/connection.ts';
 import { migrate } from '../db/migrate.ts';
 import { logTail, startChild, waitUntilReady, type ManagedChild } from './child-process.ts';
-import { initialisePostgres, startEmbeddedPostgres } from './postgres.ts';
+import { initialisePostgres, processInfo, startEmbeddedPostgres, stopOrphanedPostgres } from './postgres.ts';
+import { PortPlan, readStackPorts, rememberStackPorts } from './stack-ports.ts';
+import { supervise, type RestartPolicy, type Respawn, type SupervisedChild } from './supervise.ts';
 import { ensureTemporalCli, type TemporalCli } from './temporal-cli.ts';
 import { startTemporalDevServer } from './temporal-server.ts';
 import { startSmtpSink } from './smtp-sink.ts';
@@ -21,8 +23,16 @@ import { startTwilioSandbox } from './twilio-sandbox.ts';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { installationSecret } from '../config/secret.ts';
-import { devTrackingPlan, runTrackingServer } from '../server/run-server.ts';
-import { processAlive, readStackState, removeStackState, writeStackState, type StackState } from './stack-state.ts';
+import { devTrackingPlan, runTrackingServer, type DevTrackingPlan } from '../server/run-server.ts';
+import { trackingUrlIsSet } from '../config/env.ts';
+import {
+  processAlive,
+  readStackState,
+  readStackStateFile,
+  removeStackState,
+  writeStackState,
+  type StackState,
+} from './stack-state.ts';
 
 export const CLI_ENTRY = fileURLToPath(new URL('../bin/mailroom.mjs', import.meta.url));
 
@@ -130,10 +140,65 @@ function sandboxCredentials(paths: Paths): { accountSid: string; authToken: stri
   return JSON.parse(readFileSync(file, 'utf8')) as { accountSid: string; authToken: string };
 }
 
+/**
+ * Children of a stack whose supervisor was killed outright (kill -9) live on and hold their ports.
+ * The Temporal server and the worker recorded in the stale stack.json are stopped if they are
+ * still ours and orphaned (their parent is gone); PostgreSQL's orphan is found by its data dir.
+ */
+async function stopOrphans(paths: Paths, say: (line: string) => void): Promise<void> {
+  // Before the ports are chosen, so that PostgreSQL takes its own port again.
+  await stopOrphanedPostgres(paths);
+  const stale = readStackStateFile(paths);
+  if (!stale || processAlive(stale.pid)) return;
+  const candidates = [
+    { pid: stale.workerPid, what: 'worker', mark: `${CLI_ENTRY} worker`, graceMs: 30_000 },
+    { pid: stale.temporalPid, what: 'Temporal dev server', mark: paths.temporalDb, graceMs: 15_000 },
+  ];
+  for (const { pid, what, mark, graceMs } of candidates) {
+    const info = pid ? processInfo(pid) : undefined;
+    if (!pid || !info || !info.cmdline.includes(mark)) continue;
+    if (info.ppid !== 1 && processInfo(info.ppid)) continue;
+    say(`Stopping the ${what} (pid ${pid}) left running by a stack that was killed.`);
+    process.kill(pid, 'SIGTERM');
+    const started = Date.now();
+    while (processAlive(pid) && processInfo(pid)) {
+      if (Date.now() - started > graceMs) process.kill(pid, 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/** The stack's tracking port: the remembered one unless MAILROOM_TRACKING_PORT or a loopback URL decides it. */
+async function trackingPlan(env: Env, ports: PortPlan): Promise<DevTrackingPlan> {
+  const plan = await devTrackingPlan(env, Object.values(ports.chosen));
+  const decidedByUser =
+    env.MAILROOM_TRACKING_PORT !== undefined ||
+    (trackingUrlIsSet() && loopbackUrlPort(env.MAILROOM_TRACKING_URL) !== undefined);
+  const before = ports.remembered.tracking;
+  if (decidedByUser || before === undefined || before === plan.port) {
+    ports.use('tracking', plan.port);
+    return plan;
+  }
+  if (await ports.rememberedIsFree('tracking')) {
+    ports.use('tracking', before);
+    return { port: before, url: plan.urlGiven ? plan.url : `http://127.0.0.1:${before}`, urlGiven: plan.urlGiven };
+  }
+  ports.movedFrom('tracking', before, plan.port);
+  ports.use('tracking', plan.port);
+  return plan;
+}
+
+function loopbackUrlPort(url: string): number | undefined {
+  const u = new URL(url);
+  return u.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)
+    ? Number(u.port || 80)
+    : undefined;
+}
+
 export async function startStack(
   env: Env,
   paths: Paths,
-  opts: { worker: boolean; say: (line: string) => void },
+  opts: { worker: boolean; say: (line: string) => void; restartPolicy?: RestartPolicy },
 ): Promise<RunningStack> {
   const { say } = opts;
   if (readStackState(paths)) {
@@ -143,28 +208,58 @@ export async function startStack(
     );
   }
   const releaseLock = acquireLock(paths);
-  const children: ManagedChild[] = [];
+  const children: { name: string; supervised: SupervisedChild }[] = [];
   const servers: { close(): Promise<void> }[] = [];
   let tracking: { stop(): Promise<void> } | undefined;
   let stopping = false;
+  let state: StackState | undefined;
   const stop = async () => {
     stopping = true;
     // Worker first (it finishes in-flight tasks), then the tracking server, Temporal, PostgreSQL, the sinks.
     const ordered = [...children].reverse();
-    for (const child of ordered.filter((c) => c.name === 'worker')) await child.stop(30_000);
+    for (const c of ordered.filter((c) => c.name === 'worker')) await c.supervised.stop(30_000);
     await tracking?.stop();
-    for (const child of ordered.filter((c) => c.name !== 'worker')) await child.stop(15_000);
+    for (const c of ordered.filter((c) => c.name !== 'worker')) await c.supervised.stop(15_000);
     for (const server of servers) await server.close();
     removeStackState(paths);
     releaseLock();
   };
+  // A restarted child has a new pid: the state says so, for `dev status` and for tests.
+  const record = (patch: Partial<StackState>) => {
+    if (!state || stopping) return;
+    state = { ...state, ...patch };
+    writeStackState(paths, state);
+  };
+  const superviseChild = (
+    name: string,
+    first: ManagedChild,
+    what: string,
+    respawn: Respawn,
+    onRestarted: (child: ManagedChild) => void,
+  ) => {
+    const supervised = supervise(first, {
+      what,
+      respawn,
+      say,
+      onRestarted,
+      ...(opts.restartPolicy ? { policy: opts.restartPolicy } : {}),
+    });
+    children.push({ name, supervised });
+    return supervised;
+  };
   try {
     const provisioned = await provisionStack(env, paths, say);
+    await stopOrphans(paths, say);
+    const ports = new PortPlan(readStackPorts(paths), say);
     let databaseUrl = env.DATABASE_URL;
+    let postgresPid: number | undefined;
     if (!databaseUrl) {
-      const pg = await startEmbeddedPostgres(paths, say);
-      children.push(pg.child);
+      const pg = await startEmbeddedPostgres(paths, say, { port: await ports.take('postgres', 54329) });
+      superviseChild('postgres', pg.child, `PostgreSQL (port ${pg.port})`, pg.respawn, (child) =>
+        record({ postgresPid: child.process.pid! }),
+      );
       databaseUrl = pg.url;
+      postgresPid = pg.child.process.pid;
     }
     const sql = connectDatabase(databaseUrl, { max: 1 });
     try {
@@ -176,25 +271,48 @@ export async function startStack(
     let target: TemporalTarget;
     let uiUrl: string | undefined;
     let binary: string | undefined;
+    let temporalPid: number | undefined;
     if (env.TEMPORAL_ADDRESS) {
       target = temporalTargetFromEnv(env, env.TEMPORAL_ADDRESS);
     } else {
       const cli = provisioned.temporal as TemporalCli;
       binary = cli.path;
-      const temporal = await startTemporalDevServer(cli.path, paths, { namespace: env.TEMPORAL_NAMESPACE, say });
-      children.push(temporal.child);
+      const temporal = await startTemporalDevServer(cli.path, paths, {
+        namespace: env.TEMPORAL_NAMESPACE,
+        say,
+        ports: {
+          port: await ports.take('temporal', 7233),
+          uiPort: await ports.take('temporalUi', 8233),
+          httpPort: await ports.take('temporalHttp', 7243),
+          metricsPort: await ports.take('temporalMetrics', 7244),
+        },
+      });
+      superviseChild(
+        'temporal',
+        temporal.child,
+        `the Temporal dev server (${temporal.address})`,
+        temporal.respawn,
+        (child) => record({ temporalPid: child.process.pid! }),
+      );
       target = temporalTargetFromEnv(env, temporal.address);
       uiUrl = temporal.uiUrl;
+      temporalPid = temporal.child.process.pid;
     }
     // Email and SMS go to local stand-ins unless the real services are configured.
     const services: Pick<StackState, 'smtp' | 'sms'> = {};
     if (!env.SMTP_URL) {
-      const sink = await startSmtpSink(paths.outbox);
+      const sink = await startSmtpSink(paths.outbox, {
+        port: await ports.take('smtp', 2525),
+        lookupPort: await ports.take('smtpLookup', 2580),
+      });
       servers.push(sink);
       services.smtp = { url: sink.url, lookupUrl: sink.lookupUrl, outbox: sink.outbox };
     }
     if (!env.TWILIO_ACCOUNT_SID) {
-      const sandbox = await startTwilioSandbox(paths.smsOutbox, sandboxCredentials(paths));
+      const sandbox = await startTwilioSandbox(paths.smsOutbox, {
+        ...sandboxCredentials(paths),
+        port: await ports.take('sms', 8099),
+      });
       servers.push(sandbox);
       services.sms = {
         url: sandbox.url,
@@ -204,7 +322,7 @@ export async function startStack(
       };
     }
     // Clicks, opens, landings and the sandbox's status callbacks come here.
-    const plan = await devTrackingPlan(env);
+    const plan = await trackingPlan(env, ports);
     mkdirSync(paths.logs, { recursive: true });
     const trackingLog = join(paths.logs, 'tracking.log');
     const server = await runTrackingServer({
@@ -220,19 +338,28 @@ export async function startStack(
       ),
     });
     tracking = server;
+    // From here on the next start takes these ports again.
+    rememberStackPorts(paths, ports.chosen);
     const trackingState = { listen: server.url, url: plan.url };
     let workerPid: number | undefined;
     if (opts.worker) {
-      const worker = startWorkerProcess(paths, databaseUrl, target, services, plan.urlGiven ? undefined : plan.url);
-      children.push(worker);
+      const workerUrl = databaseUrl;
+      const spawnWorker = () =>
+        startWorkerProcess(paths, workerUrl, target, services, plan.urlGiven ? undefined : plan.url);
+      const workerReady = (child: ManagedChild) =>
+        waitUntilReady(child, () => workerIsPolling(target, child.process.pid!), {
+          limitMs: 120_000,
+          say,
+          what: 'the worker',
+        });
+      const worker = spawnWorker();
       workerPid = worker.process.pid!;
-      await waitUntilReady(worker, () => workerIsPolling(target, workerPid!), {
-        limitMs: 120_000,
-        say,
-        what: 'the worker',
-      });
+      superviseChild('worker', worker, 'the worker', { spawn: spawnWorker, ready: workerReady }, (child) =>
+        record({ workerPid: child.process.pid! }),
+      );
+      await workerReady(worker);
     }
-    const state: StackState = {
+    state = {
       pid: process.pid,
       startedAt: new Date().toISOString(),
       home: paths.home,
@@ -247,18 +374,18 @@ export async function startStack(
         ...(binary ? { binary } : {}),
       },
       ...(workerPid ? { workerPid } : {}),
+      ...(temporalPid ? { temporalPid } : {}),
+      ...(postgresPid ? { postgresPid } : {}),
       ...services,
+      ...(env.SMTP_URL ? { smtpUrl: env.SMTP_URL } : {}),
+      ...(env.SMTP_URL && env.SMTP_LOOKUP_URL ? { smtpLookupUrl: env.SMTP_LOOKUP_URL } : {}),
       tracking: trackingState,
       logs: paths.logs,
+      ...(ports.moved.length ? { portNotes: ports.moved } : {}),
     };
     writeStackState(paths, state);
-    const failed = Promise.race(
-      children.map(async (child) => {
-        const code = await child.exited;
-        if (stopping) return new Promise<string>(() => {});
-        return `${child.name} exited with code ${code}. Last lines of ${child.logPath}:\n${logTail(child.logPath)}`;
-      }),
-    );
+    // A child that dies is restarted; only one that keeps dying stops the stack.
+    const failed = Promise.race(children.map((c) => c.supervised.gaveUp));
     return { state, failed, stop };
   } catch (error) {
     await stop();

@@ -6,12 +6,23 @@ import { Connection } from '@temporalio/client';
 import type { Paths } from '../config/paths.ts';
 import { startChild, waitUntilReady, type ManagedChild } from './child-process.ts';
 import { preferredPort } from '../config/ports.ts';
+import type { Respawn } from './supervise.ts';
 import { SEARCH_ATTRIBUTES } from '../workflows/contract.ts';
+
+export interface TemporalPorts {
+  port: number;
+  uiPort: number;
+  httpPort: number;
+  metricsPort: number;
+}
 
 export interface RunningTemporal {
   address: string;
   uiUrl: string;
+  ports: TemporalPorts;
   child: ManagedChild;
+  /** Starts the server again on the same ports and history (after it died). */
+  respawn: Respawn;
 }
 
 /** Asks the frontend for system info; true once the namespace answers. */
@@ -28,13 +39,13 @@ export async function temporalAnswers(address: string, namespace: string): Promi
 export async function startTemporalDevServer(
   binary: string,
   paths: Paths,
-  opts: { namespace: string; say: (line: string) => void; limitMs?: number },
+  opts: { namespace: string; say: (line: string) => void; limitMs?: number; ports?: TemporalPorts },
 ): Promise<RunningTemporal> {
   mkdirSync(dirname(paths.temporalDb), { recursive: true });
-  const port = await preferredPort(7233);
-  const uiPort = await preferredPort(8233, [port]);
-  const httpPort = await preferredPort(7243, [port, uiPort]);
-  const metricsPort = await preferredPort(7244, [port, uiPort, httpPort]);
+  const port = opts.ports?.port ?? (await preferredPort(7233));
+  const uiPort = opts.ports?.uiPort ?? (await preferredPort(8233, [port]));
+  const httpPort = opts.ports?.httpPort ?? (await preferredPort(7243, [port, uiPort]));
+  const metricsPort = opts.ports?.metricsPort ?? (await preferredPort(7244, [port, uiPort, httpPort]));
   const args = [
     'server',
     'start-dev',
@@ -56,13 +67,22 @@ export async function startTemporalDevServer(
     'warn',
     ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
   ];
-  const child = startChild('temporal', binary, args, { logPath: join(paths.logs, 'temporal.log') });
+  const spawnServer = () => startChild('temporal', binary, args, { logPath: join(paths.logs, 'temporal.log') });
   const address = `127.0.0.1:${port}`;
   // No fixed 5-second budget: on two busy cores the first start (schema creation) can be slow.
-  await waitUntilReady(child, () => temporalAnswers(address, opts.namespace), {
-    limitMs: opts.limitMs ?? 180_000,
-    say: opts.say,
-    what: 'the Temporal dev server',
-  });
-  return { address, uiUrl: `http://127.0.0.1:${uiPort}`, child };
+  const ready = (child: ManagedChild) =>
+    waitUntilReady(child, () => temporalAnswers(address, opts.namespace), {
+      limitMs: opts.limitMs ?? 180_000,
+      say: opts.say,
+      what: 'the Temporal dev server',
+    });
+  const child = spawnServer();
+  await ready(child);
+  return {
+    address,
+    uiUrl: `http://127.0.0.1:${uiPort}`,
+    ports: { port, uiPort, httpPort, metricsPort },
+    child,
+    respawn: { spawn: spawnServer, ready },
+  };
 }

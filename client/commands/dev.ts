@@ -12,7 +12,7 @@ function describe(state: StackState): string {
     ...(state.temporal.uiUrl ? [`Temporal UI   ${state.temporal.uiUrl}`] : []),
     `DATABASE_URL  ${state.databaseUrl}`,
     `Worker        ${state.workerPid ? `pid ${state.workerPid}, task queue ${state.temporal.taskQueue}` : 'not started (--no-worker)'}`,
-    `Email         ${state.smtp ? `${state.smtp.url} → ${state.smtp.outbox}` : 'SMTP_URL'}`,
+    `Email         ${email(state)}`,
     `SMS           ${state.sms ? `Twilio sandbox ${state.sms.url} → ${state.sms.outbox}` : 'Twilio (TWILIO_ACCOUNT_SID)'}`,
     ...(state.tracking
       ? [
@@ -20,7 +20,16 @@ function describe(state: StackState): string {
         ]
       : []),
     `Logs          ${state.logs}`,
+    ...(state.portNotes ?? []).map((note) => `Note          ${note}`),
   ].join('\n');
+}
+
+function email(state: StackState): string {
+  if (state.smtp) return `SMTP sink ${state.smtp.url} → ${state.smtp.outbox}`;
+  if (state.smtpUrl)
+    return `SMTP_URL ${redactUrl(state.smtpUrl)}${state.smtpLookupUrl ? `, lookup ${state.smtpLookupUrl}` : ''}`;
+  // A stack started before the URL was recorded: the URL is in the environment it was started with.
+  return 'SMTP_URL (the environment of `mailroom dev`)';
 }
 
 async function foreground(flags: { worker: boolean }): Promise<void> {
@@ -31,6 +40,7 @@ async function foreground(flags: { worker: boolean }): Promise<void> {
   const signal = new Promise<string>((resolveSignal) => {
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, () => resolveSignal(sig));
   });
+  // A part that dies is restarted (a line in the log says so); only one that keeps dying ends up here.
   const reason = await Promise.race([signal, stack.failed]);
   const failedPart = !reason.startsWith('SIG');
   if (failedPart) process.stderr.write(`${reason}\n`);
