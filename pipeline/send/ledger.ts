@@ -165,6 +165,8 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
   /** The first failure of any lane: from then on no lane starts anything new, and the batch fails once all are done. */
   let failed = false;
   let failure: unknown;
+  let stop = () => {};
+  const stopping = new Promise<void>((r) => (stop = r));
   const fail = (error: unknown) => {
     if (failed) return;
     failed = true;
@@ -172,8 +174,6 @@ export async function sendBatch(spec: BatchSpec, deps: BatchDeps): Promise<Batch
     stop();
   };
   const stopped = () => failed || deps.signal?.aborted === true;
-  let stop = () => {};
-  const stopping = new Promise<void>((r) => (stop = r));
   const onAbort = () => stop();
   deps.signal?.addEventListener('abort', onAbort);
   const pace = pacer(deps.ratePerSecond, stopping);
