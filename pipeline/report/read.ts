@@ -124,22 +124,34 @@ export async function readReportData(sql: Sql, slug: string): Promise<ReportData
       0b111110: 'day',
     };
     const cells = rows.map(({ set, ...r }) => ({ ...r, dimension: SETS[set]! }));
-    const overlap = await tx<{ campaign: string; shared_responders: number }[]>`
-      select c2.slug as campaign, count(distinct o.customer_id)::int as shared_responders
-      from report_outcomes o
-      join campaign_members m2 on m2.customer_id = o.customer_id and m2.campaign_id <> o.campaign_id and m2.suppression_reason is null
-      join campaign_attribution_spans s2 on s2.campaign_id = m2.campaign_id
-        and o.first_response_at >= s2.starts_at and o.first_response_at < s2.ends_at
-      join campaigns c2 on c2.id = m2.campaign_id
-      where o.responded and o."group" <> 'suppressed'
-      group by c2.slug order by c2.slug`;
+    // Other campaigns whose attribution span meets this one's: usually none, and then no join at all.
     const span = windows.length
-      ? windows.reduce((a, w) => (w.starts_at < a ? w.starts_at : a), windows[0]!.starts_at)
+      ? {
+          starts: new Date(Math.min(...windows.map((w) => w.starts_at.getTime()))),
+          ends: new Date(Math.max(...windows.map((w) => w.ends_at.getTime()))),
+        }
       : null;
+    const others = span
+      ? await tx<{ campaign_id: number }[]>`
+          select campaign_id from campaign_attribution_spans
+          where campaign_id <> ${id} and starts_at < ${span.ends} and ends_at > ${span.starts}`
+      : [];
+    const overlap = others.length
+      ? await tx<{ campaign: string; shared_responders: number }[]>`
+          select c2.slug as campaign, count(distinct o.customer_id)::int as shared_responders
+          from report_outcomes o
+          join campaign_members m2 on m2.customer_id = o.customer_id and m2.suppression_reason is null
+            and m2.campaign_id = any(${others.map((o) => o.campaign_id)}::bigint[])
+          join campaign_attribution_spans s2 on s2.campaign_id = m2.campaign_id
+            and o.first_response_at >= s2.starts_at and o.first_response_at < s2.ends_at
+          join campaigns c2 on c2.id = m2.campaign_id
+          where o.responded and o."group" <> 'suppressed'
+          group by c2.slug order by c2.slug`
+      : [];
     const imports = span
       ? await tx<{ kind: string; read: number; matched: number; rejected: number }[]>`
           select kind, sum(read)::int as read, sum(inserted + updated)::int as matched, sum(rejected)::int as rejected
-          from imports where kind in ('orders', 'responses') and started_at >= ${span} group by kind order by kind`
+          from imports where kind in ('orders', 'responses') and started_at >= ${span.starts} group by kind order by kind`
       : [];
     return {
       campaign,
