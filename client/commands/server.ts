@@ -61,6 +61,8 @@ export function registerServer(program: Command): void {
         secret,
         trackingUrl: env.MAILROOM_TRACKING_URL,
         twilioAuthToken: env.TWILIO_AUTH_TOKEN ?? stack?.sms?.authToken,
+        // Where inbound messages' received times are asked, so STOP and START apply in the order sent.
+        twilioApiUrl: env.TWILIO_AUTH_TOKEN ? (env.TWILIO_SANDBOX_URL ?? 'https://api.twilio.com') : stack?.sms?.url,
         port,
         host: flags.host,
         log: logger().child({ part: 'tracking' }),
