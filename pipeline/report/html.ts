@@ -4,6 +4,7 @@
 // test can hold the page to the JSON.
 import type { BreakdownRow, CampaignReport } from './build.ts';
 import { curveChart, ratesChart } from './charts.ts';
+import { webFontFor } from './web-font.ts';
 import { count, money, percent, points, pValue, range, signedPercent, testName } from './format.ts';
 
 const esc = (s: unknown) =>
@@ -180,9 +181,10 @@ export async function reportHtml(r: CampaignReport): Promise<string> {
     ),
     ...r.checks.notes.map((n) => `<li>${esc(n)}</li>`),
   ];
-  return `<!doctype html>
+  const page = `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:">
+<style>@font-face{font-family:"Noto Sans SC";src:url(data:font/ttf;base64,@FONT@) format("truetype")}</style>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(r.name)} — campaign report</title>
 <style>
@@ -214,4 +216,6 @@ ${breakdownTable('province', 'province', r.breakdowns.province)}
 <h2>Checks</h2><ul>${checks.join('')}</ul>
 </body></html>
 `;
+  // The page carries the glyphs of its own text, so Chinese renders without a CJK font installed.
+  return page.replace('@FONT@', webFontFor(page).toString('base64'));
 }

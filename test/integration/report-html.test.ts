@@ -108,7 +108,8 @@ describe('mailroom report', () => {
       const others: string[] = [];
       await page.setRequestInterception(true);
       page.on('request', (r) => {
-        if (r.url() === url) return void r.continue();
+        // The page itself, and its inline font (a data: URL, which never leaves the page).
+        if (r.url() === url || r.url().startsWith('data:font/ttf;base64,')) return void r.continue();
         others.push(r.url());
         void r.abort();
       });
@@ -147,6 +148,9 @@ describe('mailroom report', () => {
       expect(body).toContain('财富管理月 2026');
       expect(body).toContain('礼品A');
       expect(await page.$$eval('svg', (s) => s.length)).toBeGreaterThanOrEqual(2);
+      // The Chinese text is drawn with the page's own font (the machine has no CJK font of its own).
+      expect(await page.evaluate(() => document.fonts.check('16px "Noto Sans SC"', '礼品'))).toBe(true);
+      expect(await page.evaluate(() => [...document.fonts].map((f) => f.status))).toEqual(['loaded']);
       await page.screenshot({ path: join(dir, 'report.png'), fullPage: true });
     } finally {
       await browser.close();
