@@ -1,7 +1,12 @@
 // The typed client for scripts, and what the CLI uses: launch (after validating everything),
 // progress, and the controls. Campaigns are identified by their name (slug); the workflow id is
 // campaign-<slug>.
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
 import type { Sql } from '../db/connection.ts';
 import type { LoadedCampaign } from '../pipeline/campaign/campaign-file.ts';
 import type { AudienceCounts } from '../pipeline/audience/counts.ts';
@@ -22,6 +27,8 @@ import {
   type WaveProgress,
 } from '../workflows/contract.ts';
 import { ExitCode, UserError } from '../config/errors.ts';
+import { checkPublicTrackingUrl } from '../pipeline/send/public-links.ts';
+import { missingSearchAttributes } from './search-attributes.ts';
 
 export interface LaunchOptions {
   asOf: Date;
@@ -30,6 +37,8 @@ export interface LaunchOptions {
   taskQueue: string;
   dryRun?: boolean;
   tuning?: CampaignTuning;
+  /** Links to a loopback or private tracking address are refused unless this is set (demo, --allow-local-links). */
+  allowLocalLinks?: boolean;
 }
 
 export interface LaunchResult {
@@ -53,6 +62,7 @@ export async function launchCampaign(
   opts: LaunchOptions,
 ): Promise<LaunchResult> {
   const counts = await validateCampaign(sql, campaign, opts);
+  checkPublicTrackingUrl(opts.trackingUrl, { allowLocal: opts.allowLocalLinks === true, action: 'launch' });
   const workflowId = workflowIdOf(campaign.slug);
   if (opts.dryRun) return { slug: campaign.slug, workflowId, counts, launched: false };
   const [existing] = await sql<
@@ -79,34 +89,108 @@ export async function launchCampaign(
         ExitCode.badInput,
       );
     }
+    // A namespace without Mailroom's search attributes refuses the start ("Failed to start Workflow").
+    const missing = await missingSearchAttributes(client.connection, client.options.namespace).catch(() => []);
+    if (missing.length)
+      throw new UserError(
+        `Temporal namespace ${client.options.namespace} does not have Mailroom's search attributes ${missing.join(', ')}; register them with \`mailroom setup temporal\` and launch again`,
+        ExitCode.unavailable,
+      );
     throw error;
   }
   return { slug: campaign.slug, workflowId, counts, launched: true };
 }
 
-export async function campaignStatus(
-  client: Client,
-  slug: string,
-): Promise<CampaignProgress & { workflowStatus: string }> {
+/** How a campaign stands as `mailroom status` shows it: the workflow's own status, or how its workflow ended abnormally. */
+export type ShownCampaignStatus =
+  CampaignProgress['status'] | 'failed' | 'terminated' | 'timed_out' | 'workflow_cancelled';
+
+export type CampaignState = Omit<CampaignProgress, 'status'> & {
+  /** The campaign's name. */
+  campaign: string;
+  status: ShownCampaignStatus;
+  workflowStatus: string;
+  /** Why the workflow failed or was terminated. */
+  error?: string;
+};
+
+const ABNORMAL_END: Record<string, ShownCampaignStatus> = {
+  FAILED: 'failed',
+  TERMINATED: 'terminated',
+  TIMED_OUT: 'timed_out',
+  CANCELLED: 'workflow_cancelled',
+};
+
+/** Runs a call to Temporal: a call that cannot reach it any more says so (exit 4), whatever it was asking. */
+export async function temporalCall<T>(client: Client, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof UserError || error instanceof WorkflowNotFoundError) throw error;
+    if (isConnectionLost(error)) {
+      const address = (client.connection as { options?: { address?: string } }).options?.address ?? '';
+      throw new UserError(
+        `lost the connection to Temporal${address ? ` at ${address}` : ''}: ${(error as Error).message}. Is it still running? See \`mailroom dev status\`, or TEMPORAL_ADDRESS.`,
+        ExitCode.unavailable,
+      );
+    }
+    throw error;
+  }
+}
+
+/** gRPC UNAVAILABLE (14) or DEADLINE_EXCEEDED (4), however deep in the error's causes. */
+function isConnectionLost(error: unknown): boolean {
+  for (let e = error as { code?: unknown; cause?: unknown; message?: string } | undefined; e; e = e.cause as typeof e) {
+    if (e.code === 14 || e.code === 4) return true;
+    if (
+      typeof e.message === 'string' &&
+      /UNAVAILABLE|DEADLINE_EXCEEDED|ECONNREFUSED|Connection dropped/.test(e.message)
+    )
+      return true;
+  }
+  return false;
+}
+
+export async function campaignStatus(client: Client, slug: string): Promise<CampaignState> {
   const handle = client.workflow.getHandle(workflowIdOf(slug));
-  const description = await handle.describe().catch(() => {
-    throw new UserError(`no campaign called ${slug} has been launched`, ExitCode.badInput);
+  return temporalCall(client, async () => {
+    const description = await handle.describe().catch((error: unknown) => {
+      if (error instanceof WorkflowNotFoundError)
+        throw new UserError(`no campaign called ${slug} has been launched`, ExitCode.badInput);
+      throw error;
+    });
+    const status = description.status.name;
+    if (status === 'RUNNING') return { ...(await handle.query(progressQuery)), campaign: slug, workflowStatus: status };
+    // A completed campaign answers with its result.
+    if (status === 'COMPLETED')
+      return { ...((await handle.result()) as CampaignProgress), campaign: slug, workflowStatus: status };
+    // One that failed or was terminated says so, with its error, and still answers the progress
+    // query from its history.
+    const error = await handle.result().then(
+      () => undefined,
+      (e: unknown) => failureMessage(e),
+    );
+    const shown = ABNORMAL_END[status] ?? 'failed';
+    const progress = await handle.query(progressQuery).catch(() => {
+      throw new UserError(
+        `campaign ${slug} ended ${shown}${error ? `: ${error}` : ''}; its progress cannot be read (no worker answered); see the Temporal UI for workflow ${workflowIdOf(slug)}`,
+        ExitCode.failure,
+      );
+    });
+    return { ...progress, campaign: slug, status: shown, workflowStatus: status, ...(error ? { error } : {}) };
   });
-  const status = description.status.name;
-  // A completed campaign answers with its result; one that failed or was terminated still
-  // answers the progress query from its history.
-  const progress =
-    status === 'RUNNING'
-      ? await handle.query(progressQuery)
-      : status === 'COMPLETED'
-        ? ((await handle.result()) as CampaignProgress)
-        : await handle.query(progressQuery).catch(() => {
-            throw new UserError(
-              `campaign ${slug} ended ${status.toLowerCase()} and its progress cannot be read; see the Temporal UI for workflow ${workflowIdOf(slug)}`,
-              ExitCode.failure,
-            );
-          });
-  return { ...progress, workflowStatus: status };
+}
+
+/** The innermost message of a workflow's failure: the activity's or the workflow's own error, or the reason it was terminated. */
+function failureMessage(error: unknown): string {
+  const parts: string[] = [];
+  for (
+    let e = error instanceof WorkflowFailedError ? error.cause : (error as Error | undefined);
+    e;
+    e = e.cause as Error
+  )
+    if (e.message && !parts.includes(e.message)) parts.push(e.message);
+  return parts.join(': ') || (error as Error).message;
 }
 
 const SIGNALS = {
@@ -120,8 +204,9 @@ export type Control = keyof typeof SIGNALS;
 export async function controlCampaign(client: Client, slug: string, control: Control): Promise<void> {
   const handle = client.workflow.getHandle(workflowIdOf(slug));
   try {
-    await handle.signal(SIGNALS[control]);
-  } catch {
+    await temporalCall(client, () => handle.signal(SIGNALS[control]));
+  } catch (error) {
+    if (error instanceof UserError) throw error;
     throw new UserError(`campaign ${slug} is not running; see \`mailroom status ${slug}\``, ExitCode.badInput);
   }
 }
@@ -130,8 +215,11 @@ export async function controlCampaign(client: Client, slug: string, control: Con
 export async function confirmMailing(client: Client, slug: string, wave: string, date?: string): Promise<WaveProgress> {
   const handle = client.workflow.getHandle(workflowIdOf(slug));
   try {
-    return await handle.executeUpdate(confirmMailingUpdate, { args: [{ wave, ...(date ? { date } : {}) }] });
+    return await temporalCall(client, () =>
+      handle.executeUpdate(confirmMailingUpdate, { args: [{ wave, ...(date ? { date } : {}) }] }),
+    );
   } catch (error) {
+    if (error instanceof UserError) throw error;
     const cause = (error as { cause?: Error }).cause?.message ?? (error as Error).message;
     throw new UserError(`cannot confirm wave ${wave} of ${slug}: ${cause}`, ExitCode.badInput);
   }
@@ -142,6 +230,7 @@ export function reportOf(slug: string, status: Awaited<ReturnType<typeof campaig
   return {
     slug,
     status: status.status,
+    ...(status.error ? { error: status.error } : {}),
     workflowStatus: status.workflowStatus,
     waves: status.waves,
     summary: status.summary ?? null,

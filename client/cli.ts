@@ -14,7 +14,12 @@ import { registerSchedule } from './commands/schedule.ts';
 import { registerSeed } from './commands/seed.ts';
 import { registerSegment } from './commands/segment.ts';
 import { registerServer } from './commands/server.ts';
+import { registerSetup } from './commands/setup.ts';
 import { registerWorker } from './commands/worker.ts';
+import { registerContacts } from './commands/contacts.ts';
+import { registerCustomers } from './commands/customers.ts';
+import { registerCalls } from './commands/calls.ts';
+import { registerVisit } from './commands/visit.ts';
 
 const program = new Command('mailroom')
   .description(
@@ -38,8 +43,13 @@ registerProof(program);
 registerCampaign(program);
 registerReport(program);
 registerSchedule(program);
+registerSetup(program);
 registerDoctor(program);
 registerDemo(program);
+registerContacts(program);
+registerCustomers(program);
+registerCalls(program);
+registerVisit(program);
 
 try {
   await program.parseAsync(process.argv);

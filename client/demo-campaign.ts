@@ -22,7 +22,12 @@ export async function runDemoCampaign(
 ) {
   const stamp = opts.now.toISOString().replace(/[-:T]/g, '').slice(0, 12);
   const campaign: LoadedCampaign = { ...sample, slug: `demo-${sample.slug}-${stamp}`.slice(0, 63) };
-  const launched = await launchCampaign(sql, client, campaign, { ...opts, tuning: { deferRetryMs: 60_000 } });
+  const launched = await launchCampaign(sql, client, campaign, {
+    ...opts,
+    // The demo runs on this machine: its links go to the local tracking server on purpose.
+    allowLocalLinks: true,
+    tuning: { deferRetryMs: 60_000 },
+  });
   opts.say(
     `Launched ${campaign.slug}: ${launched.counts.contactable} to contact, ${launched.counts.holdout} held out.`,
   );

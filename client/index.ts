@@ -45,7 +45,8 @@ export async function connectMailroom() {
   const secret = installationSecret(ctx.env, ctx.paths);
   return {
     /** Validates everything, then starts the campaign; `dryRun` only validates and counts. */
-    launch: (file: string, opts: { dryRun?: boolean; tuning?: CampaignTuning } = {}) =>
+    /** `allowLocalLinks`: let links go to a loopback or private tracking address (a test on this machine). */
+    launch: (file: string, opts: { dryRun?: boolean; tuning?: CampaignTuning; allowLocalLinks?: boolean } = {}) =>
       launchCampaign(sql, client, loadCampaign(file), {
         asOf: new Date(),
         secret,

@@ -18,6 +18,7 @@ import { audienceCountsOf, checkWaveTemplates } from '../pipeline/campaign/valid
 import { runNamePattern, zonedParts, type RunSuffix } from '../pipeline/campaign/run-names.ts';
 import { recurringCampaignWorkflow, type RecurringRunResult } from '../workflows/recurring.ts';
 import { validateCampaign, type LaunchOptions } from './api.ts';
+import { checkPublicTrackingUrl } from '../pipeline/send/public-links.ts';
 import { ExitCode, UserError } from '../config/errors.ts';
 
 export const scheduleIdOf = (name: string) => `schedule-${name}`;
@@ -34,6 +35,8 @@ export interface CreateScheduleOptions extends Pick<LaunchOptions, 'asOf' | 'sec
   name?: string | undefined;
   timeZone: string;
   paused?: boolean;
+  /** Let runs send links to a loopback or private tracking address (--allow-local-links). */
+  allowLocalLinks?: boolean;
 }
 
 export interface ScheduledRunRow {
@@ -139,6 +142,7 @@ export async function createSchedule(
   const name = opts.name ?? campaign.slug;
   checkScheduleOptions({ timing: opts.timing, name, timeZone: opts.timeZone });
   const checked = await checkCampaign(sql, campaign, opts);
+  checkPublicTrackingUrl(opts.trackingUrl, { allowLocal: opts.allowLocalLinks === true, action: 'schedule create' });
   const scheduleId = scheduleIdOf(name);
   let handle: ScheduleHandle;
   try {

@@ -1,7 +1,9 @@
 // Where Mailroom keeps its state: `.mailroom/` for this checkout's data (Postgres files,
 // Temporal history, outbox, logs) and a per-user cache for built tools reused across clones.
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readEnv } from './env.ts';
 
 export interface Paths {
@@ -19,8 +21,23 @@ export interface Paths {
   cacheBin: string;
 }
 
+/** The checkout this code runs from. */
+const CHECKOUT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Where the stack lives when MAILROOM_HOME does not say: the `.mailroom` of the current folder or of
+ * a folder above it (as git finds `.git`), else this checkout's. A script run from another folder
+ * (the typed client) thus finds the stack the CLI started.
+ */
+function defaultHome(): string {
+  for (let dir = process.cwd(); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, '.mailroom'))) return join(dir, '.mailroom');
+    if (dirname(dir) === dir) return join(CHECKOUT, '.mailroom');
+  }
+}
+
 export function mailroomPaths(env = readEnv()): Paths {
-  const home = resolve(env.MAILROOM_HOME ?? join(process.cwd(), '.mailroom'));
+  const home = resolve(env.MAILROOM_HOME ?? defaultHome());
   const cache = resolve(
     env.MAILROOM_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'mailroom'),
   );

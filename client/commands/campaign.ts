@@ -1,15 +1,39 @@
 // `mailroom launch FILE`, `mailroom status NAME` and the controls pause, resume, cancel, skip-wait.
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { context, withDatabase, withTemporalClient } from '../connect.ts';
-import { campaignStatus, confirmMailing, controlCampaign, launchCampaign, type Control } from '../api.ts';
-import { followCampaign } from '../follow.ts';
+import {
+  campaignStatus,
+  confirmMailing,
+  controlCampaign,
+  launchCampaign,
+  type CampaignState,
+  type Control,
+} from '../api.ts';
+import { countsText, followCampaign, shownTime, waveNext } from '../follow.ts';
 import { formatTable, printJson, say } from '../output.ts';
 import { ExitCode, UserError } from '../../config/errors.ts';
 import { loadCampaign } from '../../pipeline/campaign/campaign-file.ts';
 import { installationSecret } from '../../config/secret.ts';
-import type { CampaignProgress } from '../../workflows/contract.ts';
+import { postingDateProblem, type CampaignProgress } from '../../workflows/contract.ts';
+import type { LoadedCampaign } from '../../pipeline/campaign/campaign-file.ts';
 
-export function printCampaign(slug: string, p: CampaignProgress & { workflowStatus?: string }): void {
+/** `mailroom status` ends with this when the campaign needs attention, so that scripts can tell. */
+export const NEEDS_ATTENTION_EXIT = 5;
+
+const STATUS_EXIT_CODES =
+  'Exit codes: 0 the campaign is running or has ended (completed or cancelled), 1 its workflow failed, was terminated or timed out, 3 no such campaign, 4 Temporal unreachable or the connection lost, 5 it needs attention (`mailroom resume` once the cause is fixed).';
+
+/** The exit code of `status` and `launch --wait` for a campaign as it stands. */
+export function statusExitCode(p: Pick<CampaignState, 'status'>): number {
+  if (['failed', 'terminated', 'timed_out', 'workflow_cancelled'].includes(p.status)) return ExitCode.failure;
+  if (p.status === 'needs_attention') return NEEDS_ATTENTION_EXIT;
+  return ExitCode.ok;
+}
+
+type Printable = Omit<CampaignProgress, 'status'> & { status: string; workflowStatus?: string; error?: string };
+
+export function printCampaign(slug: string, p: Printable): void {
   say(
     `${slug}: ${p.status}. ${p.members} members, ${p.contactable} to contact, ${p.holdout} held out, ${p.suppressed} suppressed.`,
   );
@@ -19,6 +43,7 @@ export function printCampaign(slug: string, p: CampaignProgress & { workflowStat
         wave: w.name,
         channel: w.channel,
         status: w.status,
+        done: countsText(w),
         planned: w.planned,
         sent: w.sent,
         failed: w.failed,
@@ -29,11 +54,16 @@ export function printCampaign(slug: string, p: CampaignProgress & { workflowStat
       })),
     ),
   );
+  for (const w of p.waves) {
+    const next = waveNext(slug, w);
+    if (next) say(`${w.name}: ${next}.`);
+  }
+  if (p.error) say(`The workflow ${p.workflowStatus ?? p.status}: ${p.error}`);
   if (p.attention) {
     say(`Needs attention since ${p.attention.since}: ${p.attention.step} failed: ${p.attention.message}`);
     say(`Fix the cause, then \`mailroom resume ${slug}\` tries it again.`);
   }
-  if (p.windowEndsAt) say(`Responses are awaited until ${p.windowEndsAt}.`);
+  if (p.windowEndsAt) say(`Responses are awaited until ${shownTime(p.windowEndsAt)}.`);
   const s = p.summary;
   if (s) {
     const pct = (r: number) => `${(r * 100).toFixed(2)}%`;
@@ -51,49 +81,72 @@ export function registerCampaign(program: Command): void {
     .command('launch <campaign>')
     .description('validate a campaign file completely, then start its workflow (campaign-<name>)')
     .option('--dry-run', 'validate and count only; start nothing')
-    .option('--wait', 'follow the campaign until it ends, with a progress bar per wave')
+    .option(
+      '--wait',
+      'follow the campaign until it ends: a progress bar per wave on a terminal, otherwise a line per change of state',
+    )
+    .option(
+      '--allow-local-links',
+      'send links to a loopback or private tracking address (MAILROOM_TRACKING_URL), for a test run on this machine',
+    )
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
-      '\nChecks before starting anything: the file, the audience (it compiles and counts), and every template of every wave for a sample member of every variant.\nExit codes: 0 launched (or valid with --dry-run), 3 a problem in the file, templates or audience, or the campaign was launched already, 4 a service is unreachable.',
+      '\nChecks before starting anything: the file, the audience (it compiles and counts), every template of every wave for a sample member of every variant, and that the links go to a tracking address customers can reach.\nExit codes: 0 launched (or valid with --dry-run), 3 a problem in the file, templates or audience, a local tracking address, or the campaign was launched already, 4 a service is unreachable (or lacks the setup `mailroom setup temporal` does); with --wait, those of `mailroom status`.',
     )
-    .action(async (file: string, flags: { dryRun?: boolean; wait?: boolean; json?: boolean }) => {
-      const ctx = context({ quiet: flags.json === true });
-      const campaign = loadCampaign(file);
-      const result = await withTemporalClient(ctx, (client, target) =>
-        withDatabase(ctx, (sql) =>
-          launchCampaign(sql, client, campaign, {
-            asOf: new Date(),
-            secret: installationSecret(ctx.env, ctx.paths),
-            trackingUrl: ctx.env.MAILROOM_TRACKING_URL,
-            taskQueue: target.taskQueue,
-            dryRun: flags.dryRun === true,
-          }),
-        ),
-      );
-      if (!flags.wait || !result.launched) {
-        if (flags.json) return printJson(result);
-        say(
-          result.launched
-            ? `Launched ${result.slug} (workflow ${result.workflowId}): ${result.counts.contactable} to contact, ${result.counts.holdout} held out.`
-            : `${result.slug} is valid: ${result.counts.contactable} to contact, ${result.counts.holdout} held out. Nothing was started (--dry-run).`,
+    .action(
+      async (file: string, flags: { dryRun?: boolean; wait?: boolean; json?: boolean; allowLocalLinks?: boolean }) => {
+        const ctx = context({ quiet: flags.json === true });
+        const campaign = loadCampaign(file);
+        const result = await withTemporalClient(ctx, (client, target) =>
+          withDatabase(ctx, (sql) =>
+            launchCampaign(sql, client, campaign, {
+              asOf: new Date(),
+              secret: installationSecret(ctx.env, ctx.paths),
+              trackingUrl: ctx.env.MAILROOM_TRACKING_URL,
+              taskQueue: target.taskQueue,
+              dryRun: flags.dryRun === true,
+              allowLocalLinks: flags.allowLocalLinks === true,
+            }),
+          ),
         );
-        return;
-      }
-      const final = await withTemporalClient(ctx, (client) =>
-        followCampaign(client, result.slug, { bars: !flags.json }),
-      );
-      if (flags.json) return printJson({ ...result, progress: final });
-      printCampaign(result.slug, final);
-    });
+        if (!flags.wait || !result.launched) {
+          if (flags.json) return printJson(result);
+          say(
+            result.launched
+              ? `Launched ${result.slug} (workflow ${result.workflowId}): ${result.counts.contactable} to contact, ${result.counts.holdout} held out.`
+              : `${result.slug} is valid: ${result.counts.contactable} to contact, ${result.counts.holdout} held out. Nothing was started (--dry-run).`,
+          );
+          if (result.launched) for (const line of mailWaveLines(campaign, ctx.paths.print)) say(line);
+          return;
+        }
+        if (!flags.json) for (const line of mailWaveLines(campaign, ctx.paths.print)) ctx.say(line);
+        const final = await withTemporalClient(ctx, (client) =>
+          followCampaign(client, result.slug, { bars: !flags.json }),
+        );
+        process.exitCode = statusExitCode(final);
+        if (flags.json) return printJson({ ...result, progress: final });
+        printCampaign(result.slug, final);
+      },
+    );
 
   program
     .command('status <name>')
-    .description("a campaign's progress: per wave planned, sent, failed, uncertain, suppressed, deferred")
+    .description(
+      "a campaign's progress: per wave planned, sent, failed, uncertain, suppressed, deferred, and what comes next",
+    )
+    .option(
+      '--wait',
+      'follow the campaign until it ends: a progress bar per wave on a terminal, otherwise a line per change of state',
+    )
     .option('--json', 'print as JSON')
-    .action(async (name: string, flags: { json?: boolean }) => {
+    .addHelpText('after', `\n${STATUS_EXIT_CODES}`)
+    .action(async (name: string, flags: { json?: boolean; wait?: boolean }) => {
       const ctx = context({ quiet: flags.json === true });
-      const p = await withTemporalClient(ctx, (client) => campaignStatus(client, name));
+      const p = await withTemporalClient(ctx, (client) =>
+        flags.wait ? followCampaign(client, name, { bars: !flags.json }) : campaignStatus(client, name),
+      );
+      process.exitCode = statusExitCode(p);
       if (flags.json) return printJson(p);
       printCampaign(name, p);
     });
@@ -120,18 +173,36 @@ export function registerCampaign(program: Command): void {
     .command('confirm <campaign>')
     .description('record that the letters of a mail wave were posted: its printed pieces count as sent on that date')
     .requiredOption('--wave <name>', 'the mail wave')
-    .option('--date <YYYY-MM-DD>', 'the posting date (default today)')
+    .option('--date <YYYY-MM-DD>', 'the posting date (default today, on this computer)')
     .option('--json', 'print the wave as JSON')
     .addHelpText(
       'after',
-      '\nThe wave must be waiting for confirmation (see `mailroom status`); a wave not confirmed within its confirm_within (default 14d) ends "unconfirmed" and its pieces stay "printed".\nExit codes: 0 confirmed, 3 not a mail wave, not waiting, or a bad date, 4 Temporal unreachable.',
+      '\nThe wave must be waiting for confirmation (see `mailroom status`); a wave not confirmed within its confirm_within (default 14d) ends "unconfirmed" and its pieces stay "printed".\nThe date must be a calendar date, at most a day ahead, and not before the wave was printed.\nExit codes: 0 confirmed, 3 not a mail wave, not waiting, or a bad date, 4 Temporal unreachable.',
     )
     .action(async (campaign: string, flags: { wave: string; date?: string; json?: boolean }) => {
       const ctx = context({ quiet: flags.json === true });
-      if (flags.date && !/^\d{4}-\d{2}-\d{2}$/.test(flags.date))
-        throw new UserError(`--date: expected YYYY-MM-DD, got ${flags.date}`, ExitCode.usage);
-      const wave = await withTemporalClient(ctx, (client) => confirmMailing(client, campaign, flags.wave, flags.date));
+      const date = flags.date ?? localToday();
+      // Checked here for a quick answer; the workflow checks again, against the time it printed the wave.
+      const problem = postingDateProblem(date, { now: Date.now() });
+      if (problem) throw new UserError(`--date: ${problem}`, ExitCode.badInput);
+      const wave = await withTemporalClient(ctx, (client) => confirmMailing(client, campaign, flags.wave, date));
       if (flags.json) return printJson(wave);
       say(`Wave ${wave.name} of ${campaign}: ${wave.sent} letters posted on ${wave.mailedOn}.`);
     });
+}
+
+/** Today's date on this computer, YYYY-MM-DD: the operator's "today". */
+function localToday(): string {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+/** For each mail wave: where its print job will be and how long its posting may take to be confirmed. */
+function mailWaveLines(campaign: LoadedCampaign, printDir: string): string[] {
+  return campaign.waves
+    .filter((w) => w.channel === 'mail')
+    .map(
+      (w) =>
+        `Mail wave ${w.name}: printed${w.after && w.after !== '0s' ? ` ${w.after} after the previous wave` : ''} into ${join(printDir, campaign.slug, w.name)} (on the worker's machine); confirm its posting within ${w.confirm_within} of printing with \`mailroom mail confirm ${campaign.slug} --wave ${w.name} --date YYYY-MM-DD\`, or it ends unconfirmed. \`mailroom status ${campaign.slug}\` shows the deadline.`,
+    );
 }

@@ -57,6 +57,10 @@ export function registerSchedule(program: Command): void {
     .option('--time-zone <tz>', 'time zone for --cron times and the dates in run names', 'Asia/Shanghai')
     .option('--name <name>', "the schedule's name (default: the campaign's name)")
     .option('--paused', 'create it paused (`mailroom schedule resume NAME` starts it)')
+    .option(
+      '--allow-local-links',
+      'let runs send links to a loopback or private tracking address (MAILROOM_TRACKING_URL), for tests on this machine',
+    )
     .option('--json', 'print the schedule as JSON')
     .addHelpText(
       'after',
@@ -71,7 +75,15 @@ export function registerSchedule(program: Command): void {
     .action(
       async (
         file: string,
-        flags: { every?: string; cron?: string; timeZone: string; name?: string; paused?: boolean; json?: boolean },
+        flags: {
+          every?: string;
+          cron?: string;
+          timeZone: string;
+          name?: string;
+          paused?: boolean;
+          json?: boolean;
+          allowLocalLinks?: boolean;
+        },
       ) => {
         const timing = timingOf(flags);
         const ctx = context({ quiet: flags.json === true });
@@ -87,6 +99,7 @@ export function registerSchedule(program: Command): void {
               asOf: new Date(),
               secret: installationSecret(ctx.env, ctx.paths),
               trackingUrl: ctx.env.MAILROOM_TRACKING_URL,
+              allowLocalLinks: flags.allowLocalLinks === true,
             }),
           ),
         );

@@ -48,10 +48,16 @@ describe('mailroom launch', () => {
 
   it('validates, runs every wave once per member through the real services, and refuses a second launch', async () => {
     const file = campaignFile(slug);
-    const dry = await runCli(['launch', file, '--dry-run', '--json'], env);
+    // The stack's tracking server listens on 127.0.0.1: without the flag the launch is refused.
+    const local = await runCli(['launch', file, '--dry-run'], env);
+    expect(local.code).toBe(3);
+    expect(local.stderr).toMatch(
+      /launch: the links would point at http:\/\/127\.0\.0\.1:\d+.*MAILROOM_TRACKING_URL.*--allow-local-links/,
+    );
+    const dry = await runCli(['launch', file, '--dry-run', '--json', '--allow-local-links'], env);
     expect(dry.code, dry.stderr).toBe(0);
     expect(JSON.parse(dry.stdout)).toMatchObject({ launched: false, counts: { contactable: 6 } });
-    const run = await runCli(['launch', file, '--wait', '--json'], env);
+    const run = await runCli(['launch', file, '--wait', '--json', '--allow-local-links'], env);
     expect(run.code, run.stderr).toBe(0);
     const { progress } = JSON.parse(run.stdout);
     expect(progress).toMatchObject({ status: 'completed', contactable: 6 });
@@ -65,11 +71,19 @@ describe('mailroom launch', () => {
     const ours = await sql<{ phone: string }[]>`select phone from customers where external_id like ${`LX${tag}-%`}`;
     expect(sms.filter((m) => ours.some((o) => o.phone === m.to))).toHaveLength(6);
     const status = await runCli(['status', slug, '--json'], env);
-    expect(JSON.parse(status.stdout)).toMatchObject({ status: 'completed', workflowStatus: 'COMPLETED' });
-    const again = await runCli(['launch', file], env);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      campaign: slug,
+      status: 'completed',
+      workflowStatus: 'COMPLETED',
+    });
+    // A finished wave reads n/n: planned counts the suppressed already.
+    const text = await runCli(['status', slug], env);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/reminder\s+email\s+done\s+6\/6\s/);
+    const again = await runCli(['launch', file, '--allow-local-links'], env);
     expect(again.code).toBe(3);
     expect(again.stderr).toMatch(new RegExp(`campaign ${slug} was launched on .*give the campaign a new name`));
-  }, 120_000);
+  }, 240_000);
 
   it('refuses before starting anything when a template uses a missing field', async () => {
     const bad = join(dir, 'templates', 'bad-sms');
@@ -79,7 +93,7 @@ describe('mailroom launch', () => {
     writeFileSync(join(bad, 'body.txt.hbs'), '{{customer.nickname}}\n');
     const file = campaignFile(`bad-${tag}`).replace('.yaml', '.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('template: wealth-last-call-sms', 'template: bad-sms'));
-    const run = await runCli(['launch', file], env);
+    const run = await runCli(['launch', file, '--allow-local-links'], env);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/bad-sms\/body\.txt\.hbs:1: "customer\.nickname" is not in the data/);
     expect(await sql`select 1 from campaigns where slug = ${`bad-${tag}`}`).toHaveLength(0);
@@ -91,8 +105,13 @@ describe('mailroom launch', () => {
       name,
       '  - { name: letter, channel: mail, template: member-postcard, cost_per_piece: 1.20 }',
     );
-    const run = await runCli(['launch', file, '--json'], env);
-    expect(run.code, run.stderr).toBe(0);
+    const launched = await runCli(['launch', file, '--allow-local-links'], env);
+    expect(launched.code, launched.stderr).toBe(0);
+    // Launch says where the letters will be and that their posting must be confirmed in time.
+    expect(launched.stdout).toContain(
+      `Mail wave letter: printed into ${join(readStackState(mailroomPaths())!.home, 'print', name, 'letter')}`,
+    );
+    expect(launched.stdout).toMatch(/confirm its posting within 14d of printing with `mailroom mail confirm/);
     let status: { waves: { name: string; status: string; planned: number }[] } | undefined;
     for (let i = 0; i < 150; i++) {
       status = JSON.parse((await runCli(['status', name, '--json'], env)).stdout);
@@ -108,18 +127,20 @@ describe('mailroom launch', () => {
     expect(wrongWave.stderr).toMatch(
       /cannot confirm wave reminder of .*: wave reminder is a email wave; only mail waves are confirmed/,
     );
-    const badDate = await runCli(['mail', 'confirm', name, '--wave', 'letter', '--date', '1.12.2026'], env);
-    expect(badDate.code).toBe(2);
-    const confirmed = await runCli(
-      ['mail', 'confirm', name, '--wave', 'letter', '--date', '2026-12-01', '--json'],
-      env,
-    );
+    // A bad date is bad input (3), as the help says: not a date, no date of the calendar, the future.
+    for (const date of ['1.12.2026', 'yesterday', '2026-13-01', '2099-12-31']) {
+      const badDate = await runCli(['mail', 'confirm', name, '--wave', 'letter', '--date', date], env);
+      expect(badDate.code, date).toBe(3);
+      expect(badDate.stderr).toMatch(/--date: the posting date/);
+    }
+    const today = new Date().toISOString().slice(0, 10);
+    const confirmed = await runCli(['mail', 'confirm', name, '--wave', 'letter', '--date', today, '--json'], env);
     expect(confirmed.code, confirmed.stderr).toBe(0);
     expect(JSON.parse(confirmed.stdout)).toMatchObject({
       name: 'letter',
       status: 'mailed',
       sent: 6,
-      mailedOn: '2026-12-01',
+      mailedOn: today,
     });
     await runCli(['skip-wait', name], env);
     let report:
@@ -144,12 +165,16 @@ describe('mailroom launch', () => {
     try {
       const name = `script-${tag}`;
       const file = campaignFile(name);
-      expect(await mailroom.launch(file, { dryRun: true })).toMatchObject({
+      await expect(mailroom.launch(file, { dryRun: true })).rejects.toThrow(/MAILROOM_TRACKING_URL/);
+      expect(await mailroom.launch(file, { dryRun: true, allowLocalLinks: true })).toMatchObject({
         launched: false,
         counts: { contactable: 6 },
       });
-      expect(await mailroom.launch(file)).toMatchObject({ launched: true, workflowId: `campaign-${name}` });
-      await expect(mailroom.launch(file)).rejects.toThrow(/already running|was launched/);
+      expect(await mailroom.launch(file, { allowLocalLinks: true })).toMatchObject({
+        launched: true,
+        workflowId: `campaign-${name}`,
+      });
+      await expect(mailroom.launch(file, { allowLocalLinks: true })).rejects.toThrow(/already running|was launched/);
       await mailroom.skipWait(name);
       const final = await mailroom.wait(name);
       expect(final).toMatchObject({ status: 'completed', workflowStatus: 'COMPLETED' });

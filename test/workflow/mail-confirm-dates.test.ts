@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCampaign } from '../../pipeline/campaign/campaign-file.ts';
-import { campaignWorkflowInput, registerCampaign } from '../../client/api.ts';
+import { campaignWorkflowInput, registerCampaign, workflowIdOf } from '../../client/api.ts';
 import { campaignWorkflow } from '../../workflows/campaign.ts';
 import {
   cancelSignal,
@@ -14,6 +14,7 @@ import {
   progressQuery,
   type CampaignProgress,
 } from '../../workflows/contract.ts';
+import { runCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/csv.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startTestWorker, testTarget } from '../helpers/temporal.ts';
@@ -83,9 +84,10 @@ describe('confirming a mail wave (real Temporal and PostgreSQL)', () => {
     );
     const campaign = loadCampaign(file);
     const campaignId = await registerCampaign(db.sql, campaign);
+    const name = `confirm-dates-${Date.now()}`;
     const handle = await worker.client.workflow.start(campaignWorkflow, {
       taskQueue: target.taskQueue,
-      workflowId: `campaign-confirm-dates-${Date.now()}`,
+      workflowId: workflowIdOf(name),
       args: [campaignWorkflowInput(campaign, campaignId)],
     });
     await until('the letters to be printed', async () => {
@@ -94,6 +96,14 @@ describe('confirming a mail wave (real Temporal and PostgreSQL)', () => {
     const printed = (await handle.query(progressQuery)).waves[0]!;
     expect(printed.printDir).toBe(join(dir, 'print', 'confirm-dates', 'letter'));
     expect(Date.parse(printed.confirmBy!) - Date.parse(printed.printedAt!)).toBe(14 * 86_400_000);
+    // `mailroom status` says what comes next: where the letters are, by when to confirm them.
+    const env = { DATABASE_URL: db.url, TEMPORAL_ADDRESS: target.address, TEMPORAL_NAMESPACE: target.namespace };
+    const shown = await runCli(['status', name], env);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain(`letter: print files in ${printed.printDir}; confirm the posting by `);
+    expect(shown.stdout).toContain(
+      `by ${printed.confirmBy!.slice(0, 16).replace('T', ' ')} UTC with \`mailroom mail confirm ${name} --wave letter --date YYYY-MM-DD\``,
+    );
 
     const confirm = (date: string) =>
       handle.executeUpdate(confirmMailingUpdate, { args: [{ wave: 'letter', date }] }).then(
@@ -131,5 +141,9 @@ describe('confirming a mail wave (real Temporal and PostgreSQL)', () => {
     expect(await first).toMatch(/cancelled before the posting of wave letter was recorded/);
     expect((await handle.describe()).status.name).toBe('COMPLETED');
     expect(await db.sql`select status from campaigns where id = ${campaignId}`).toEqual([{ status: 'cancelled' }]);
+    // After the cancel no wave reads awaiting_confirmation.
+    const after = await runCli(['status', name, '--json'], env);
+    expect(JSON.parse(after.stdout)).toMatchObject({ campaign: name, status: 'cancelled' });
+    expect(JSON.parse(after.stdout).waves.map((w: { status: string }) => w.status)).toEqual(['cancelled', 'cancelled']);
   }, 120_000);
 });

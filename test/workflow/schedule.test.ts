@@ -32,7 +32,8 @@ describe('recurring campaigns (real Temporal Schedules, PostgreSQL and SMTP serv
   /** Creates through the CLI and remembers the schedule, so that it is deleted afterwards whatever happens. */
   const create = (...args: string[]) => {
     names.push(args.includes('--name') ? args[args.indexOf('--name') + 1]! : name);
-    return cli('create', file, ...args);
+    // The CLI takes the stack's tracking server (127.0.0.1) for links: a test run on this machine.
+    return cli('create', file, ...args, '--allow-local-links');
   };
   const runsOf = (schedule: string) =>
     db.sql<{ slug: string; status: string; scheduled_at: Date }[]>`
@@ -209,6 +210,13 @@ describe('recurring campaigns (real Temporal Schedules, PostgreSQL and SMTP serv
       expect(result.code).toBe(3);
       expect(result.stderr).toContain(`no schedule called ${unknown}; see \`mailroom schedule list\``);
     }
+
+    // Links to a loopback tracking address are refused without --allow-local-links.
+    const local = await cli('create', file, '--every', '1d', '--name', `local-${tag}`);
+    expect(local.code).toBe(3);
+    expect(local.stderr).toMatch(
+      /schedule create: the links would point at http:\/\/127\.0\.0\.1:\d+.*MAILROOM_TRACKING_URL/,
+    );
 
     // Through the API the CLI calls (its UserErrors become the exit code): quicker than more processes.
     const campaign = loadCampaign(file);
