@@ -60,6 +60,18 @@ export async function customersAsMembers(sql: Sql, ids: number[]): Promise<Membe
     from customers c where c.id = any(${ids}::bigint[]) order by c.id`) as unknown as MemberRow[];
 }
 
+/** How many members memberBatches would yield for `q`. */
+export async function memberCount(sql: Sql, campaign: LoadedCampaign, q: MemberQuery): Promise<number> {
+  const { rows: source } = await memberSource(sql, campaign, q.asOf);
+  const [row] = await sql<{ n: number }[]>`
+    select count(*)::int as n
+    from (${source}) m join customers c on c.id = m.customer_id
+    where ${q.everyone ? sql`true` : sql`m.suppression_reason is null and not m.holdout`}
+      and ${q.customerIds ? sql`m.customer_id = any(${q.customerIds}::bigint[])` : sql`true`}
+      and ${q.where ?? sql`true`}`;
+  return q.limit !== undefined ? Math.min(q.limit, row!.n) : row!.n;
+}
+
 export async function* memberBatches(
   sql: Sql,
   campaign: LoadedCampaign,

@@ -63,6 +63,7 @@ describe('print export and proofs', () => {
     const run = await runCli(
       [
         'print',
+        '--allow-local-links',
         campaignFile(dir),
         '--wave',
         'letter',
@@ -146,9 +147,12 @@ describe('print export and proofs', () => {
 
   it('sets MediaBox ⊇ BleedBox ⊇ TrimBox with 3 mm of bleed on every page, for letters and postcards', async () => {
     const out = join(dir, 'boxes');
-    const letter = await runCli(['print', campaignFile(dir), '--wave', 'letter', '--out', out, '--json'], env());
+    const letter = await runCli(
+      ['print', '--allow-local-links', campaignFile(dir), '--wave', 'letter', '--out', out, '--json'],
+      env(),
+    );
     const card = await runCli(
-      ['print', campaignFile(dir), '--wave', 'card', '--out', join(out, 'card'), '--json'],
+      ['print', '--allow-local-links', campaignFile(dir), '--wave', 'card', '--out', join(out, 'card'), '--json'],
       env(),
     );
     const cases = [
@@ -181,7 +185,19 @@ describe('print export and proofs', () => {
       expect(
         (
           await runCli(
-            ['print', campaignFile(dir), '--wave', 'letter', '--out', out, '--per-file', '2', '--as-of', '2026-12-01'],
+            [
+              'print',
+              '--allow-local-links',
+              campaignFile(dir),
+              '--wave',
+              'letter',
+              '--out',
+              out,
+              '--per-file',
+              '2',
+              '--as-of',
+              '2026-12-01',
+            ],
             env(),
           )
         ).code,
@@ -190,12 +206,15 @@ describe('print export and proofs', () => {
     expect(readdirSync(b).sort()).toEqual(files);
     for (const f of files) expect(readFileSync(join(b, f)).equals(readFileSync(join(a, f))), f).toBe(true);
     // An earlier job in the folder is refused, or replaced whole with --force (no stale PDFs).
-    const again = await runCli(['print', campaignFile(dir), '--wave', 'letter', '--out', a, '--per-file', '3'], env());
+    const again = await runCli(
+      ['print', '--allow-local-links', campaignFile(dir), '--wave', 'letter', '--out', a, '--per-file', '3'],
+      env(),
+    );
     expect(again.code).toBe(3);
     expect(again.stderr).toMatch(/already holds a print job .*pass --force to replace it/);
     writeFileSync(join(a, 'print-test-letter-009.pdf'), 'stale');
     const forced = await runCli(
-      ['print', campaignFile(dir), '--wave', 'letter', '--out', a, '--per-file', '3', '--force'],
+      ['print', '--allow-local-links', campaignFile(dir), '--wave', 'letter', '--out', a, '--per-file', '3', '--force'],
       env(),
     );
     expect(forced.code, forced.stderr).toBe(0);
@@ -205,7 +224,7 @@ describe('print export and proofs', () => {
       'print-test-letter-001.pdf',
       'print-test-letter-002.pdf',
     ]);
-  });
+  }, 180_000); // four print runs, each a CLI start; a loaded machine takes longer than the default
 
   it('keeps hostile customer data inside its piece: one valid page, escaped in HTML email', async () => {
     const out = join(dir, 'proof');
@@ -265,7 +284,10 @@ describe('print export and proofs', () => {
     await db.sql`update customers set attributes = attributes || '{"photo": "photo-1.png"}' where external_id = 'P-CN1'`;
     const file = campaignFile(withImages).replace('campaign.yaml', 'campaign.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('template: member-postcard', 'template: photo-card'));
-    const run = await runCli(['print', file, '--wave', 'card', '--out', join(withImages, 'out'), '--json'], env());
+    const run = await runCli(
+      ['print', '--allow-local-links', file, '--wave', 'card', '--out', join(withImages, 'out'), '--json'],
+      env(),
+    );
     expect(run.code, run.stderr).toBe(0);
     const job = JSON.parse(run.stdout);
     // Rows of type "image" (the test PNG's alpha channel adds "smask" rows).
@@ -277,7 +299,10 @@ describe('print export and proofs', () => {
     // One logo on the back of each of the 4 cards, plus P-CN1's own photo.
     expect(images).toHaveLength(5);
     await db.sql`update customers set attributes = attributes || '{"photo": "missing.png"}' where external_id = 'P-CN1'`;
-    const missing = await runCli(['print', file, '--wave', 'card', '--out', join(withImages, 'out2')], env());
+    const missing = await runCli(
+      ['print', '--allow-local-links', file, '--wave', 'card', '--out', join(withImages, 'out2')],
+      env(),
+    );
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(
       /customer P-CN1: customer\.attributes\.photo names .*missing\.png, which does not exist/,
@@ -295,7 +320,7 @@ describe('print export and proofs', () => {
     const file = campaignFile(later);
     writeFileSync(file, readFileSync(file, 'utf8').replace('template: wealth-letter', 'template: caption-letter'));
     const run = await runCli(
-      ['print', file, '--wave', 'letter', '--out', join(later, 'out'), '--per-file', '1'],
+      ['print', '--allow-local-links', file, '--wave', 'letter', '--out', join(later, 'out'), '--per-file', '1'],
       env(),
     );
     await db.sql`update customers set attributes = attributes - 'caption' where external_id = 'P-HOSTILE'`;
@@ -318,7 +343,10 @@ describe('print export and proofs', () => {
     );
     const file = campaignFile(bad).replace('campaign.yaml', 'campaign.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('template: wealth-letter', 'template: broken-letter'));
-    const missing = await runCli(['print', file, '--wave', 'letter', '--out', join(bad, 'out')], env());
+    const missing = await runCli(
+      ['print', '--allow-local-links', file, '--wave', 'letter', '--out', join(bad, 'out')],
+      env(),
+    );
     expect(missing.code).toBe(3);
     expect(missing.stderr).toContain(
       `${join(bad, 'templates', 'broken-letter', 'body.hbs')}:3: "customer.attributes.loyalty_points" is not in the data a template gets`,
@@ -327,7 +355,10 @@ describe('print export and proofs', () => {
       join(bad, 'templates', 'broken-letter', 'body.hbs'),
       '尊敬的{{customer.salutation}}：\n{{#if offer}\n',
     );
-    const broken = await runCli(['print', file, '--wave', 'letter', '--out', join(bad, 'out2')], env());
+    const broken = await runCli(
+      ['print', '--allow-local-links', file, '--wave', 'letter', '--out', join(bad, 'out2')],
+      env(),
+    );
     expect(broken.code).toBe(3);
     expect(broken.stderr).toMatch(/broken-letter\/body\.hbs:2: the template does not compile/);
     expect(readdirSync(bad)).not.toContain('out');

@@ -5,15 +5,16 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { stringify } from 'csv-stringify/sync';
 import type { Sql } from '../../../db/connection.ts';
 import { findWave, waveTemplateName, type LoadedCampaign } from '../../campaign/campaign-file.ts';
 import { campaignInfo, memberContext, type MemberRow, type RenderContext } from '../context.ts';
-import { memberBatches } from '../members.ts';
+import { memberBatches, memberCount } from '../members.ts';
 import { loadTemplate } from '../templates.ts';
 import { waveTemplateDirByName } from '../../campaign/wave-templates.ts';
 import { addressLines } from './address.ts';
+import { manifestHeader, manifestLines } from './manifest.ts';
 import { geometryFor } from './geometry.ts';
+import { isDuplex } from './layout.ts';
 import { RenderPool } from './render-pool.ts';
 import { ExitCode, UserError } from '../../../config/errors.ts';
 import type { Fragment } from '../../audience/compile.ts';
@@ -27,6 +28,10 @@ export interface PrintOptions {
   secret: string;
   trackingUrl: string;
   onProgress?: (pieces: number) => void;
+  /** Told how many pieces the job will have, before the first file is rendered (costs a count). */
+  onStart?: (pieces: number) => void;
+  /** Told of each file once it is written, with the pieces written so far, in the order files finish. */
+  onFile?: (file: PrintFile, piecesDone: number) => void;
   pool?: RenderPool;
   /** Replace an earlier job in `out` (its PDFs, manifest and job.json) instead of refusing. */
   replace?: boolean;
@@ -68,7 +73,21 @@ export interface PrintJob {
   bleed_mm: number;
   crop_marks: boolean;
   order: string;
-  files: { file: string; pieces: number; pages: number; sha256: string }[];
+  /** The fewest and most pages a piece has (a blank back included, when printed on both sides). */
+  pages_per_piece: { min: number; max: number };
+  /** Each sheet printed on both sides; a piece of an odd number of pages then ends with a blank back. */
+  duplex: boolean;
+  sides_per_sheet: 1 | 2;
+  /** Sheets of paper for the whole job. */
+  sheets: number;
+  files: PrintFile[];
+}
+
+export interface PrintFile {
+  file: string;
+  pieces: number;
+  pages: number;
+  sha256: string;
 }
 
 async function sha256(path: string): Promise<string> {
@@ -92,6 +111,9 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
     return t;
   });
   const g = geometryFor(layouts[0]!.layout);
+  const duplex = isDuplex(layouts[0]!.layout, layouts[0]!.pages);
+  let minPages = Infinity;
+  let maxPages = 0;
   const members = memberBatches(sql, campaign, { asOf: opts.asOf, limit: opts.limit, where: opts.where });
   const first = await members.next();
   const contextOf = (row: MemberRow) => memberContext(row, info, opts);
@@ -103,6 +125,10 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
         for (const page of t.pages) for (const block of page.blocks) block.compiled?.render(sample);
     }
     prepareOutput(opts.out, `${campaign.slug}-${wave.name}-`, opts.replace === true);
+    if (opts.onStart)
+      opts.onStart(
+        first.done ? 0 : await memberCount(sql, campaign, { asOf: opts.asOf, limit: opts.limit, where: opts.where }),
+      );
   } catch (error) {
     await members.return(undefined);
     throw error;
@@ -110,31 +136,7 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
   const pool = opts.pool ?? new RenderPool();
   const manifestPath = join(opts.out, 'manifest.csv');
   const manifest = createWriteStream(manifestPath);
-  manifest.write(
-    stringify([
-      [
-        'sequence',
-        'piece_id',
-        'customer_id',
-        'external_id',
-        'name',
-        'address_1',
-        'address_2',
-        'address_3',
-        'address_4',
-        'address_5',
-        'postal_code',
-        'country',
-        'file',
-        'first_page',
-        'page_count',
-        'response_code',
-        'purl',
-        'band',
-        'variant',
-      ],
-    ]),
-  );
+  manifest.write(manifestHeader());
   const job: PrintJob = {
     campaign: campaign.slug,
     wave: wave.name,
@@ -146,6 +148,10 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
     trim_mm: [g.width, g.height],
     bleed_mm: g.bleed,
     crop_marks: g.marks,
+    pages_per_piece: { min: 0, max: 0 },
+    duplex,
+    sides_per_sheet: duplex ? 2 : 1,
+    sheets: 0,
     order: 'postal_code, customer_id',
     files: [],
   };
@@ -176,6 +182,11 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
         .render({ templateDir, path: join(opts.out, file), title: `${campaign.slug} ${wave.name} ${fileNo}`, pieces })
         .then(async (pages) => {
           entry.pages = pages.reduce((s, p) => s + p.pageCount, 0);
+          for (const p of pages) {
+            minPages = Math.min(minPages, p.pageCount);
+            maxPages = Math.max(maxPages, p.pageCount);
+            job.sheets += Math.ceil(p.pageCount / job.sides_per_sheet);
+          }
           entry.sha256 = await sha256(join(opts.out, file));
           const rows = pieces.map((ctx, i) => {
             const lines = addressLines(ctx.customer);
@@ -198,7 +209,7 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
               ctx.variant ?? '',
             ];
           });
-          manifestRows.set(job.files.indexOf(entry), stringify(rows));
+          manifestRows.set(job.files.indexOf(entry), manifestLines(rows));
           // Write every row whose file and all files before it are done: memory stays flat.
           while (manifestRows.has(written)) {
             manifest.write(manifestRows.get(written)!);
@@ -206,6 +217,7 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
           }
           job.pieces += pieces.length;
           opts.onProgress?.(job.pieces);
+          opts.onFile?.(entry, job.pieces);
         }),
     );
   };
@@ -252,6 +264,7 @@ export async function exportPrint(sql: Sql, campaign: LoadedCampaign, opts: Prin
   manifest.end();
   await once(manifest, 'finish');
   job.pages = job.files.reduce((s, f) => s + f.pages, 0);
+  job.pages_per_piece = job.pieces ? { min: minPages, max: maxPages } : { min: 0, max: 0 };
   writeFileSync(join(opts.out, 'job.json'), `${JSON.stringify(job, null, 2)}\n`);
   return job;
 }

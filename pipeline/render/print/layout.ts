@@ -63,11 +63,21 @@ export const printLayoutSchema = z.strictObject({
     .strictObject({ top: mm, right: mm, bottom: mm, left: mm })
     .default({ top: 20, right: 20, bottom: 20, left: 20 }),
   colors: z.record(z.string(), cmyk).default({}),
+  /**
+   * Each sheet printed on both sides. Default: yes for a piece of several fixed sides (a postcard,
+   * a leaflet), no for a letter whose text flows onto further pages.
+   */
+  duplex: z.boolean().optional(),
 });
 export type PrintLayout = z.infer<typeof printLayoutSchema>;
 
 export const printPagesSchema = z.array(z.strictObject({ blocks: z.array(blockSchema) })).min(1);
 export type PrintPage = z.infer<typeof printPagesSchema>[number];
+
+/** Whether a template's pieces are printed on both sides of each sheet (see `duplex` above). */
+export function isDuplex(layout: PrintLayout, pages: PrintPage[]): boolean {
+  return layout.duplex ?? (pages.length > 1 && !pages.some((p) => p.blocks.some((b) => b.type === 'text' && b.flow)));
+}
 
 export const BUILTIN_COLORS: Record<string, [number, number, number, number]> = {
   text: [0, 0, 0, 100],

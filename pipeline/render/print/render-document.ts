@@ -9,7 +9,7 @@ import type { RenderContext } from '../context.ts';
 import type { LoadedTemplate, PrintBlock } from '../templates.ts';
 import { addressLines } from './address.ts';
 import { finishPage, geometryFor, MM, pt, type Geometry, type PDFDoc } from './geometry.ts';
-import { BUILTIN_COLORS, type PrintLayout } from './layout.ts';
+import { BUILTIN_COLORS, isDuplex, type PrintLayout } from './layout.ts';
 import { printFonts } from './fonts.ts';
 import { drawCode128, drawQr } from './symbols.ts';
 
@@ -127,6 +127,7 @@ export async function renderDocument(
   title: string,
 ): Promise<PiecePages[]> {
   const g = geometryFor(t.layout);
+  const duplex = isDuplex(t.layout, t.pages);
   const doc = new PDFDocument({
     autoFirstPage: false,
     compress: true,
@@ -151,6 +152,9 @@ export async function renderDocument(
         addPage(doc, g, t.layout);
         for (const block of page.blocks) drawBlock(doc, g, t, block, ctx);
       }
+      // Printed on both sides, a piece of an odd number of pages gets a blank back, so that the
+      // next piece starts on a sheet of its own.
+      if (duplex && (pages - first + 1) % 2 === 1) addPage(doc, g, t.layout);
       result.push({ firstPage: first, pageCount: pages - first + 1 });
     }
   } catch (error) {
