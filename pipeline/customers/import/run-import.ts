@@ -68,7 +68,7 @@ interface Pending {
 // Files smaller than this are validated in the importing thread: a thread takes longer to start.
 const THREAD_MIN_BYTES = 2 * 1024 * 1024;
 // Batches read ahead of the database at most: memory stays flat whatever the file's size.
-const MAX_IN_FLIGHT = 3;
+const MAX_IN_FLIGHT = 2;
 
 export async function runImport(sql: Sql, opts: ImportOptions): Promise<ImportSummary> {
   const started = Date.now();

@@ -130,6 +130,9 @@ export class StagedWriter {
       stream.end(copyText);
     });
     try {
+      // Statistics of this batch let the planner pick index lookups into the large tables.
+      if (this.kind === 'customers') await this.conn`analyze import_stage_customers`;
+      else await this.conn`analyze import_stage_orders`;
       return this.kind === 'customers' ? await this.applyCustomers() : await this.applyOrders();
     } finally {
       if (this.kind === 'customers') await this.conn`truncate import_stage_customers`;
@@ -183,8 +186,9 @@ export class StagedWriter {
                         else i.created_at::timestamp at time zone coalesce(i.timezone, i.timezone_default) end, now()),
           ${importId}
         from src i
-        where not exists (select 1 from customers c where c.external_id = i.external_id)
         order by i.n
+        -- Rows that exist (updated above, or written earlier by this import) conflict and are skipped:
+        -- an index probe each, where an anti-join would read the whole table for every batch.
         on conflict (external_id) do nothing
         returning id, external_id
       ),
@@ -240,7 +244,6 @@ export class StagedWriter {
         insert into orders (customer_id, order_ref, amount, currency, occurred_at, channel, last_import_id)
         select r.customer_id, r.order_ref, r.amount, r.currency, r.occurred, r.channel, ${importId}
         from src r
-        where not exists (select 1 from orders o where o.order_ref = r.order_ref)
         order by r.n
         on conflict (order_ref) do nothing
         returning order_ref

@@ -23,7 +23,12 @@ export function inlineValidator(setup: ValidationSetup): Validator {
 export function threadValidator(setup: ValidationSetup, threads: number): Validator {
   const workers = Array.from(
     { length: Math.max(1, threads) },
-    () => new Worker(BOOTSTRAP, { workerData: { module: MODULE, setup } }),
+    // A small young generation keeps the thread's memory flat: batches are short-lived garbage.
+    () =>
+      new Worker(BOOTSTRAP, {
+        workerData: { module: MODULE, setup },
+        resourceLimits: { maxYoungGenerationSizeMb: 16 },
+      }),
   );
   const pending = new Map<number, { resolve: (r: BatchResult) => void; reject: (e: Error) => void }>();
   let failed: Error | undefined;
