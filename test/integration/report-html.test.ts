@@ -149,8 +149,8 @@ describe('mailroom report', () => {
       expect(body).toContain('礼品A');
       expect(await page.$$eval('svg', (s) => s.length)).toBeGreaterThanOrEqual(2);
       // The Chinese text is drawn with the page's own font (the machine has no CJK font of its own).
-      expect(await page.evaluate(() => document.fonts.check('16px "Noto Sans SC"', '礼品'))).toBe(true);
-      expect(await page.evaluate(() => [...document.fonts].map((f) => f.status))).toEqual(['loaded']);
+      expect(await page.evaluate(`document.fonts.check('16px "Noto Sans SC"', '礼品')`)).toBe(true);
+      expect(await page.evaluate('[...document.fonts].map((f) => f.status)')).toEqual(['loaded']);
       await page.screenshot({ path: join(dir, 'report.png'), fullPage: true });
     } finally {
       await browser.close();
