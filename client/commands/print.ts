@@ -20,7 +20,7 @@ function printProgress(say: (line: string) => void): {
   file: (file: PrintFile, done: number) => void;
   stop: () => void;
 } {
-  const began = Date.now();
+  let began = Date.now();
   let total = 0;
   let files = 0;
   let bar: cliProgress.SingleBar | undefined;
@@ -28,6 +28,8 @@ function printProgress(say: (line: string) => void): {
   return {
     start(n) {
       total = n;
+      began = Date.now();
+      if (n === 0) return;
       if (!process.stderr.isTTY) {
         say(`Rendering ${n} pieces…`);
         return;
