@@ -4,7 +4,17 @@ import type { Sql } from '../../db/connection.ts';
 import type { Fragment } from '../audience/compile.ts';
 
 export type ResponseKind =
-  'open' | 'click' | 'purl_visit' | 'qr_scan' | 'unsubscribe' | 'sms_reply' | 'sms_stop' | 'delivered' | 'bounce';
+  | 'open'
+  | 'click'
+  | 'purl_visit'
+  | 'qr_scan'
+  | 'unsubscribe'
+  | 'sms_reply'
+  | 'sms_stop'
+  | 'delivered'
+  | 'bounce'
+  | 'branch_visit'
+  | 'appointment';
 
 export interface ResponseEvent {
   campaignId: number | null;

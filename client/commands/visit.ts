@@ -1,0 +1,98 @@
+// `mailroom visit CAMPAIGN --code C | --phone P | --customer ID`: a customer at the branch.
+import type { Command } from 'commander';
+import { context, withDatabase } from '../connect.ts';
+import { formatTable, printJson, say } from '../output.ts';
+import { ExitCode, UserError } from '../../config/errors.ts';
+import { installationSecret } from '../../config/secret.ts';
+import { storedCampaign } from '../../pipeline/calls/stored-campaign.ts';
+import {
+  giftStock,
+  registerVisit as recordBranchVisit,
+  type VisitLookup,
+  type VisitResult,
+} from '../../pipeline/visits/branch-visit.ts';
+
+interface VisitFlags {
+  code?: string;
+  phone?: string;
+  customer?: string;
+  gift?: string;
+  staff?: string;
+  stock?: boolean;
+  json?: boolean;
+}
+
+function describe(slug: string, r: VisitResult): { text: string; exit: number } {
+  if (r.status === 'not_found' || r.status === 'ambiguous')
+    return {
+      text: r.message + (r.status === 'ambiguous' ? ` (${r.candidates.join(', ')})` : ''),
+      exit: ExitCode.badInput,
+    };
+  const who = `${r.customer.full_name}（${r.customer.salutation}, ${r.customer.external_id}）${r.customer.account_manager ? `, account manager ${r.customer.account_manager}` : ''}`;
+  if (r.status === 'not_member')
+    return { text: `${who} is not in campaign ${slug}: no visit recorded, no gift.`, exit: ExitCode.badInput };
+  const band = `rank ${r.member.rank ?? '—'}, band ${r.member.band ?? '—'}`;
+  const entitled = r.member.holdout
+    ? 'holdout (the baseline): the visit counts, no gift is offered'
+    : r.entitled
+      ? `entitled to ${r.entitled.text} (${r.entitled.key})`
+      : 'no gift for this band';
+  const gift = r.gift ? `${r.gift.offer}${r.gift.choice ? ` (${r.gift.choice})` : ''}` : 'no gift';
+  const left = r.remaining !== null ? `; ${r.remaining} left` : '';
+  if (r.status === 'out_of_stock')
+    return {
+      text: `${who}: ${band}; ${entitled}.\nRefused: ${r.gift?.offer ?? 'the gift'} is out of stock (${r.remaining ?? 0} left). No visit recorded; register it with --gift naming another offer.`,
+      exit: ExitCode.badInput,
+    };
+  if (r.status === 'already')
+    return {
+      text: `${who}: ${band}; ${entitled}.\nAlready registered${r.visitedAt ? ` on ${r.visitedAt.slice(0, 16).replace('T', ' ')} UTC` : ''} with ${gift}; nothing new recorded.`,
+      exit: ExitCode.ok,
+    };
+  return { text: `${who}: ${band}; ${entitled}.\nVisit recorded; handed out: ${gift}${left}.`, exit: ExitCode.ok };
+}
+
+export function registerVisit(program: Command): void {
+  program
+    .command('visit <campaign>')
+    .description(
+      'a customer at the branch: who they are, their band and gift, and one branch_visit recorded per customer per campaign',
+    )
+    .option('--code <code>', 'the response code printed on the letter (typed or scanned)')
+    .option('--phone <number>', "the customer's phone number")
+    .option('--customer <id>', 'the external id or customer id')
+    .option('--gift <name>', "what was handed out: the choice within the band's offer (电风扇), or another offer's key")
+    .option('--staff <name>', 'who registered the visit (goes to the contact log)')
+    .option('--stock', 'show the gifts: stock, handed out, left, cost (records nothing)')
+    .option('--json', 'print as JSON')
+    .addHelpText(
+      'after',
+      "\nA holdout customer's visit is recorded without a gift; a second visit records nothing new; a gift out of stock is refused with what remains.\nExit codes: 0 recorded (or already recorded), 2 wrong usage, 3 not found, not in the campaign, or out of stock, 4 the database is unreachable.",
+    )
+    .action(async (slug: string, flags: VisitFlags) => {
+      const given = [flags.code, flags.phone, flags.customer].filter((v) => v !== undefined).length;
+      if (!flags.stock && given !== 1)
+        throw new UserError('name the customer with exactly one of --code, --phone or --customer', ExitCode.usage);
+      const ctx = context({ quiet: flags.json === true });
+      const secret = installationSecret(ctx.env, ctx.paths);
+      if (flags.stock) {
+        const stock = await withDatabase(ctx, async (sql) => giftStock(sql, await storedCampaign(sql, slug)));
+        if (flags.json) return printJson({ campaign: slug, gifts: stock });
+        return say(formatTable(stock.map((g) => ({ ...g }))));
+      }
+      const by: VisitLookup =
+        flags.code !== undefined
+          ? { code: flags.code }
+          : flags.phone !== undefined
+            ? { phone: flags.phone }
+            : { customer: flags.customer! };
+      const result = await withDatabase(ctx, async (sql) =>
+        recordBranchVisit(sql, await storedCampaign(sql, slug), { by, gift: flags.gift, staff: flags.staff, secret }),
+      );
+      const { text, exit } = describe(slug, result);
+      if (flags.json) printJson({ campaign: slug, ...result });
+      else if (exit === ExitCode.ok) say(text);
+      else process.stderr.write(`${text}\n`);
+      process.exitCode = exit;
+    });
+}
