@@ -88,6 +88,9 @@ export async function readReportData(sql: Sql, slug: string): Promise<ReportData
   const id = campaign.id;
   const digits = settings.minorDigits;
   return sql.begin('isolation level repeatable read', async (tx) => {
+    // The outcomes are grouped per member in hash joins; over a million members the default
+    // work_mem makes them spill to disk.
+    await tx`set local work_mem = '128MB'`;
     const [{ as_of, latest } = { as_of: new Date(), latest: null }] = await tx<{ as_of: Date; latest: Date | null }[]>`
       select now() as as_of, greatest((select max(created_at) from responses), (select max(created_at) from orders)) as latest`;
     const waves = await tx<WaveDeliveries[]>`
