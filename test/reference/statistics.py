@@ -4,6 +4,7 @@ scipy and statsmodels. Run it again after changing a case:
 
     pip install scipy statsmodels
     python3 test/reference/statistics.py > test/reference/statistics.json
+    npx prettier --write test/reference/statistics.json   # layout only
 
 The unit tests (test/unit/statistics.test.ts) compare the TypeScript code with this output.
 """
