@@ -11,6 +11,7 @@ import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { tempDir } from '../helpers/csv.ts';
+import { runCli } from '../helpers/cli.ts';
 import { SECRET, createCampaignFixture, type Fixture } from '../helpers/calls-fixture.ts';
 import { assignCallTasks } from '../../pipeline/calls/call-tasks.ts';
 import { formToken, signManagerLink } from '../../pipeline/calls/manager-link.ts';
@@ -135,6 +136,25 @@ describe('the manager page', { timeout: 120_000 }, () => {
     const [appointment] = await db.sql`select kind, source from responses where customer_id = ${f.ids.W2!}`;
     expect(appointment).toEqual({ kind: 'appointment', source: 'calls' });
     await page.close();
+  });
+
+  it('mailroom calls link signs a link the page accepts, for the time asked', async () => {
+    const env = { DATABASE_URL: db.url, MAILROOM_SECRET: SECRET, MAILROOM_TRACKING_URL: 'https://track.example.com/t' };
+    const run = await runCli(['calls', 'link', f.slug, '--manager', '陈志强', '--valid', '2d', '--json'], env);
+    expect(run.code, run.stderr).toBe(0);
+    const link = JSON.parse(run.stdout) as { url: string; expiresAt: string; openTasks: number };
+    expect(link.url).toMatch(/^https:\/\/track\.example\.com\/t\/calls\/[\w-]+\.[\w-]+$/);
+    expect(link.openTasks).toBe(2);
+    const days = (Date.parse(link.expiresAt) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(1.9);
+    expect(days).toBeLessThanOrEqual(2);
+    const shown = await fetch(`${base}/calls/${link.url.split('/').at(-1)}`);
+    expect(shown.status).toBe(200);
+    const text = await shown.text();
+    expect(text).toContain('张伟');
+    expect(text).not.toContain('王建华');
+    const bad = await runCli(['calls', 'link', f.slug, '--manager', '陈志强', '--valid', 'soon'], env);
+    expect(bad.code).toBe(2);
   });
 
   it('counts a form sent twice once', async () => {
