@@ -117,14 +117,15 @@ describe('mailroom proof: why a customer would or would not be contacted', () =>
       status: 'not in the audience',
       reason: 'does not match segment w-customers',
     });
-    const [{ holdout }] = await db.sql<{ holdout: string[] }[]>`
+    const [row] = await db.sql<{ holdout: string[] }[]>`
       select coalesce(array_agg(external_id), '{}') as holdout from customers
       where external_id = any(${ids}) and external_id like 'W-%'
         and mailroom_hash_unit('proof-holdout:holdout:' || id::text) < 0.5`;
-    expect(holdout!.length).toBeGreaterThan(0);
+    const holdout = row!.holdout;
+    expect(holdout.length).toBeGreaterThan(0);
     for (const r of listed.filter((x) => x.external_id !== 'X-OUT'))
       expect(r).toEqual(
-        holdout!.includes(r.external_id)
+        holdout.includes(r.external_id)
           ? expect.objectContaining({
               status: 'holdout',
               reason: 'in the holdout (50 % kept aside to measure lift): would not be contacted',
