@@ -88,13 +88,26 @@ describe('mailroom setup temporal, on a namespace without search attributes', ()
     );
     expect(await missingSearchAttributes(connection, namespace)).toEqual([]);
 
-    // The server may take a moment to use attributes it has just registered.
-    let launched = await runCli(['launch', file, '--allow-local-links', '--json'], env);
-    for (let i = 0; i < 30 && launched.code === 4; i++) {
-      await new Promise((r) => setTimeout(r, 1000));
-      launched = await runCli(['launch', file, '--allow-local-links', '--json'], env);
+    // The server takes a moment to use attributes it has just registered: wait until a start that
+    // carries them is taken (a probe nobody runs, terminated at once), then launch once.
+    const client = new Client({ connection, namespace });
+    for (let i = 0; ; i++) {
+      const probe = await client.workflow
+        .start('probe', {
+          taskQueue: `nobody-${tag}`,
+          workflowId: `probe-${tag}-${i}`,
+          searchAttributes: { MailroomCampaign: ['probe'], MailroomStatus: ['probe'] },
+        })
+        .catch(() => undefined);
+      if (probe) {
+        await probe.terminate('probe');
+        break;
+      }
+      if (i > 120) throw new Error('the registered search attributes never became usable');
+      await new Promise((r) => setTimeout(r, 500));
     }
+    const launched = await runCli(['launch', file, '--allow-local-links', '--json'], env);
     expect(launched.code, launched.stderr).toBe(0);
     expect(JSON.parse(launched.stdout)).toMatchObject({ launched: true, workflowId: `campaign-setup-${tag}` });
-  }, 180_000);
+  }, 400_000);
 });
