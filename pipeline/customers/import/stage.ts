@@ -130,9 +130,10 @@ export class StagedWriter {
       stream.end(copyText);
     });
     try {
-      // Statistics of this batch let the planner pick index lookups into the large tables.
-      if (this.kind === 'customers') await this.conn`analyze import_stage_customers`;
-      else await this.conn`analyze import_stage_orders`;
+      // Statistics of this batch's keys let the planner pick index lookups into the large tables
+      // (only the key columns: analysing every column costs more than it tells).
+      if (this.kind === 'customers') await this.conn`analyze import_stage_customers (n, external_id)`;
+      else await this.conn`analyze import_stage_orders (n, order_ref, customer_external_id)`;
       return this.kind === 'customers' ? await this.applyCustomers() : await this.applyOrders();
     } finally {
       if (this.kind === 'customers') await this.conn`truncate import_stage_customers`;
