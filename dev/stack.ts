@@ -330,6 +330,8 @@ export async function startStack(
       secret: installationSecret(env, paths),
       trackingUrl: plan.url,
       twilioAuthToken: services.sms?.authToken ?? env.TWILIO_AUTH_TOKEN,
+      // Where inbound messages' received times are asked, so STOP and START apply in the order sent.
+      twilioApiUrl: services.sms?.url ?? (env.TWILIO_ACCOUNT_SID ? 'https://api.twilio.com' : undefined),
       port: plan.port,
       host: '127.0.0.1',
       log: pino(
