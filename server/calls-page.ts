@@ -133,15 +133,6 @@ export async function callsPage(
     return refusal(res, check.reason === 'expired' ? 410 : 403, check.reason === 'expired' ? '链接已过期' : '链接无效');
   }
   const { link } = check;
-  const campaign = await campaignOf(ctx, link);
-  if (!campaign) return refusal(res, 404, '活动不存在');
-  const wave = campaign.callWaves[0];
-  const outcomes = (
-    wave
-      ? loadCallScript(wave.template, dirname(campaign.file)).outcomes
-      : CALL_OUTCOMES.map((o) => ({ outcome: o, label: LABELS[o] }))
-  ).map((o) => ({ outcome: o.outcome, label: o.label === o.outcome ? LABELS[o.outcome] : o.label }));
-
   let notice = '';
   if (method === 'POST') {
     const fields = formFields(await readBody(req));
@@ -187,6 +178,16 @@ export async function callsPage(
       return void res.end();
     }
   }
+  // Read after a post is handled: recording an outcome needs neither the campaign file nor the script.
+  const campaign = await campaignOf(ctx, link);
+  if (!campaign) return refusal(res, 404, '活动不存在');
+  const wave = campaign.callWaves[0];
+  const outcomes = (
+    wave
+      ? loadCallScript(wave.template, dirname(campaign.file)).outcomes
+      : CALL_OUTCOMES.map((o) => ({ outcome: o, label: LABELS[o] }))
+  ).map((o) => ({ outcome: o.outcome, label: o.label === o.outcome ? LABELS[o.outcome] : o.label }));
+
   if (query.get('done')) {
     const [done] = await ctx.sql<{ full_name: string; outcome: string | null }[]>`
       select c.full_name, t.outcome from call_tasks t join customers c on c.id = t.customer_id
