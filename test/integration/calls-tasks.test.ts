@@ -150,6 +150,12 @@ describe('call tasks', { timeout: 240_000 }, () => {
     expect(tasks[0]!.last_contacts).toEqual([
       expect.objectContaining({ channel: 'call', who: '周敏', outcome: 'appointment' }),
     ]);
+    const table = await runCli(['calls', 'list', f.slug, '--manager', '周敏'], env());
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(
+      /^calls-test: 2 tasks of 周敏\n1\. 王建华（王先生） \+8613800000001  task \d+ · 周敏 · settled 1\/3\n/,
+    );
+    expect(table.stdout).toContain('   rank 1 · band gift-appliance · offer 电风扇或电饭煲（二选一）\n   王先生您好，');
     const due = await runCli(['calls', 'list', f.slug, '--due', '--json'], env());
     expect(
       (JSON.parse(due.stdout) as { tasks: { external_id: string }[] }).tasks.map((t) => t.external_id).sort(),
