@@ -157,7 +157,7 @@ describe('mailroom launch', () => {
       ['reminder', 6],
       ['last-call', 6],
     ]);
-  }, 120_000);
+  }, 300_000);
 
   it('offers the same operations to scripts through the typed client', async () => {
     const { connectMailroom } = await import('../../client/index.ts');
