@@ -2,7 +2,7 @@
 // tests, costs, breakdowns, the response curve and the checks. No I/O here. Rates are fractions;
 // money is counted in minor units (integers) and shown in the currency's units.
 import type { OutcomeCell, ReportData } from './read.ts';
-import { powerCheck, type PowerCheck } from './power.ts';
+import { powerCheck } from './power.ts';
 import {
   costPerIncremental,
   costPerResponse,
@@ -14,119 +14,12 @@ import {
   sampleRatioTest,
   type CostPer,
   type GroupRate,
-  type Incremental,
   type Interval,
-  type Lift,
-  type SampleRatio,
 } from './statistics.ts';
 import { verdict } from './verdict.ts';
+import type { BreakdownRow, CampaignReport, CurvePoint, GroupFigures, VariantPair } from './report-shape.ts';
 
-export interface GroupFigures extends GroupRate {
-  traceable_responders: number;
-  attributed_orders: number;
-  /** Attributed revenue in the campaign's currency. */
-  revenue: number;
-}
-
-export interface BreakdownRow {
-  value: string;
-  treatment: GroupRate;
-  holdout: GroupRate | null;
-  lift: Lift;
-  incremental_responders: Incremental;
-  /** The lift's p-value after Holm's adjustment over the rows of this breakdown. */
-  p_value_holm: number | null;
-}
-
-export interface VariantPair {
-  a: string;
-  b: string;
-  lift: Lift;
-  p_value_holm: number | null;
-}
-
-export interface CurvePoint {
-  day: number;
-  treatment_responders: number;
-  holdout_responders: number;
-  treatment: number | null;
-  holdout: number | null;
-}
-
-export interface CampaignReport {
-  campaign: string;
-  name: string;
-  status: string;
-  as_of: string;
-  latest_data_at: string | null;
-  provisional: boolean;
-  provisional_reason: string | null;
-  attribution: {
-    model: 'any_touch';
-    window_days: number | null;
-    windows: { wave: string; channel: string; sent: number; starts_at: string; ends_at: string }[];
-    starts_at: string | null;
-    ends_at: string | null;
-    compared_kinds: string[];
-    traceable_kinds: string[];
-  };
-  treatment: GroupFigures;
-  holdout: GroupFigures;
-  suppressed: number;
-  lift: Lift;
-  incremental_responders: Incremental;
-  revenue: {
-    currency: string;
-    treatment: number;
-    holdout: number;
-    per_member_treatment: number | null;
-    per_member_holdout: number | null;
-    incremental: number | null;
-  };
-  cost: {
-    currency: string;
-    total: number;
-    budget: number | null;
-    by_wave: { wave: string; channel: string; pieces: number; cost: number }[];
-    per_response: number | null;
-    per_incremental_response: number | null;
-    per_incremental_response_ci95: [number | null, number | null] | null;
-    per_incremental_response_note: string | null;
-    roi: number | null;
-    note: string;
-  };
-  waves: {
-    wave: string;
-    channel: string;
-    sent: number;
-    failed: number;
-    uncertain: number;
-    printed_unconfirmed: number;
-    pending: number;
-  }[];
-  breakdowns: {
-    wave: BreakdownRow[];
-    band: BreakdownRow[];
-    variant: BreakdownRow[];
-    variant_pairs: VariantPair[];
-    tier: BreakdownRow[];
-    province: BreakdownRow[];
-  };
-  winner: { variant: string | null; reason: string };
-  overlap: { campaign: string; shared_responders: number }[];
-  curve: CurvePoint[];
-  checks: {
-    as_of: string;
-    latest_data_at: string | null;
-    provisional: boolean;
-    sample_ratio: (SampleRatio & { observed: Record<string, number>; planned: Record<string, number> }) | null;
-    match_rate: { kind: string; read: number; matched: number; rejected: number; rate: number | null }[];
-    responses_after_window: number;
-    power: PowerCheck;
-    notes: string[];
-  };
-  verdict: string;
-}
+export type { BreakdownRow, CampaignReport, CurvePoint, GroupFigures, VariantPair };
 
 const TRACEABLE = ['click', 'purl_visit', 'qr_scan', 'sms_reply', 'call_outcome', 'appointment'];
 

@@ -1,7 +1,7 @@
 // The report's verdict in one plain sentence, e.g. "The campaign lifted the response by 7.2 points
 // (−2.8 to +11.6): not significant (p = 0.068, Fisher's exact test); the holdout of 49 was too
 // small to tell."
-import type { CampaignReport } from './build.ts';
+import type { CampaignReport } from './report-shape.ts';
 
 const pts = (x: number) => `${x >= 0 ? '' : '−'}${Math.abs(x * 100).toFixed(1)}`;
 const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}`;
