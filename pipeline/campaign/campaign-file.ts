@@ -1,5 +1,6 @@
 // A campaign file: who (audience), what (waves of mail, email and SMS with their templates),
 // offers by rank band. Validated with zod; every error names the file, line and path.
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { ExitCode, UserError } from '../../config/errors.ts';
@@ -7,7 +8,8 @@ import { YamlSource, formatPath } from '../../config/yaml-file.ts';
 import { parseAudience, type Audience } from '../audience/audience.ts';
 import { loadSegments } from '../audience/load.ts';
 import type { MailroomConfig } from '../../config/mailroom-config.ts';
-import type { SegmentRegistry } from '../audience/segments.ts';
+import { percentSchema, type SegmentRegistry } from '../audience/segments.ts';
+import { landingCandidates, landingFolder } from '../render/landing-files.ts';
 import { RESPONSE_KINDS } from '../audience/compile.ts';
 import { campaignName, duration } from './names.ts';
 
@@ -47,6 +49,15 @@ export const campaignFileSchema = z.looseObject({
     .string()
     .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as CNY, EUR or USD')
     .default('CNY'),
+  /** The landing page's template folder (landing.html.hbs, landing.<lang>.html.hbs); the shipped page when absent. */
+  landing: z.string().min(1).optional(),
+  /** How responses are credited: each sent wave's window from its date (default 90d for mail, 30d for email and SMS). */
+  attribution: z
+    .strictObject({ window: duration.optional(), model: z.literal('any_touch').default('any_touch') })
+    .optional(),
+  /** The response rate the campaign expects (percent) and the lift it hopes for (points): the power check before launch. */
+  expected_response: percentSchema().pipe(z.number().gt(0).lt(100)).default(5),
+  expected_lift: percentSchema().pipe(z.number().gt(0).lt(100)).default(3),
 });
 
 /** Who a wave goes to, besides the campaign's contactable members. */
@@ -66,6 +77,9 @@ export interface LoadedCampaign {
   responseKinds: string[];
   budget?: number | undefined;
   currency: string;
+  /** Percent: the response rate expected, and the lift (in points) the campaign hopes to show. */
+  expectedResponse: number;
+  expectedLift: number;
   audience: Audience;
   registry: SegmentRegistry;
   config: MailroomConfig;
@@ -121,7 +135,10 @@ function campaignFrom(path: string, loaded: ReturnType<typeof loadSegments>, opt
     checkTarget(w, i, source!, registry);
   });
   const audience = parseAudience(source!, registry);
-  if (opts.fresh) checkOffers(c.offers, audience, source!);
+  if (opts.fresh) {
+    checkOffers(c.offers, audience, source!);
+    if (c.landing) checkLanding(c.landing, dirname(path), source!);
+  }
   return {
     file: path,
     dir: dirname(path),
@@ -136,10 +153,22 @@ function campaignFrom(path: string, loaded: ReturnType<typeof loadSegments>, opt
     responseKinds: c.response_kinds,
     budget: c.budget,
     currency: c.currency,
+    expectedResponse: c.expected_response,
+    expectedLift: c.expected_lift,
     audience,
     registry,
     config,
   };
+}
+
+/** `landing:` names a folder that holds a landing page template. */
+function checkLanding(name: string, dir: string, source: YamlSource): void {
+  const folder = landingFolder(name, dir);
+  if (landingCandidates([folder], 'en').some((file) => existsSync(file))) return;
+  throw new UserError(
+    `${source.where(['landing'])}: landing: "${name}" has no landing page template (looked for landing.html.hbs or landing.<language>.html.hbs in ${folder})`,
+    ExitCode.badInput,
+  );
 }
 
 /** `to:` is all, non-responders, responders, or a segment defined by rules alone. */

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { KNOWN_ATTRIBUTES } from '../customers/import/mapping.ts';
 import { salutationFor } from './helpers.ts';
 import { purl, responseCode } from './codes.ts';
+// The unsubscribe link carries its own signed token, not the response code printed on paper.
+import { unsubscribeUrl } from '../send/tracking-links.ts';
 import type { LoadedCampaign } from '../campaign/campaign-file.ts';
 
 export const renderContextSchema = z.object({
@@ -142,7 +144,11 @@ export function memberContext(
   return buildContext(
     row,
     campaign,
-    { responseCode: code, purl: purl(base, code), unsubscribe: `${base}/u/${code}` },
+    {
+      responseCode: code,
+      purl: purl(base, code),
+      unsubscribe: unsubscribeUrl(base, opts.secret, campaign.slug, row.customer_id),
+    },
     opts.asOf.toISOString().slice(0, 10),
   );
 }

@@ -11,7 +11,7 @@
 // by default). Values are HTML-escaped. The campaign's file is read from where it was launched;
 // a tracking server that cannot see that folder serves the shipped default.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Sql } from '../../db/connection.ts';
@@ -20,6 +20,9 @@ import { MEMBER_COLUMNS } from './members.ts';
 import { compilePart, type CompiledPart } from './template-source.ts';
 import { SHIPPED_TEMPLATES, resolveTemplateDir } from './templates.ts';
 import { unsubscribeUrl } from '../send/tracking-links.ts';
+import { landingCandidates, landingFolder } from './landing-files.ts';
+
+export { landingCandidates, landingFolder };
 
 export const SHIPPED_LANDING = join(SHIPPED_TEMPLATES, 'landing');
 
@@ -94,20 +97,6 @@ export function landingCampaign(slug: string, name: string, spec: unknown): Land
     offers: parsed?.offers ?? {},
     folders,
   };
-}
-
-/** `landing:` of a campaign file: a folder path (relative to the file), or a name under templates/ beside it, else shipped. */
-function landingFolder(name: string, campaignDir: string): string {
-  if (isAbsolute(name) || name.startsWith('.') || name.includes('/')) return resolve(campaignDir, name);
-  const local = join(campaignDir, 'templates', name);
-  return existsSync(local) ? local : join(SHIPPED_TEMPLATES, name);
-}
-
-/** The landing template files a customer of `locale` gets, most specific first, folder by folder. */
-export function landingCandidates(folders: string[], locale: string): string[] {
-  const language = locale.split(/[-_]/)[0]!;
-  const names = [...new Set([`landing.${locale}.html.hbs`, `landing.${language}.html.hbs`, 'landing.html.hbs'])];
-  return folders.flatMap((folder) => names.map((n) => join(folder, n)));
 }
 
 const compiled = new Map<string, { mtimeMs: number; part: CompiledPart }>();
