@@ -11,6 +11,7 @@ import { click, open } from './email-tracking.ts';
 import { BodyTooLarge, formFields, readBody, text } from './http.ts';
 import { landing } from './landing.ts';
 import { unsubscribePage } from './unsubscribe.ts';
+import { callsPage } from './calls-page.ts';
 import { memberCodes } from '../pipeline/responses/member-codes.ts';
 import { inboundMessage, signedByTwilio, statusCallback } from './twilio-webhooks.ts';
 
@@ -71,6 +72,7 @@ async function route(ctx: TrackingContext, prefix: string, req: IncomingMessage,
     }
     return second === 'status' ? statusCallback(ctx, res, params) : inboundMessage(ctx, res, params);
   }
+  if (first === 'calls' && second && !rest.length) return callsPage(ctx, req, res, second, query);
   if (second && !rest.length) {
     if (first === 'c' || first === 'o' || first === 'p') {
       if (!readable) return allow(res, 'GET, HEAD');

@@ -27,6 +27,7 @@ export const RESPONSE_KINDS = [
   'coupon_redemption',
   'branch_visit',
   'call_outcome',
+  'appointment',
   'order',
 ];
 

@@ -5,19 +5,8 @@ import { z } from 'zod';
 import { ExitCode, UserError } from '../../config/errors.ts';
 import { YamlSource, formatPath } from '../../config/yaml-file.ts';
 import type { Sql } from '../../db/connection.ts';
+import { offerSchema } from '../campaign/campaign-file.ts';
 
-/**
- * An offer is its text, or its text with the stock bought and the cost of one:
- * `gift-appliance: { text: 电风扇或电饭煲（二选一）, stock: 60, unit_cost: 325.09 }`.
- */
-export const offerSchema = z.union([
-  z.string().min(1),
-  z.strictObject({
-    text: z.string().min(1),
-    stock: z.number().int().min(0).optional(),
-    unit_cost: z.number().min(0).optional(),
-  }),
-]);
 export const offersSchema = z.record(z.string(), offerSchema).default({});
 
 export interface Offer {

@@ -15,6 +15,21 @@ import { campaignName, duration } from './names.ts';
 
 export { durationMs } from './names.ts';
 
+/**
+ * An offer is its text, or its text with the stock bought and the cost of one (gifts handed out at
+ * the branch): `gift-appliance: { text: 电风扇或电饭煲（二选一）, stock: 60, unit_cost: 325.09 }`.
+ */
+export const offerSchema = z.union([
+  z.string().min(1),
+  z.strictObject({
+    text: z.string().min(1),
+    stock: z.number().int().min(0).optional(),
+    unit_cost: z.number().min(0).optional(),
+  }),
+]);
+export type OfferSpec = z.infer<typeof offerSchema>;
+export const offerText = (offer: OfferSpec): string => (typeof offer === 'string' ? offer : offer.text);
+
 export const waveSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,40}$/, 'use lower-case letters, digits, - and _'),
   channel: z.enum(['mail', 'email', 'sms']),
@@ -36,7 +51,7 @@ export const campaignFileSchema = z.looseObject({
   title: z.string().optional(),
   description: z.string().optional(),
   owner: z.string().optional(),
-  offers: z.record(z.string(), z.string()).default({}),
+  offers: z.record(z.string(), offerSchema).default({}),
   waves: z.array(waveSchema).min(1, 'a campaign needs at least one wave'),
   /** How long after the last wave responses still count, and which kinds of response count. */
   response_window: duration.default('30d'),
@@ -98,7 +113,7 @@ export function loadCampaignText(file: string, text: string): LoadedCampaign {
 }
 
 /** Offers go by band: a key that names no band of the audience would render `{{offer}}` empty. */
-function checkOffers(offers: Record<string, string>, audience: Audience, source: YamlSource): void {
+function checkOffers(offers: Record<string, unknown>, audience: Audience, source: YamlSource): void {
   const bands = audience.segment.top?.bands.map((b) => b.name) ?? [];
   const lines = Object.keys(offers)
     .filter((key) => !bands.includes(key))
@@ -147,7 +162,7 @@ function campaignFrom(path: string, loaded: ReturnType<typeof loadSegments>, opt
     title: c.title ?? c.description ?? c.name,
     description: c.description,
     owner: c.owner,
-    offers: c.offers,
+    offers: Object.fromEntries(Object.entries(c.offers).map(([key, offer]) => [key, offerText(offer)])),
     waves: c.waves,
     responseWindow: c.response_window,
     responseKinds: c.response_kinds,

@@ -21,6 +21,7 @@ import { compilePart, type CompiledPart } from './template-source.ts';
 import { SHIPPED_TEMPLATES, resolveTemplateDir } from './templates.ts';
 import { unsubscribeUrl } from '../send/tracking-links.ts';
 import { landingCandidates, landingFolder } from './landing-files.ts';
+import { offerSchema, offerText } from '../campaign/campaign-file.ts';
 
 export { landingCandidates, landingFolder };
 
@@ -35,7 +36,7 @@ const fileSchema = z.looseObject({
   title: z.string().optional().catch(undefined),
   description: z.string().optional().catch(undefined),
   owner: z.string().optional().catch(undefined),
-  offers: z.record(z.string(), z.string()).catch({}).default({}),
+  offers: z.record(z.string(), offerSchema.transform(offerText)).catch({}).default({}),
   landing: z.string().min(1).optional().catch(undefined),
   waves: z
     .array(

@@ -1,10 +1,7 @@
 // The manager's page in Debian's headless Chromium: a signed link shows one manager's open tasks
 // on a 390 px screen, an outcome is recorded by keyboard alone and another with the form, a post
 // sent twice counts once; cross-site posts, another manager's task, expired and altered links are
-// refused with nothing written. The page runs on an HTTP server with the route as the tracking
-// server registers it.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// refused with nothing written. The page is served by the real tracking server.
 import { join } from 'node:path';
 import { pino } from 'pino';
 import puppeteer, { type Browser } from 'puppeteer-core';
@@ -15,12 +12,12 @@ import { runCli } from '../helpers/cli.ts';
 import { SECRET, createCampaignFixture, type Fixture } from '../helpers/calls-fixture.ts';
 import { assignCallTasks } from '../../pipeline/calls/call-tasks.ts';
 import { formToken, signManagerLink } from '../../pipeline/calls/manager-link.ts';
-import { callsPage } from '../../server/calls-page.ts';
+import { startTrackingServer, type TrackingServer } from '../../server/tracking-server.ts';
 
 describe('the manager page', { timeout: 120_000 }, () => {
   let db: TestDatabase;
   let f: Fixture;
-  let server: Server;
+  let server: TrackingServer;
   let base: string;
   let browser: Browser;
   const dir = tempDir('mailroom-calls-page-');
@@ -57,19 +54,9 @@ describe('the manager page', { timeout: 120_000 }, () => {
       dueAt: week(),
     });
     const ctx = { sql: db.sql, secret: SECRET, trackingUrl: 'http://127.0.0.1', log: pino({ level: 'silent' }) };
-    // As server/tracking-server.ts routes it: /calls/<token>.
-    server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      const [, first, second, ...rest] = url.pathname.split('/');
-      if (first === 'calls' && second && !rest.length)
-        void callsPage(ctx, req, res, second, url.searchParams).catch((e: Error) => {
-          res.statusCode = 500;
-          res.end(e.message);
-        });
-      else res.writeHead(404).end();
-    });
-    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // The real tracking server, which routes /calls/<token> to the page.
+    server = await startTrackingServer({ ...ctx, port: 0, host: '127.0.0.1' });
+    base = server.url;
     browser = await puppeteer.launch({
       executablePath: '/usr/bin/chromium',
       userDataDir: join(tempDir(), 'chromium-profile'),
@@ -87,7 +74,7 @@ describe('the manager page', { timeout: 120_000 }, () => {
   });
   afterAll(async () => {
     await browser?.close();
-    await new Promise((done) => server?.close(done));
+    await server?.close();
     await db?.drop();
   });
 
