@@ -10,6 +10,7 @@ import {
 import type { Sql } from '../db/connection.ts';
 import type { LoadedCampaign } from '../pipeline/campaign/campaign-file.ts';
 import type { AudienceCounts } from '../pipeline/audience/counts.ts';
+import { powerCheck, type PowerCheck } from '../pipeline/report/power.ts';
 import { validateCampaign } from '../pipeline/campaign/validate-campaign.ts';
 import { registerCampaign as registerCampaignRow } from '../pipeline/campaign/campaigns-table.ts';
 import { campaignWorkflowInput, type CampaignTuning } from '../activities/campaign-start.ts';
@@ -46,6 +47,13 @@ export interface LaunchResult {
   workflowId: string;
   counts: AudienceCounts;
   launched: boolean;
+  /** Whether the holdout is large enough to show the lift the campaign expects. */
+  power: PowerCheck;
+}
+
+/** The power check for a campaign's audience at its expected response rate and lift (percent in the file). */
+export function campaignPower(campaign: LoadedCampaign, counts: AudienceCounts): PowerCheck {
+  return powerCheck(counts.contactable, counts.holdout, campaign.expectedResponse / 100, campaign.expectedLift / 100);
 }
 
 export { validateCampaign, campaignWorkflowInput, workflowIdOf, campaignSearchAttributes, type CampaignTuning };
@@ -64,7 +72,8 @@ export async function launchCampaign(
   const counts = await validateCampaign(sql, campaign, opts);
   checkPublicTrackingUrl(opts.trackingUrl, { allowLocal: opts.allowLocalLinks === true, action: 'launch' });
   const workflowId = workflowIdOf(campaign.slug);
-  if (opts.dryRun) return { slug: campaign.slug, workflowId, counts, launched: false };
+  const power = campaignPower(campaign, counts);
+  if (opts.dryRun) return { slug: campaign.slug, workflowId, counts, launched: false, power };
   const [existing] = await sql<
     { id: number; snapshot_at: Date | null }[]
   >`select id, snapshot_at from campaigns where slug = ${campaign.slug}`;
@@ -98,7 +107,7 @@ export async function launchCampaign(
       );
     throw error;
   }
-  return { slug: campaign.slug, workflowId, counts, launched: true };
+  return { slug: campaign.slug, workflowId, counts, launched: true, power };
 }
 
 /** How a campaign stands as `mailroom status` shows it: the workflow's own status, or how its workflow ended abnormally. */

@@ -10,6 +10,7 @@ import {
   type CampaignState,
   type Control,
 } from '../api.ts';
+import type { PowerCheck } from '../../pipeline/report/power.ts';
 import { countsText, followCampaign, shownTime, waveNext } from '../follow.ts';
 import { formatTable, printJson, say } from '../output.ts';
 import { ExitCode, UserError } from '../../config/errors.ts';
@@ -32,6 +33,11 @@ export function statusExitCode(p: Pick<CampaignState, 'status'>): number {
 }
 
 type Printable = Omit<CampaignProgress, 'status'> & { status: string; workflowStatus?: string; error?: string };
+
+/** "Power: a holdout of 49 can only detect …" — a warning when the holdout cannot show the expected lift. */
+export function powerLine(power: PowerCheck): string {
+  return `${power.warn ? 'Warning' : 'Power'}: ${power.message}.`;
+}
 
 export function printCampaign(slug: string, p: Printable): void {
   say(
@@ -117,10 +123,14 @@ export function registerCampaign(program: Command): void {
               ? `Launched ${result.slug} (workflow ${result.workflowId}): ${result.counts.contactable} to contact, ${result.counts.holdout} held out.`
               : `${result.slug} is valid: ${result.counts.contactable} to contact, ${result.counts.holdout} held out. Nothing was started (--dry-run).`,
           );
+          say(powerLine(result.power));
           if (result.launched) for (const line of mailWaveLines(campaign, ctx.paths.print)) say(line);
           return;
         }
-        if (!flags.json) for (const line of mailWaveLines(campaign, ctx.paths.print)) ctx.say(line);
+        if (!flags.json) {
+          ctx.say(powerLine(result.power));
+          for (const line of mailWaveLines(campaign, ctx.paths.print)) ctx.say(line);
+        }
         const final = await withTemporalClient(ctx, (client) =>
           followCampaign(client, result.slug, { bars: !flags.json }),
         );

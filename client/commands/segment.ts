@@ -8,6 +8,10 @@ import { parseAudience, type Audience } from '../../pipeline/audience/audience.t
 import { loadSegments, type LoadedSegments } from '../../pipeline/audience/load.ts';
 import { previewAudience } from '../../pipeline/audience/preview.ts';
 import { CHANNELS, type Channel } from '../../pipeline/audience/rules.ts';
+import { percentSchema } from '../../pipeline/audience/segments.ts';
+import { powerCheck } from '../../pipeline/report/power.ts';
+import type { YamlSource } from '../../config/yaml-file.ts';
+import { powerLine } from './campaign.ts';
 
 interface PreviewFlags {
   segment?: string;
@@ -58,6 +62,16 @@ function chooseAudience(
   );
 }
 
+/** The campaign file's expected_response and expected_lift (percent), as fractions; 5 % and 3 points by default. */
+function expectedRates(source: YamlSource | undefined): [number, number] {
+  const doc = (source?.toJS() ?? {}) as Record<string, unknown>;
+  const percent = (value: unknown, fallback: number) => {
+    const parsed = percentSchema().safeParse(value ?? fallback);
+    return (parsed.success ? parsed.data : fallback) / 100;
+  };
+  return [percent(doc.expected_response, 5), percent(doc.expected_lift, 3)];
+}
+
 function printPreview(label: string, audience: Audience, preview: Awaited<ReturnType<typeof previewAudience>>): void {
   const c = preview.counts;
   say(
@@ -103,8 +117,19 @@ export function registerSegment(program: Command): void {
           { limit: flags.limit, explain: flags.explain === true },
         ),
       );
-      if (flags.json) return printJson({ segment: audience.segment.name, channel: audience.channel, ...preview });
+      const power =
+        audience.holdoutPercent > 0
+          ? powerCheck(preview.counts.contactable, preview.counts.holdout, ...expectedRates(loaded.source))
+          : undefined;
+      if (flags.json)
+        return printJson({
+          segment: audience.segment.name,
+          channel: audience.channel,
+          ...preview,
+          ...(power ? { power } : {}),
+        });
       printPreview(label, audience, preview);
+      if (power) say(`\n${powerLine(power)}`);
     });
   segment
     .command('list [file]')

@@ -98,7 +98,7 @@ export function powerCheck(treated: number, holdout: number, expectedResponse = 
   else if (mde === null) message = `a holdout of ${holdout} cannot detect any lift ${over}`;
   else
     message = `a holdout of ${holdout} can ${warn ? 'only ' : ''}detect a lift of about ${points(mde)} points ${over}`;
-  if (warn)
+  if (warn && total > 0)
     message +=
       needed === null
         ? `; not even an even split of ${total} detects ${points(expectedLift)} points`
