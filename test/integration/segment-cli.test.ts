@@ -36,6 +36,21 @@ describe('mailroom segment preview', () => {
     expect(n).toBe(0);
   });
 
+  it("warns that the sample campaign's holdout is too small to show the lift it expects", async () => {
+    const run = await runCli(['segment', 'preview', EXAMPLE, '--limit', '1'], { DATABASE_URL: db.url });
+    expect(run.code, run.stderr).toBe(0);
+    const json = JSON.parse(
+      (await runCli(['segment', 'preview', EXAMPLE, '--json', '--limit', '1'], { DATABASE_URL: db.url })).stdout,
+    );
+    const { holdout } = json.counts;
+    expect(json.power).toMatchObject({ holdout, warn: true, expected_response: 0.05, expected_lift: 0.03 });
+    expect(json.power.minimum_detectable_lift).toBeGreaterThan(0.03);
+    const points = Math.round(json.power.minimum_detectable_lift * 100);
+    expect(run.stdout).toContain(
+      `Warning: a holdout of ${holdout} can only detect a lift of about ${points} points over a 5 % response rate`,
+    );
+  });
+
   it('previews a named built-in segment and prints a readable table', async () => {
     const run = await runCli(['segment', 'preview', '--segment', 'dormant-members', '--channel', 'email'], {
       DATABASE_URL: db.url,
