@@ -13,6 +13,8 @@ import { insertResponsesFrom } from '../pipeline/responses/record.ts';
 const SIMULATED_RESPONSE_RATE = 0.12;
 /** Customers also buy without being asked: the held-out members' simulated baseline (orders). */
 const SIMULATED_BASELINE_RATE = 0.04;
+/** Of the treated: branch visits, comparable with the holdout's orders (the lift the report measures). */
+const SIMULATED_VISIT_RATE = 0.1;
 
 export async function runDemoCampaign(
   sql: Sql,
@@ -73,5 +75,15 @@ async function simulateResponses(sql: Sql, slug: string, wave: string): Promise<
     from campaign_members m join campaigns c on c.id = m.campaign_id
     where c.slug = ${slug} and m.holdout and mailroom_hash_unit(${slug} || ':' || m.customer_id::text) < ${SIMULATED_BASELINE_RATE}`,
   );
-  return rows + baseline;
+  // Branch visits, which the holdout can make as well: the responses the report's lift compares.
+  // Most who scanned the letter come to the branch; so do a few of the others, as in the holdout.
+  const visits = await insertResponsesFrom(
+    sql,
+    sql`
+    select d.campaign_id, d.customer_id, null, 'branch_visit', 'demo', 'demo:visit:' || d.campaign_id || ':' || d.customer_id, now()
+    from deliveries d join campaigns c on c.id = d.campaign_id
+    where c.slug = ${slug} and d.wave = ${wave} and d.status = 'sent'
+      and mailroom_hash_unit(${slug} || ':' || d.customer_id::text) < ${SIMULATED_VISIT_RATE}`,
+  );
+  return rows + baseline + visits;
 }

@@ -24,6 +24,7 @@ import {
   launchCampaign,
   type CampaignTuning,
 } from './api.ts';
+import { campaignReport as databaseReport } from '../pipeline/report/index.ts';
 import { context, resolveTemporal } from './connect.ts';
 import { ExitCode, UserError } from '../config/errors.ts';
 import { followCampaign } from './follow.ts';
@@ -63,6 +64,8 @@ export async function connectMailroom() {
     skipWait: (name: string) => controlCampaign(client, name, 'skip-wait'),
     confirmMailing: (name: string, wave: string, date?: string) => confirmMailing(client, name, wave, date),
     report: (name: string) => campaignReport(client, name),
+    /** The analyst's report, recomputed from the database (what `mailroom report --json` prints); no Temporal needed. */
+    results: (name: string) => databaseReport(sql, name),
     async close() {
       await connection.close();
       await sql.end({ timeout: 5 });

@@ -1,8 +1,11 @@
 // `mailroom demo` (npm run demo): the stack, 10,000 seeded customers, and a look at them.
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { context, withDatabase, withTemporalClient } from '../connect.ts';
 import { runDemoCampaign } from '../demo-campaign.ts';
 import { printCampaign } from './campaign.ts';
+import { printReport } from './report.ts';
+import { campaignReport, reportHtml } from '../../pipeline/report/index.ts';
 import { formatTable, say } from '../output.ts';
 import { runStackCheck } from '../stack-check.ts';
 import { startDetached } from '../../dev/stack.ts';
@@ -115,7 +118,16 @@ export function registerDemo(program: Command): void {
           }),
         ),
       );
-      if (run.final) printCampaign(run.slug, run.final);
+      if (run.final) {
+        printCampaign(run.slug, run.final);
+        // The analyst's view, recomputed from the database: rates with intervals, lift, cost.
+        const report = await withDatabase(ctx, (sql) => campaignReport(sql, run.slug));
+        const page = join(demoDir, 'report.html');
+        writeFileSync(page, await reportHtml(report));
+        say('\nThe campaign report (`mailroom report ' + run.slug + '`):\n');
+        printReport(report);
+        say(`\nThe same report as one page: ${page}`);
+      }
       if (run.heldForQuietHours)
         say(
           'Some SMS wait for the end of quiet hours in their time zone (21:00–08:00); the campaign finishes on its own then. Follow it with `npx mailroom status ' +

@@ -50,7 +50,7 @@ function writeCsv(report: CampaignReport, dir: string): string[] {
 const shown = (rows: Row[], columns: Record<string, (r: Row) => string>) =>
   formatTable(rows.map((r) => Object.fromEntries(Object.entries(columns).map(([k, f]) => [k, f(r)]))));
 
-function printReport(r: CampaignReport): void {
+export function printReport(r: CampaignReport): void {
   const c = r.cost;
   say(`${r.campaign} (${r.name}): ${r.status}. Data as of ${r.as_of}.`);
   if (r.provisional) say(`Provisional: ${r.provisional_reason}.`);
