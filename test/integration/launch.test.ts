@@ -143,16 +143,30 @@ describe('mailroom launch', () => {
       mailedOn: today,
     });
     await runCli(['skip-wait', name], env);
-    let report:
-      | { status: string; summary: { contacted: number; cost: number; waves: { wave: string; sent: number }[] } | null }
+    // The summary stored when the campaign ends, as status shows it.
+    let ended:
+      | { status: string; summary?: { contacted: number; cost: number; waves: { wave: string; sent: number }[] } }
       | undefined;
     for (let i = 0; i < 150; i++) {
-      report = JSON.parse((await runCli(['report', name, '--json'], env)).stdout);
-      if (report!.summary) break;
+      ended = JSON.parse((await runCli(['status', name, '--json'], env)).stdout);
+      if (ended!.summary) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    expect(report).toMatchObject({ status: 'completed', summary: { contacted: 6, cost: 7.2 } });
-    expect(report!.summary!.waves.map((w) => [w.wave, w.sent])).toEqual([
+    expect(ended).toMatchObject({ status: 'completed', summary: { contacted: 6, cost: 7.2 } });
+    expect(ended!.summary!.waves.map((w) => [w.wave, w.sent])).toEqual([
+      ['letter', 6],
+      ['reminder', 6],
+      ['last-call', 6],
+    ]);
+    // The report, recomputed from the database, agrees.
+    const report = JSON.parse((await runCli(['report', name, '--json'], env)).stdout) as {
+      status: string;
+      cost: { total: number };
+      treatment: { n: number };
+      waves: { wave: string; sent: number }[];
+    };
+    expect(report).toMatchObject({ status: 'completed', cost: { total: 7.2 }, treatment: { n: 6 } });
+    expect(report.waves.map((w) => [w.wave, w.sent])).toEqual([
       ['letter', 6],
       ['reminder', 6],
       ['last-call', 6],
