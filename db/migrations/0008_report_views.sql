@@ -56,7 +56,14 @@ union all
 select o.customer_id, null, 'order', o.occurred_at, false, o.amount, o.currency, -o.id
 from orders o;
 
--- One row per member of a campaign (suppressed members included, as group 'suppressed').
+-- One row per member of a campaign (suppressed members included, as group 'suppressed'): its
+-- responses, orders and deliveries joined set-based (grouped hash joins over the campaign's rows),
+-- the last touch found among the member's own deliveries.
+-- The wave of the latest delivery at or before `at` (ties: the later wave name).
+create function mailroom_last_touch(waves text[], times timestamptz[], at timestamptz) returns text
+language sql immutable parallel safe
+as $$ select u.w from unnest(waves, times) as u (w, t) where u.t <= at order by u.t desc, u.w desc limit 1 $$;
+
 create view member_outcomes as
 select m.campaign_id, c.slug as campaign, m.customer_id, m.rank, m.band, m.variant,
        case when m.suppression_reason is not null then 'suppressed' when m.holdout then 'holdout' else 'treatment' end as "group",
@@ -64,40 +71,40 @@ select m.campaign_id, c.slug as campaign, m.customer_id, m.rank, m.band, m.varia
        e.first_response_at, e.first_response_kind, e.first_response_at is not null as responded,
        e.first_traceable_at, coalesce(e.traceable_responses, 0) as traceable_responses,
        coalesce(e.orders, 0) as attributed_orders, coalesce(e.revenue, 0) as attributed_revenue,
-       e.after_window_responses,
-       -- The last wave that reached the member before their first response (last touch).
-       case when e.first_response_at is not null then
-         (select d2.wave from deliveries d2
-           where d2.campaign_id = m.campaign_id and d2.customer_id = m.customer_id and d2.status = 'sent'
-             and d2.sent_at <= e.first_response_at
-           order by d2.sent_at desc, d2.id desc limit 1) end as credited_wave,
-       floor(extract(epoch from e.first_response_at - sp.starts_at) / 86400)::int as response_day
+       coalesce(e.after_window_responses, 0) as after_window_responses,
+       case when e.first_response_at is not null then mailroom_last_touch(d.waves, d.times, e.first_response_at) end as credited_wave,
+       e.response_day
 from campaign_members m
 join campaigns c on c.id = m.campaign_id
-left join campaign_attribution_spans sp on sp.campaign_id = m.campaign_id
 left join (
-  select campaign_id, customer_id, count(*)::int as contacts, min(sent_at) as first_contact_at
+  select campaign_id, customer_id, count(*)::int as contacts, min(sent_at) as first_contact_at,
+         array_agg(wave) as waves, array_agg(sent_at) as times
   from deliveries where status = 'sent' group by campaign_id, customer_id
 ) d on d.campaign_id = m.campaign_id and d.customer_id = m.customer_id
-left join lateral (
-  select min(ev.occurred_at) filter (where ev.counted and not ev.traceable and ev.inside) as first_response_at,
+left join (
+  select ev.campaign_id, ev.customer_id,
+         min(ev.occurred_at) filter (where ev.counted and not ev.traceable and ev.inside) as first_response_at,
          (array_agg(ev.kind order by ev.occurred_at, ev.event_id)
             filter (where ev.counted and not ev.traceable and ev.inside))[1] as first_response_kind,
          min(ev.occurred_at) filter (where ev.counted and ev.traceable and ev.inside) as first_traceable_at,
          count(*) filter (where ev.counted and ev.traceable and ev.inside)::int as traceable_responses,
-         -- Orders count for revenue whether or not `order` is one of the campaign's response kinds.
          count(*) filter (where ev.event_id < 0 and ev.inside)::int as orders,
          sum(ev.amount) filter (where ev.event_id < 0 and ev.inside and ev.currency = ev.campaign_currency) as revenue,
-         count(*) filter (where ev.counted and not ev.inside)::int as after_window_responses
+         count(*) filter (where ev.counted and not ev.inside)::int as after_window_responses,
+         floor(extract(epoch from min(ev.occurred_at) filter (where ev.counted and not ev.traceable and ev.inside)
+                                  - min(ev.span_start)) / 86400)::int as response_day
   from (
-    select ev.*, ev.occurred_at < sp.ends_at as inside, coalesce(st.currency, 'CNY') as campaign_currency,
-           (st.response_kinds is null or ev.kind = any(st.response_kinds)) as counted
-    from campaign_response_events ev
-    left join campaign_report_settings st on st.campaign_id = m.campaign_id
-    where ev.customer_id = m.customer_id and ev.occurred_at >= sp.starts_at
-      and (not ev.traceable or ev.campaign_id = m.campaign_id)
+    select mm.campaign_id, mm.customer_id, sp2.starts_at as span_start, e.kind, e.occurred_at, e.event_id, e.traceable, e.amount, e.currency,
+           e.occurred_at < sp2.ends_at as inside, coalesce(st.currency, 'CNY') as campaign_currency,
+           (st.response_kinds is null or e.kind = any(st.response_kinds)) as counted
+    from campaign_members mm
+    join campaign_attribution_spans sp2 on sp2.campaign_id = mm.campaign_id
+    left join campaign_report_settings st on st.campaign_id = mm.campaign_id
+    join campaign_response_events e on e.customer_id = mm.customer_id and e.occurred_at >= sp2.starts_at
+    where not e.traceable or e.campaign_id = mm.campaign_id
   ) ev
-) e on true;
+  group by ev.campaign_id, ev.customer_id
+) e on e.campaign_id = m.campaign_id and e.customer_id = m.customer_id;
 
 -- Per campaign and group (treatment, holdout, suppressed): members, responders, rate and its 95 %
 -- Wilson interval (z = 1.959963984540054), traceable responders, attributed orders and revenue.
