@@ -74,6 +74,22 @@ async function fillCampaign(
   }
 }
 
+/** Stores the code of every member still without one, campaign by campaign, so that codes can be
+ * looked up with one indexed read (or matched set-based by an import). */
+export async function storeMissingCodes(
+  sql: Sql,
+  secret: string,
+  log: Logger,
+): Promise<{ campaigns: number; written: number }> {
+  const campaigns = await sql<{ id: number; slug: string }[]>`
+    select c.id, c.slug from campaigns c
+    where exists (select 1 from campaign_members m where m.campaign_id = c.id and m.response_code is null)`;
+  let written = 0;
+  for (const c of campaigns) written += await fillCampaign(sql, secret, c, log);
+  if (written) log.info({ campaigns: campaigns.map((c) => c.id), codes: written }, 'stored response codes');
+  return { campaigns: campaigns.length, written };
+}
+
 export interface MemberCodes {
   find(raw: string): Promise<CodeMember | null>;
 }
@@ -82,16 +98,10 @@ export function memberCodes(sql: Sql, secret: string, log: Logger): MemberCodes 
   // One fill at a time per process: a mailing landing brings many first visits at once.
   let filling: Promise<number> | undefined;
   const fill = () => {
-    filling ??= (async () => {
-      const campaigns = await sql<{ id: number; slug: string }[]>`
-        select c.id, c.slug from campaigns c
-        where exists (select 1 from campaign_members m where m.campaign_id = c.id and m.response_code is null)`;
-      let written = 0;
-      for (const c of campaigns) written += await fillCampaign(sql, secret, c, log);
-      if (written) log.info({ campaigns: campaigns.map((c) => c.id), codes: written }, 'stored response codes');
-      // Campaigns looked at, not codes written: another server may have written them meanwhile.
-      return campaigns.length;
-    })().finally(() => (filling = undefined));
+    // Campaigns looked at, not codes written: another server may have written them meanwhile.
+    filling ??= storeMissingCodes(sql, secret, log)
+      .then((r) => r.campaigns)
+      .finally(() => (filling = undefined));
     return filling;
   };
 

@@ -3,6 +3,10 @@
 import type { Sql } from '../../db/connection.ts';
 import type { Fragment } from '../audience/compile.ts';
 
+/** Kinds that happen away from the tracking server and come in by `mailroom import responses`. */
+export const IMPORTED_KINDS = ['coupon_redemption', 'branch_visit', 'call_outcome', 'order', 'appointment'] as const;
+export type ImportedKind = (typeof IMPORTED_KINDS)[number];
+
 export type ResponseKind =
   | 'open'
   | 'click'
@@ -13,8 +17,7 @@ export type ResponseKind =
   | 'sms_stop'
   | 'delivered'
   | 'bounce'
-  | 'branch_visit'
-  | 'appointment';
+  | ImportedKind;
 
 export interface ResponseEvent {
   campaignId: number | null;
@@ -45,6 +48,26 @@ export async function insertResponsesFrom(sql: Sql, rows: Fragment): Promise<num
     ${rows}
     on conflict (dedupe_key) do nothing`;
   return result.count;
+}
+
+/**
+ * Imported responses from a query whose columns are n (the row's number in its file),
+ * campaign_id, customer_id, kind, source, dedupe_key, occurred_at, value, details. Of rows sharing a
+ * dedupe key only the first (lowest n) is written, and none whose key is already recorded.
+ * Returns the n of each row written.
+ */
+export async function insertImportedResponses(sql: Sql, rows: Fragment): Promise<number[]> {
+  const written = await sql<{ n: number }[]>`
+    with src as (${rows}),
+    firsts as (select distinct on (dedupe_key) * from src order by dedupe_key, n),
+    inserted as (
+      insert into responses (campaign_id, customer_id, kind, source, dedupe_key, occurred_at, value, details)
+      select campaign_id, customer_id, kind, source, dedupe_key, occurred_at, value, details from firsts order by n
+      on conflict (dedupe_key) do nothing
+      returning dedupe_key
+    )
+    select f.n from firsts f join inserted i on i.dedupe_key = f.dedupe_key`;
+  return written.map((r) => r.n);
 }
 
 /** The current UTC minute, e.g. 2026-12-01T09:15: repeats of an event within it count once. */

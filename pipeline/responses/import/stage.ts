@@ -1,0 +1,175 @@
+// Loads checked rows of a responses file through COPY into a temporary table and matches a whole
+// batch at once: one statement finds each row's customer (by response code, then customer id, then
+// phone, then email) and campaign, a second writes the matched rows to responses
+// (record.ts) deduplicated on source + source_id. Both tables live on one reserved connection for
+// the whole import and are emptied after each batch.
+import type { Sql } from '../../../db/connection.ts';
+import { insertImportedResponses } from '../record.ts';
+import type { MatchKey } from './columns.ts';
+
+type Reserved = Awaited<ReturnType<Sql['reserve']>>;
+
+/** How one staged row came out. */
+export interface RowOutcome {
+  n: number;
+  status: 'matched' | 'unmatched' | 'unknown_campaign' | 'campaign_conflict';
+  matchedBy: MatchKey | null;
+  /** Customers with the row's phone and email (2 means two or more: ambiguous, not a match). */
+  phoneMatches: number;
+  emailMatches: number;
+  codeFound: boolean;
+  externalIdFound: boolean;
+  /** The campaign of the row's response code, when it has one. */
+  codeCampaign: string | null;
+}
+
+export interface StagedBatch {
+  outcomes: RowOutcome[];
+  /** Row numbers written to responses (the others that matched were already recorded: duplicates). */
+  written: Set<number>;
+}
+
+export class ResponseStage {
+  private constructor(
+    private readonly conn: Reserved,
+    private readonly importId: number,
+    private readonly source: string,
+    private readonly timezone: string,
+  ) {}
+
+  static async open(sql: Sql, importId: number, opts: { source: string; timezone: string }): Promise<ResponseStage> {
+    const conn = await sql.reserve();
+    try {
+      await conn`
+        create temporary table if not exists import_stage_responses (
+          n int primary key, source_id text, kind text, occurred_at text, code text, external_id text,
+          phone text, email text, value numeric(14, 2), currency text, branch text, staff text, campaign text)`;
+      await conn`
+        create temporary table if not exists import_match_responses (
+          n int primary key, status text, matched_by text, customer_id bigint, campaign_id bigint)`;
+      await conn`truncate import_stage_responses, import_match_responses`;
+    } catch (error) {
+      conn.release();
+      throw error;
+    }
+    return new ResponseStage(conn, importId, opts.source, opts.timezone);
+  }
+
+  /** Loads one batch (COPY text, one line per row), matches it and writes the matched rows. */
+  async write(copyText: string): Promise<StagedBatch> {
+    if (!copyText) return { outcomes: [], written: new Set() };
+    const stream = await this.conn`
+      copy import_stage_responses (n, source_id, kind, occurred_at, code, external_id, phone, email, value,
+        currency, branch, staff, campaign) from stdin`.writable();
+    await new Promise<void>((resolve, reject) => {
+      stream.on('error', reject);
+      stream.on('finish', resolve);
+      stream.end(copyText);
+    });
+    try {
+      // Statistics of the batch let the planner choose index probes into customers and members.
+      await this.conn`analyze import_stage_responses`;
+      const outcomes = await this.match();
+      const written = await insertImportedResponses(
+        this.conn,
+        this.conn`
+          select s.n, m.campaign_id, m.customer_id, s.kind, ${this.source} as source,
+            ${`${this.source}:`} || s.source_id as dedupe_key,
+            case when s.occurred_at ~ '(Z|[+-][0-9]{2}:[0-9]{2})$' then s.occurred_at::timestamptz
+                 else s.occurred_at::timestamp at time zone ${this.timezone} end as occurred_at,
+            s.value,
+            jsonb_strip_nulls(jsonb_build_object(
+              'matched_by', m.matched_by, 'source_id', s.source_id, 'import_id', ${this.importId}::bigint,
+              'code', case when m.matched_by = 'code' then s.code end,
+              'currency', s.currency, 'branch', s.branch, 'staff', s.staff)) as details
+          from import_stage_responses s join import_match_responses m on m.n = s.n
+          where m.status = 'matched'`,
+      );
+      return { outcomes, written: new Set(written) };
+    } finally {
+      await this.conn`truncate import_stage_responses, import_match_responses`;
+    }
+  }
+
+  private async match(): Promise<RowOutcome[]> {
+    const rows = await this.conn<
+      {
+        n: number;
+        status: RowOutcome['status'];
+        matched_by: MatchKey | null;
+        phone_matches: number;
+        email_matches: number;
+        code_found: boolean;
+        external_id_found: boolean;
+        code_campaign: string | null;
+      }[]
+    >`
+      with found as materialized (
+        select s.n, s.campaign,
+          bycode.customer_id as code_customer, bycode.campaign_id as code_campaign_id, bycode.slug as code_campaign,
+          byext.id as ext_customer, byphone.found as phone_matches, byphone.id as phone_customer,
+          byemail.found as email_matches, byemail.id as email_customer, named.id as named_campaign_id
+        from import_stage_responses s
+        left join lateral (
+          select m.customer_id, m.campaign_id, c.slug from campaign_members m join campaigns c on c.id = m.campaign_id
+          where m.response_code = s.code) bycode on true
+        left join customers byext on byext.external_id = s.external_id
+        -- Two customers with the same phone (or email) are no match: the next key is tried.
+        cross join lateral (
+          select count(*)::int as found, min(p.id) as id
+          from (select c.id from customers c where c.phone = s.phone and c.phone is not null limit 2) p) byphone
+        cross join lateral (
+          select count(*)::int as found, min(e.id) as id
+          from (select c.id from customers c
+                where lower(c.email) = lower(s.email) and c.email is not null limit 2) e) byemail
+        left join lateral (
+          select c.id from campaigns c where c.slug = s.campaign or c.name = s.campaign
+          order by c.slug = s.campaign desc, c.id limit 1) named on true
+      ),
+      decided as (
+        select f.*,
+          case when code_customer is not null then 'code'
+               when ext_customer is not null then 'external_id'
+               when phone_matches = 1 then 'phone'
+               when email_matches = 1 then 'email' end as matched_by
+        from found f
+      ),
+      matched as (
+        insert into import_match_responses (n, status, matched_by, customer_id, campaign_id)
+        select n,
+          case when campaign is not null and named_campaign_id is null then 'unknown_campaign'
+               when code_campaign_id is not null and named_campaign_id is not null
+                    and code_campaign_id <> named_campaign_id then 'campaign_conflict'
+               when matched_by is null then 'unmatched'
+               else 'matched' end,
+          matched_by,
+          case matched_by when 'code' then code_customer when 'external_id' then ext_customer
+                          when 'phone' then phone_customer when 'email' then email_customer end,
+          coalesce(code_campaign_id, named_campaign_id)
+        from decided
+        returning n, status
+      )
+      select d.n, m.status, d.matched_by, d.phone_matches, d.email_matches,
+        d.code_customer is not null as code_found, d.ext_customer is not null as external_id_found, d.code_campaign
+      from decided d join matched m on m.n = d.n
+      order by d.n`;
+    return rows.map((r) => ({
+      n: r.n,
+      status: r.status,
+      matchedBy: r.matched_by,
+      phoneMatches: r.phone_matches,
+      emailMatches: r.email_matches,
+      codeFound: r.code_found,
+      externalIdFound: r.external_id_found,
+      codeCampaign: r.code_campaign,
+    }));
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.conn`discard temp`;
+    } finally {
+      this.conn.release();
+    }
+  }
+}
