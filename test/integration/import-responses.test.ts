@@ -76,7 +76,7 @@ describe('mailroom import responses', () => {
     const s = await importFile(file);
     expect(s).toMatchObject({ read: 16, matched: 5, duplicates: 1, unmatched: 3, rejected: 7 });
     expect(s.matched + s.duplicates + s.unmatched + s.rejected).toBe(s.read);
-    expect(s.matchedBy).toEqual({ code: 1, external_id: 1, phone: 1, email: 2 });
+    expect(s.matchedBy).toEqual({ code: 1, customer: 1, phone: 1, email: 2 });
 
     const written = await db.sql<
       {
@@ -104,7 +104,7 @@ describe('mailroom import responses', () => {
       ]),
     ).toEqual([
       ['import:pos:R1', 'coupon_redemption', ids.C1, spring, '2026-11-20 02:15', '88.00', 'code'],
-      ['import:pos:R2', 'branch_visit', ids.C2, spring, '2026-11-21 01:00', null, 'external_id'],
+      ['import:pos:R2', 'branch_visit', ids.C2, spring, '2026-11-21 01:00', null, 'customer'],
       ['import:pos:R3', 'order', ids.C3, null, '2026-11-22 06:00', '1200.50', 'phone'],
       ['import:pos:R4', 'appointment', ids.C3, spring, '2026-11-22 16:00', null, 'email'],
       ['import:pos:R5', 'call_outcome', ids.C5, null, '2026-11-24 00:00', null, 'email'],
@@ -184,7 +184,7 @@ describe('mailroom import responses', () => {
     const mapping = `${dir}/mapping.yaml`;
     writeFileSync(mapping, 'columns:\n  Txn: source_id\n  What: kind\n  When: occurred_at\n  Member: external_id\n');
     const s = await importFile(file, { mappingPath: mapping });
-    expect(s).toMatchObject({ read: 1, matched: 1, matchedBy: { external_id: 1 } });
+    expect(s).toMatchObject({ read: 1, matched: 1, matchedBy: { customer: 1 } });
   });
 
   it('registers `import responses`: the summary as JSON, and exit code 3 for a file without a matching key column', async () => {

@@ -22,6 +22,8 @@ export type ResponseField = (typeof RESPONSE_FIELDS)[number];
 /** The keys that find a row's customer, in the order they are tried. */
 export const MATCH_KEYS = ['code', 'external_id', 'phone', 'email'] as const;
 export type MatchKey = (typeof MATCH_KEYS)[number];
+/** What `details.matched_by` of an imported response says: the key that found its customer. */
+export type MatchedBy = 'code' | 'customer' | 'phone' | 'email';
 
 const ALIASES: Record<ResponseField, string[]> = {
   source_id: [

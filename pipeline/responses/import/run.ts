@@ -13,7 +13,7 @@ import { displayEncoding } from '../../customers/import/encoding.ts';
 import { loadMappingFile, mappingFileSchema } from '../../customers/import/mapping.ts';
 import { RejectsWriter } from '../../customers/import/rejects.ts';
 import { storeMissingCodes } from '../member-codes.ts';
-import { mapResponseColumns, type MatchKey, type ResponseColumns, type ResponseField } from './columns.ts';
+import { mapResponseColumns, type MatchedBy, type ResponseColumns, type ResponseField } from './columns.ts';
 import { ResponseStage, type RowOutcome } from './stage.ts';
 import { responseCopyLine, validateResponseRow, type ResponseRowSettings } from './validate-row.ts';
 
@@ -42,7 +42,7 @@ export interface ResponseImportSummary {
   unmatched: number;
   rejected: number;
   /** Matched rows by the key that found the customer. */
-  matchedBy: Record<MatchKey, number>;
+  matchedBy: Record<MatchedBy, number>;
   source: string;
   rejectsPath: string | null;
   importId: number;
@@ -162,7 +162,7 @@ export async function runResponseImport(sql: Sql, opts: ResponseImportOptions): 
     values ('responses', ${opts.file}, ${displayEncoding(source.encoding.encoding)}) returning id`;
   const importId = imp!.id;
   const rejects = new RejectsWriter(opts.rejectsPath ?? rejectsPathFor(opts.file), headers);
-  const matchedBy: Record<MatchKey, number> = { code: 0, external_id: 0, phone: 0, email: 0 };
+  const matchedBy: Record<MatchedBy, number> = { code: 0, customer: 0, phone: 0, email: 0 };
   const summary = { read: 0, matched: 0, duplicates: 0, unmatched: 0, rejected: 0 };
   const stage = await ResponseStage.open(sql, importId, { source: `import:${sourceName}`, timezone });
 

@@ -5,7 +5,7 @@
 // the whole import and are emptied after each batch.
 import type { Sql } from '../../../db/connection.ts';
 import { insertImportedResponses } from '../record.ts';
-import type { MatchKey } from './columns.ts';
+import type { MatchedBy } from './columns.ts';
 
 type Reserved = Awaited<ReturnType<Sql['reserve']>>;
 
@@ -13,7 +13,7 @@ type Reserved = Awaited<ReturnType<Sql['reserve']>>;
 export interface RowOutcome {
   n: number;
   status: 'matched' | 'unmatched' | 'unknown_campaign' | 'campaign_conflict';
-  matchedBy: MatchKey | null;
+  matchedBy: MatchedBy | null;
   /** Customers with the row's phone and email (2 means two or more: ambiguous, not a match). */
   phoneMatches: number;
   emailMatches: number;
@@ -96,7 +96,7 @@ export class ResponseStage {
       {
         n: number;
         status: RowOutcome['status'];
-        matched_by: MatchKey | null;
+        matched_by: MatchedBy | null;
         phone_matches: number;
         email_matches: number;
         code_found: boolean;
@@ -129,7 +129,7 @@ export class ResponseStage {
       decided as (
         select f.*,
           case when code_customer is not null then 'code'
-               when ext_customer is not null then 'external_id'
+               when ext_customer is not null then 'customer'
                when phone_matches = 1 then 'phone'
                when email_matches = 1 then 'email' end as matched_by
         from found f
@@ -143,7 +143,7 @@ export class ResponseStage {
                when matched_by is null then 'unmatched'
                else 'matched' end,
           matched_by,
-          case matched_by when 'code' then code_customer when 'external_id' then ext_customer
+          case matched_by when 'code' then code_customer when 'customer' then ext_customer
                           when 'phone' then phone_customer when 'email' then email_customer end,
           coalesce(code_campaign_id, named_campaign_id)
         from decided
