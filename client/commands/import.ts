@@ -6,6 +6,7 @@ import { progressBar } from '../progress.ts';
 import { runImport, type ImportSummary } from '../../pipeline/customers/import/run-import.ts';
 import type { ImportKind } from '../../pipeline/customers/import/mapping.ts';
 import { positiveInt } from '../parse-options.ts';
+import { registerImportResponses } from './import-responses.ts';
 
 interface ImportFlags {
   mapping?: string;
@@ -80,7 +81,7 @@ function report(kind: ImportKind, file: string, s: ImportSummary, json: boolean)
 }
 
 export function registerImport(program: Command): void {
-  const cmd = program.command('import').description('import customers or orders from a CSV file');
+  const cmd = program.command('import').description('import customers, orders or offline responses from a CSV file');
   for (const kind of ['customers', 'orders'] as const) {
     cmd
       .command(`${kind} <file>`)
@@ -106,4 +107,5 @@ export function registerImport(program: Command): void {
       )
       .action((file: string, flags: ImportFlags) => importCommand(kind, file, flags));
   }
+  registerImportResponses(cmd);
 }
