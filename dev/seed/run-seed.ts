@@ -1,8 +1,9 @@
 // Writes N synthetic customers (with orders, consents and a few suppressions) through the same
-// upserts the CSV import uses. Running it again with the same seed updates the same customers.
+// COPY staging and set-based upserts the CSV import uses (pipeline/customers/import/stage.ts).
+// Running it again with the same seed updates the same customers.
 import type { Sql } from '../../db/connection.ts';
-import { upsertCustomers } from '../../pipeline/customers/upsert-customers.ts';
-import { upsertOrders } from '../../pipeline/customers/upsert-orders.ts';
+import type { Reserved } from '../../pipeline/customers/import/copy-stage.ts';
+import { customerCopyLine, orderCopyLine, StagedWriter } from '../../pipeline/customers/import/stage.ts';
 import { generateCustomer, type SeedCustomer } from './generate.ts';
 
 export interface SeedOptions {
@@ -23,7 +24,7 @@ export interface SeedSummary {
   seconds: number;
 }
 
-async function writeSuppressions(sql: Sql, batch: SeedCustomer[]): Promise<number> {
+async function writeSuppressions(sql: Reserved, batch: SeedCustomer[]): Promise<number> {
   const rows = batch.flatMap((c) =>
     c.suppression
       ? [
@@ -64,26 +65,30 @@ export async function runSeed(sql: Sql, opts: SeedOptions): Promise<SeedSummary>
     seed: opts.seed,
     seconds: 0,
   };
-  for (let start = 1; start <= opts.customers; start += batchSize) {
-    const batch: SeedCustomer[] = [];
-    for (let i = start; i < start + batchSize && i <= opts.customers; i++)
-      batch.push(generateCustomer(opts.seed, i, asOf));
-    const outcomes = await upsertCustomers(
-      sql,
-      batch.map((c) => c.record),
-      imp!.id,
-      `seed:${opts.seed}`,
-    );
-    for (const o of outcomes)
-      if (o === 'inserted') summary.inserted++;
-      else if (o === 'updated') summary.updated++;
-    const orders = batch.flatMap((c) => c.orders);
-    for (let o = 0; o < orders.length; o += 5000) {
-      const written = await upsertOrders(sql, orders.slice(o, o + 5000), imp!.id, 'UTC');
-      summary.orders += written.filter((w) => w === 'inserted' || w === 'updated').length;
+  // One connection holds both staging tables and writes the suppressions.
+  const conn = await sql.reserve();
+  try {
+    const writerOpts = { source: `seed:${opts.seed}`, timezone: 'UTC' };
+    const customers = await StagedWriter.on(conn, 'customers', imp!.id, writerOpts);
+    const orders = await StagedWriter.on(conn, 'orders', imp!.id, writerOpts);
+    for (let start = 1; start <= opts.customers; start += batchSize) {
+      const batch: SeedCustomer[] = [];
+      for (let i = start; i < start + batchSize && i <= opts.customers; i++)
+        batch.push(generateCustomer(opts.seed, i, asOf));
+      const written = await customers.write(batch.map((c, k) => customerCopyLine(c.record, start + k) + '\n').join(''));
+      summary.inserted += written.inserted;
+      summary.updated += written.updated;
+      const orderLines = batch.flatMap((c) => c.orders).map((o, k) => orderCopyLine(o, k) + '\n');
+      for (let o = 0; o < orderLines.length; o += 5000) {
+        const w = await orders.write(orderLines.slice(o, o + 5000).join(''));
+        summary.orders += w.inserted + w.updated;
+      }
+      summary.suppressions += await writeSuppressions(conn, batch);
+      opts.onProgress?.(Math.min(start + batchSize - 1, opts.customers));
     }
-    summary.suppressions += await writeSuppressions(sql, batch);
-    opts.onProgress?.(Math.min(start + batchSize - 1, opts.customers));
+  } finally {
+    await conn`discard temp`.catch(() => {});
+    conn.release();
   }
   summary.seconds = (Date.now() - started) / 1000;
   await sql`update imports set finished_at = now(), read = ${opts.customers}, inserted = ${summary.inserted}, updated = ${summary.updated} where id = ${imp!.id}`;

@@ -5,14 +5,10 @@
 // connection for the whole import and is emptied after each batch.
 import type { Sql } from '../../../db/connection.ts';
 import type { CustomerRecord, OrderRecord } from '../records.ts';
+import { copyValue, CopyStage, type Reserved, type StageColumn } from './copy-stage.ts';
 import type { ImportKind } from './mapping.ts';
 
-/** One value in COPY's text format: \N for null, backslash escapes for the characters COPY reads. */
-export function copyValue(v: string | null | undefined): string {
-  if (v === null || v === undefined) return '\\N';
-  if (!/[\\\n\r\t]/.test(v)) return v;
-  return v.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'));
-}
+export { copyValue };
 
 /** A customer as one COPY line, `n` being its row number in the file. */
 export function customerCopyLine(r: CustomerRecord, n: number): string {
@@ -69,17 +65,35 @@ export interface BatchOutcome {
   unknownCustomers: number[];
 }
 
-type Reserved = Awaited<ReturnType<Sql['reserve']>>;
+const columns = (spec: string): StageColumn[] =>
+  spec.split(',').map((c) => {
+    const [name, ...type] = c.trim().split(' ');
+    return { name: name!, type: type.join(' ') };
+  });
+
+const CUSTOMER_STAGE = columns(
+  `n int, external_id text, full_name text, family_name text, given_name text, gender text, salutation text,
+   locale text, email text, phone text, address_line1 text, address_line2 text, district text, city text,
+   province text, postal_code text, country text, birthday date, timezone text, created_at text, attributes jsonb,
+   locale_default text, timezone_default text, country_default text, consent_mail text, consent_email text,
+   consent_sms text`,
+);
+const ORDER_STAGE = columns(
+  'n int, order_ref text, customer_external_id text, amount numeric, currency text, occurred_at text, channel text',
+);
 
 export class StagedWriter {
   private constructor(
     private readonly conn: Reserved,
+    private readonly stage: CopyStage,
     private readonly kind: ImportKind,
     private readonly importId: number,
     private readonly source: string,
     private readonly timezone: string,
+    private readonly owned: boolean,
   ) {}
 
+  /** A writer on a connection of its own, released by close(). */
   static async open(
     sql: Sql,
     kind: ImportKind,
@@ -88,56 +102,52 @@ export class StagedWriter {
   ): Promise<StagedWriter> {
     const conn = await sql.reserve();
     try {
-      // Temporary and dropped with the session; no WAL is written for it.
-      if (kind === 'customers') {
-        await conn`
-          create temporary table if not exists import_stage_customers (
-            n int, external_id text, full_name text, family_name text, given_name text, gender text,
-            salutation text, locale text, email text, phone text, address_line1 text, address_line2 text,
-            district text, city text, province text, postal_code text, country text, birthday date,
-            timezone text, created_at text, attributes jsonb, locale_default text, timezone_default text,
-            country_default text, consent_mail text, consent_email text, consent_sms text)`;
-        await conn`truncate import_stage_customers`;
-      } else {
-        await conn`
-          create temporary table if not exists import_stage_orders (
-            n int, order_ref text, customer_external_id text, amount numeric, currency text,
-            occurred_at text, channel text)`;
-        await conn`truncate import_stage_orders`;
-      }
+      return await StagedWriter.create(conn, kind, importId, opts, true);
     } catch (error) {
       conn.release();
       throw error;
     }
-    return new StagedWriter(conn, kind, importId, opts.source, opts.timezone);
+  }
+
+  /** A writer on a connection the caller has reserved (and releases): several writers may share one. */
+  static on(
+    conn: Reserved,
+    kind: ImportKind,
+    importId: number,
+    opts: { source: string; timezone: string },
+  ): Promise<StagedWriter> {
+    return StagedWriter.create(conn, kind, importId, opts, false);
+  }
+
+  private static async create(
+    conn: Reserved,
+    kind: ImportKind,
+    importId: number,
+    opts: { source: string; timezone: string },
+    owned: boolean,
+  ): Promise<StagedWriter> {
+    const stage =
+      kind === 'customers'
+        ? await CopyStage.create(conn, 'import_stage_customers', CUSTOMER_STAGE)
+        : await CopyStage.create(conn, 'import_stage_orders', ORDER_STAGE);
+    return new StagedWriter(conn, stage, kind, importId, opts.source, opts.timezone, owned);
   }
 
   /** Loads one batch (COPY text, one line per row) and applies it; the staging table is emptied after. */
   async write(copyText: string): Promise<BatchOutcome> {
     if (!copyText) return { inserted: 0, updated: 0, duplicates: [], unknownCustomers: [] };
-    const stream =
-      this.kind === 'customers'
-        ? await this.conn`
-            copy import_stage_customers (n, external_id, full_name, family_name, given_name, gender, salutation,
-              locale, email, phone, address_line1, address_line2, district, city, province, postal_code, country,
-              birthday, timezone, created_at, attributes, locale_default, timezone_default, country_default,
-              consent_mail, consent_email, consent_sms) from stdin`.writable()
-        : await this
-            .conn`copy import_stage_orders (n, order_ref, customer_external_id, amount, currency, occurred_at, channel) from stdin`.writable();
-    await new Promise<void>((resolve, reject) => {
-      stream.on('error', reject);
-      stream.on('finish', resolve);
-      stream.end(copyText);
-    });
+    await this.stage.load(copyText);
     try {
       // Statistics of this batch's keys let the planner pick index lookups into the large tables
       // (only the key columns: analysing every column costs more than it tells).
-      if (this.kind === 'customers') await this.conn`analyze import_stage_customers (n, external_id)`;
-      else await this.conn`analyze import_stage_orders (n, order_ref, customer_external_id)`;
-      return this.kind === 'customers' ? await this.applyCustomers() : await this.applyOrders();
+      if (this.kind === 'customers') {
+        await this.stage.analyze(['n', 'external_id']);
+        return await this.applyCustomers();
+      }
+      await this.stage.analyze(['n', 'order_ref', 'customer_external_id']);
+      return await this.applyOrders();
     } finally {
-      if (this.kind === 'customers') await this.conn`truncate import_stage_customers`;
-      else await this.conn`truncate import_stage_orders`;
+      await this.stage.truncate();
     }
   }
 
@@ -268,6 +278,7 @@ export class StagedWriter {
   }
 
   async close(): Promise<void> {
+    if (!this.owned) return;
     try {
       await this.conn`discard temp`;
     } finally {
