@@ -4,10 +4,26 @@
 // (record.ts) deduplicated on source + source_id. Both tables live on one reserved connection for
 // the whole import and are emptied after each batch.
 import type { Sql } from '../../../db/connection.ts';
+import { CopyStage, type StageColumn } from '../../customers/import/copy-stage.ts';
 import { insertImportedResponses } from '../record.ts';
 import type { MatchedBy } from './columns.ts';
 
-type Reserved = Awaited<ReturnType<Sql['reserve']>>;
+/** The staging table's columns, in the order of responseCopyLine (validate-row.ts). */
+const STAGE_COLUMNS: StageColumn[] = [
+  { name: 'n', type: 'int' },
+  { name: 'source_id', type: 'text' },
+  { name: 'kind', type: 'text' },
+  { name: 'occurred_at', type: 'timestamptz' },
+  { name: 'code', type: 'text' },
+  { name: 'external_id', type: 'text' },
+  { name: 'phone', type: 'text' },
+  { name: 'email', type: 'text' },
+  { name: 'value', type: 'numeric(14, 2)' },
+  { name: 'currency', type: 'text' },
+  { name: 'branch', type: 'text' },
+  { name: 'staff', type: 'text' },
+  { name: 'campaign', type: 'text' },
+];
 
 /** How one staged row came out. */
 export interface RowOutcome {
@@ -30,54 +46,47 @@ export interface StagedBatch {
 }
 
 export class ResponseStage {
+  private readonly conn: CopyStage['conn'];
+
   private constructor(
-    private readonly conn: Reserved,
+    private readonly stage: CopyStage,
     private readonly importId: number,
     private readonly source: string,
-    private readonly timezone: string,
-  ) {}
+  ) {
+    this.conn = stage.conn;
+  }
 
   static async open(sql: Sql, importId: number, opts: { source: string; timezone: string }): Promise<ResponseStage> {
     const conn = await sql.reserve();
     try {
-      await conn`
-        create temporary table if not exists import_stage_responses (
-          n int primary key, source_id text, kind text, occurred_at text, code text, external_id text,
-          phone text, email text, value numeric(14, 2), currency text, branch text, staff text, campaign text)`;
+      const stage = await CopyStage.create(conn, 'import_stage_responses', STAGE_COLUMNS);
       await conn`
         create temporary table if not exists import_match_responses (
           n int primary key, status text, matched_by text, customer_id bigint, campaign_id bigint)`;
-      await conn`truncate import_stage_responses, import_match_responses`;
+      await conn`truncate import_match_responses`;
+      // COPY reads a time without an offset in the session's time zone: the import's.
+      await conn`select set_config('TimeZone', ${opts.timezone}, false)`;
+      return new ResponseStage(stage, importId, opts.source);
     } catch (error) {
       conn.release();
       throw error;
     }
-    return new ResponseStage(conn, importId, opts.source, opts.timezone);
   }
 
   /** Loads one batch (COPY text, one line per row), matches it and writes the matched rows. */
   async write(copyText: string): Promise<StagedBatch> {
     if (!copyText) return { outcomes: [], written: new Set() };
-    const stream = await this.conn`
-      copy import_stage_responses (n, source_id, kind, occurred_at, code, external_id, phone, email, value,
-        currency, branch, staff, campaign) from stdin`.writable();
-    await new Promise<void>((resolve, reject) => {
-      stream.on('error', reject);
-      stream.on('finish', resolve);
-      stream.end(copyText);
-    });
     try {
-      // Statistics of the batch let the planner choose index probes into customers and members.
-      await this.conn`analyze import_stage_responses`;
+      await this.stage.load(copyText);
+      // Statistics of the batch's keys let the planner choose index probes into customers and members.
+      await this.stage.analyze(['code', 'external_id', 'phone', 'email']);
       const outcomes = await this.match();
       const written = await insertImportedResponses(
         this.conn,
         this.conn`
           select s.n, m.campaign_id, m.customer_id, s.kind, ${this.source} as source,
             ${`${this.source}:`} || s.source_id as dedupe_key,
-            case when s.occurred_at ~ '(Z|[+-][0-9]{2}:[0-9]{2})$' then s.occurred_at::timestamptz
-                 else s.occurred_at::timestamp at time zone ${this.timezone} end as occurred_at,
-            s.value,
+            s.occurred_at, s.value,
             jsonb_strip_nulls(jsonb_build_object(
               'matched_by', m.matched_by, 'source_id', s.source_id, 'import_id', ${this.importId}::bigint,
               'code', case when m.matched_by = 'code' then s.code end,
@@ -87,7 +96,8 @@ export class ResponseStage {
       );
       return { outcomes, written: new Set(written) };
     } finally {
-      await this.conn`truncate import_stage_responses, import_match_responses`;
+      await this.stage.truncate();
+      await this.conn`truncate import_match_responses`;
     }
   }
 
@@ -168,6 +178,7 @@ export class ResponseStage {
   async close(): Promise<void> {
     try {
       await this.conn`discard temp`;
+      await this.conn`reset timezone`;
     } finally {
       this.conn.release();
     }

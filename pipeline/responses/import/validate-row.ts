@@ -10,7 +10,7 @@ import {
   parseEmail,
   parsePhone,
 } from '../../customers/fields.ts';
-import { copyValue } from '../../customers/import/stage.ts';
+import { copyLine } from '../../customers/import/copy-stage.ts';
 import { normaliseCode } from '../member-codes.ts';
 import { IMPORTED_KINDS, type ImportedKind } from '../record.ts';
 import { MATCH_KEYS, type ResponseColumns, type ResponseField } from './columns.ts';
@@ -146,19 +146,19 @@ export function validateResponseRow(
 
 /** The row as one line of COPY text for the staging table, `n` being its row number in the file. */
 export function responseCopyLine(r: ResponseRecord, n: number): string {
-  return [
+  return copyLine([
     String(n),
-    copyValue(r.source_id),
-    copyValue(r.kind),
-    copyValue(r.occurred_at),
-    copyValue(r.code),
-    copyValue(r.external_id),
-    copyValue(r.phone),
-    copyValue(r.email),
-    copyValue(r.value),
-    copyValue(r.currency),
-    copyValue(r.branch),
-    copyValue(r.staff),
-    copyValue(r.campaign),
-  ].join('\t');
+    r.source_id,
+    r.kind,
+    r.occurred_at,
+    r.code,
+    r.external_id,
+    r.phone,
+    r.email,
+    r.value,
+    r.currency,
+    r.branch,
+    r.staff,
+    r.campaign,
+  ]);
 }
