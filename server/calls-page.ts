@@ -7,9 +7,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Sql } from '../db/connection.ts';
-import { escapeHtml, formFields, html, readBody, text } from './http.ts';
-import { checkFormToken, checkManagerLink, formToken, type ManagerLink } from '../pipeline/calls/manager-link.ts';
-import { storedCampaign } from '../pipeline/calls/stored-campaign.ts';
+import { escapeHtml, formFields, html, readBody, sameOrigin, text } from './http.ts';
+import { checkFormToken, checkManagerLink, formToken } from '../pipeline/calls/manager-link.ts';
+import { campaignById, layout, openLink, refusal } from './pages.ts';
 import { callList, type CallListRow } from '../pipeline/calls/call-list.ts';
 import { CALL_OUTCOMES, recordCallOutcome, type CallOutcome } from '../pipeline/calls/call-tasks.ts';
 import { loadCallScript } from '../pipeline/calls/call-script.ts';
@@ -31,32 +31,7 @@ const LABELS: Record<CallOutcome, string> = {
   wrong_number: '号码有误',
 };
 
-const STYLE = `
-  *{box-sizing:border-box} body{font:16px/1.5 system-ui,"Noto Sans SC",sans-serif;margin:0;padding:12px;color:#1a1a1a;background:#f6f6f4}
-  main{max-width:40rem;margin:0 auto} h1{font-size:1.25rem;margin:.25rem 0} h2{font-size:1.1rem;margin:0 0 .25rem}
-  section{background:#fff;border:1px solid #ddd;border-radius:8px;padding:12px;margin:12px 0}
-  .meta{color:#555;font-size:.9rem} .notice{background:#e8f5e9;border-color:#9ccc9c} .error{background:#fdecea;border-color:#e6a19a}
-  fieldset{border:0;padding:0;margin:.5rem 0} legend{font-weight:600}
-  label{display:block;padding:.35rem 0} input[type=radio]{width:1.2rem;height:1.2rem;vertical-align:middle;margin-right:.4rem}
-  input[type=datetime-local],input[type=date],textarea{width:100%;font:inherit;padding:.5rem;border:1px solid #999;border-radius:6px}
-  button{font:inherit;width:100%;padding:.7rem;margin-top:.5rem;border:0;border-radius:6px;background:#005a3c;color:#fff}
-  :focus-visible{outline:3px solid #f0a500;outline-offset:2px} a{color:#005a3c} details{margin:.5rem 0}
-  .script{white-space:pre-wrap;background:#fafafa;padding:.5rem;border-left:3px solid #005a3c}`;
-
-function layout(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
-<body><main>${body}</main></body></html>`;
-}
-
-function refusal(res: ServerResponse, status: number, message: string): void {
-  html(
-    res,
-    status,
-    layout('链接无效', `<h1>${escapeHtml(message)}</h1><p>请向网点主任索取新的链接（mailroom calls link）。</p>`),
-  );
-}
+const HOW_TO_GET_ONE = '请向网点主任索取新的链接（mailroom calls link）。';
 
 function taskForm(
   token: string,
@@ -93,26 +68,6 @@ function taskForm(
 </section>`;
 }
 
-async function campaignOf(ctx: CallsPageContext, link: ManagerLink) {
-  const [row] = await ctx.sql<{ slug: string }[]>`select slug from campaigns where id = ${link.campaignId}`;
-  return row ? storedCampaign(ctx.sql, row.slug) : null;
-}
-
-// A browser says where a post comes from: Sec-Fetch-Site (same-origin), or Origin. The page's
-// no-referrer policy makes Chromium send "Origin: null" on its own forms, so null alone proves
-// nothing either way; the form token is what a cross-site form cannot have.
-function sameOrigin(req: IncomingMessage): boolean {
-  const site = req.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
-  const origin = req.headers.origin;
-  if (origin === undefined || origin === 'null') return true;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
-}
-
 /** GET or POST /calls/<token>. */
 export async function callsPage(
   ctx: CallsPageContext,
@@ -122,17 +77,13 @@ export async function callsPage(
   query: URLSearchParams,
 ): Promise<void> {
   const method = req.method ?? 'GET';
-  if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') {
-    res.setHeader('allow', 'GET, HEAD, POST');
-    return text(res, 405, 'Use GET or POST.');
-  }
-  const check = checkManagerLink(ctx.secret, token);
-  if (!check.ok) {
-    ctx.log.warn({ route: '/calls', reason: check.reason }, 'refused a manager link');
-    if (method === 'POST') await readBody(req).catch(() => '');
-    return refusal(res, check.reason === 'expired' ? 410 : 403, check.reason === 'expired' ? '链接已过期' : '链接无效');
-  }
-  const { link } = check;
+  const link = await openLink(
+    req,
+    res,
+    { log: ctx.log, route: '/calls', howToGetOne: HOW_TO_GET_ONE },
+    checkManagerLink(ctx.secret, token),
+  );
+  if (!link) return;
   let notice = '';
   if (method === 'POST') {
     const fields = formFields(await readBody(req));
@@ -179,8 +130,8 @@ export async function callsPage(
     }
   }
   // Read after a post is handled: recording an outcome needs neither the campaign file nor the script.
-  const campaign = await campaignOf(ctx, link);
-  if (!campaign) return refusal(res, 404, '活动不存在');
+  const campaign = await campaignById(ctx.sql, link.campaignId);
+  if (!campaign) return refusal(res, 404, '活动不存在', HOW_TO_GET_ONE);
   const wave = campaign.callWaves[0];
   const outcomes = (
     wave
@@ -206,9 +157,25 @@ export async function callsPage(
     trackingUrl: ctx.trackingUrl,
     asOf: new Date(),
   });
+  // Customers who booked a visit on their landing page: their tasks are settled, nobody calls them.
+  const booked = await ctx.sql<{ full_name: string; slot_at: Date }[]>`
+    select c.full_name, b.slot_at from call_tasks t
+      join bookings b on b.campaign_id = t.campaign_id and b.customer_id = t.customer_id
+      join customers c on c.id = t.customer_id
+    where t.campaign_id = ${link.campaignId} and t.manager = ${link.manager}
+    order by b.slot_at, c.id`;
+  const bookedList = booked.length
+    ? `<section aria-labelledby="booked"><h2 id="booked">已在线预约，无需拨打（${booked.length}）</h2><ul>${booked
+        .map(
+          (b) =>
+            `<li>${escapeHtml(b.full_name)} · 预约到访 ${escapeHtml(b.slot_at.toISOString().slice(0, 16).replace('T', ' '))} UTC</li>`,
+        )
+        .join('')}</ul></section>`
+    : '';
   const body = `<h1>${escapeHtml(campaign.title)} · ${escapeHtml(link.manager)}</h1>
 <p class="meta">待拨打 ${rows.length} 位客户 · 链接有效至 ${escapeHtml(link.expiresAt.toISOString().slice(0, 16).replace('T', ' '))} UTC</p>
 ${notice}
-${rows.map((r) => taskForm(token, formToken(ctx.secret, token, r.task_id), r, outcomes)).join('\n') || '<section><p>没有待拨打的客户。</p></section>'}`;
+${rows.map((r) => taskForm(token, formToken(ctx.secret, token, r.task_id), r, outcomes)).join('\n') || '<section><p>没有待拨打的客户。</p></section>'}
+${bookedList}`;
   html(res, 200, layout(`${campaign.title} · ${link.manager}`, body));
 }

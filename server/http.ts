@@ -90,6 +90,21 @@ export function twiml(res: ServerResponse): void {
   res.end('<?xml version="1.0" encoding="UTF-8"?><Response></Response>');
 }
 
+// A browser says where a post comes from: Sec-Fetch-Site (same-origin), or Origin. The page's
+// no-referrer policy makes Chromium send "Origin: null" on its own forms, so null alone proves
+// nothing either way; the form token is what a cross-site form cannot have.
+export function sameOrigin(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
+  const origin = req.headers.origin;
+  if (origin === undefined || origin === 'null') return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
 export function escapeHtml(value: string): string {
   return value.replace(/[&<>"'`=]/g, (c) => `&#${c.charCodeAt(0)};`);
 }

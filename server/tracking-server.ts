@@ -12,6 +12,7 @@ import { BodyTooLarge, formFields, readBody, text } from './http.ts';
 import { landing } from './landing.ts';
 import { unsubscribePage } from './unsubscribe.ts';
 import { callsPage } from './calls-page.ts';
+import { visitPage } from './visit-page.ts';
 import { memberCodes } from '../pipeline/responses/member-codes.ts';
 import { inboundMessage, signedByTwilio, statusCallback } from './twilio-webhooks.ts';
 
@@ -73,12 +74,16 @@ async function route(ctx: TrackingContext, prefix: string, req: IncomingMessage,
     return second === 'status' ? statusCallback(ctx, res, params) : inboundMessage(ctx, res, params);
   }
   if (first === 'calls' && second && !rest.length) return callsPage(ctx, req, res, second, query);
+  if (first === 'visit' && second && !rest.length) return visitPage(ctx, req, res, second);
   if (second && !rest.length) {
-    if (first === 'c' || first === 'o' || first === 'p') {
+    if (first === 'p') {
+      if (!readable && method !== 'POST') return allow(res, 'GET, HEAD, POST');
+      return landing(ctx, req, res, second, query);
+    }
+    if (first === 'c' || first === 'o') {
       if (!readable) return allow(res, 'GET, HEAD');
       if (first === 'c') return click(ctx, res, second, head);
-      if (first === 'o') return second.endsWith('.gif') ? open(ctx, res, second, head) : text(res, 404, 'Not found.');
-      return landing(ctx, res, second, query, head);
+      return second.endsWith('.gif') ? open(ctx, res, second, head) : text(res, 404, 'Not found.');
     }
     if (first === 'u') {
       if (!readable && method !== 'POST') return allow(res, 'GET, HEAD, POST');

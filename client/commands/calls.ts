@@ -15,7 +15,7 @@ import { loadCallScript } from '../../pipeline/calls/call-script.ts';
 import { writeCallSheet } from '../../pipeline/calls/call-sheet-pdf.ts';
 import { importCallOutcomes } from '../../pipeline/calls/import-outcomes.ts';
 import { signManagerLink } from '../../pipeline/calls/manager-link.ts';
-import { durationMs } from '../../pipeline/campaign/names.ts';
+import { linkExpiry, pageUrl } from '../../pipeline/calls/signed-link.ts';
 
 type Format = 'table' | 'csv' | 'pdf' | 'json';
 
@@ -79,7 +79,7 @@ function printBlocks(rows: CallListRow[]): void {
   if (!rows.length) return say('(no tasks)');
   rows.forEach((r, i) => {
     say(
-      `${i + 1}. ${r.name}（${r.salutation}） ${r.phone ?? '(no phone)'}${r.phone_flagged ? ' [wrong number reported]' : ''}  task ${r.task_id} · ${r.manager} · ${r.status} ${r.attempts}/${r.attempts_allowed}`,
+      `${i + 1}. ${r.name}（${r.salutation}） ${r.phone ?? '(no phone)'}${r.phone_flagged ? ' [wrong number reported]' : ''}  task ${r.task_id} · ${r.manager} · ${r.status} ${r.attempts}/${r.attempts_allowed}${r.booked_online_at ? ` · booked online for ${r.booked_online_at.slice(0, 16).replace('T', ' ')} UTC: do not call` : ''}`,
     );
     say(`   rank ${r.rank ?? '—'} · band ${r.band ?? '—'} · offer ${r.offer ?? '—'}`);
     for (const line of r.script.split('\n')) say(`   ${line}`);
@@ -181,9 +181,7 @@ export function registerCalls(program: Command): void {
       '\nThe link is signed with the installation secret (MAILROOM_SECRET): an altered or expired link is refused and writes nothing. Send it to the manager only.\nExit codes: 0 printed, 2 a bad --valid, 3 unknown campaign, 4 the database is unreachable.',
     )
     .action(async (slug: string, flags: { manager: string; valid: string; json?: boolean }) => {
-      const ms = durationMs(flags.valid);
-      if (!Number.isFinite(ms) || ms <= 0)
-        throw new UserError(`--valid ${flags.valid}: a duration such as 36h, 7d or 2w`, ExitCode.usage);
+      const expiresAt = linkExpiry(flags.valid);
       const manager = flags.manager.trim();
       const ctx = context({ quiet: flags.json === true });
       const { campaignId, open } = await withDatabase(ctx, async (sql) => {
@@ -193,9 +191,8 @@ export function registerCalls(program: Command): void {
           where campaign_id = ${campaign.id} and manager = ${manager} and status in ('open', 'overdue')`;
         return { campaignId: campaign.id, open: n };
       });
-      const expiresAt = new Date(Date.now() + ms);
       const token = signManagerLink(installationSecret(ctx.env, ctx.paths), { campaignId, manager, expiresAt });
-      const url = `${ctx.env.MAILROOM_TRACKING_URL.replace(/\/+$/, '')}/calls/${token}`;
+      const url = pageUrl(ctx.env.MAILROOM_TRACKING_URL, 'calls', token);
       if (flags.json)
         return printJson({ campaign: slug, manager, url, expiresAt: expiresAt.toISOString(), openTasks: open });
       say(url);

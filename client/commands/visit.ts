@@ -5,6 +5,8 @@ import { formatTable, printJson, say } from '../output.ts';
 import { ExitCode, UserError } from '../../config/errors.ts';
 import { installationSecret } from '../../config/secret.ts';
 import { storedCampaign } from '../../pipeline/calls/stored-campaign.ts';
+import { signBranchLink } from '../../pipeline/visits/branch-link.ts';
+import { linkExpiry, pageUrl } from '../../pipeline/calls/signed-link.ts';
 import {
   giftStock,
   registerVisit as recordBranchVisit,
@@ -53,8 +55,36 @@ function describe(slug: string, r: VisitResult): { text: string; exit: number } 
 }
 
 export function registerVisit(program: Command): void {
-  program
-    .command('visit <campaign>')
+  const cmd = program.command('visit <campaign>');
+  cmd
+    .command('link <campaign>')
+    .description(
+      "a signed, expiring link to the branch's staff page on the tracking server: look a customer up, see their gift and booking, record the visit",
+    )
+    .requiredOption('--branch <name>', 'the branch the page is for (named on every visit it records)')
+    .option('--valid <duration>', 'how long the link works: 36h, 7d, 2w', '7d')
+    .option('--json', 'print the link as JSON')
+    .addHelpText(
+      'after',
+      '\nThe link is signed with the installation secret (MAILROOM_SECRET) and names the campaign: it records visits of that campaign only; an altered or expired link is refused and writes nothing. Send it to the branch only.\nExit codes: 0 printed, 2 a bad --valid, 3 unknown campaign, 4 the database is unreachable.',
+    )
+    .action(async (slug: string, flags: { branch: string; valid: string; json?: boolean }) => {
+      const expiresAt = linkExpiry(flags.valid);
+      const branch = flags.branch.trim();
+      if (!branch) throw new UserError('--branch: name the branch', ExitCode.usage);
+      const ctx = context({ quiet: flags.json === true });
+      const campaign = await withDatabase(ctx, (sql) => storedCampaign(sql, slug));
+      const token = signBranchLink(installationSecret(ctx.env, ctx.paths), {
+        campaignId: campaign.id,
+        branch,
+        expiresAt,
+      });
+      const url = pageUrl(ctx.env.MAILROOM_TRACKING_URL, 'visit', token);
+      if (flags.json) return printJson({ campaign: slug, branch, url, expiresAt: expiresAt.toISOString() });
+      say(url);
+      ctx.say(`For ${branch}: visits of ${slug}; the link works until ${expiresAt.toISOString()}.`);
+    });
+  cmd
     .description(
       'a customer at the branch: who they are, their band and gift, and one branch_visit recorded per customer per campaign',
     )

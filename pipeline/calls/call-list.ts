@@ -27,6 +27,8 @@ export interface CallListRow {
   attempts_allowed: number;
   due_at: string | null;
   outcome: string | null;
+  /** The visit the customer booked on their landing page (then the task is settled: no call needed). */
+  booked_online_at: string | null;
   customer_id: number;
   external_id: string;
   name: string;
@@ -71,11 +73,13 @@ export async function callList(sql: Sql, campaign: StoredCampaign, q: CallListQu
       attempts_allowed: number;
       due_at: Date | null;
       outcome: string | null;
+      booked_online_at: Date | null;
       phone_flagged: boolean;
       last_contacts: LastContact[];
     })[]
   >`
     select t.id as task_id, t.wave, t.manager, t.status, t.attempts, t.attempts_allowed, t.due_at, t.outcome,
+      (select b.slot_at from bookings b where b.campaign_id = t.campaign_id and b.customer_id = t.customer_id) as booked_online_at,
       c.id as customer_id, ${MEMBER_COLUMNS(sql)}, m.rank, m.band, m.variant,
       exists (select 1 from suppressions s where s.customer_id = c.id and s.address = c.phone and s.reason = 'invalid_address') as phone_flagged,
       coalesce((select json_agg(l order by l.at desc) from (
@@ -112,6 +116,7 @@ export async function callList(sql: Sql, campaign: StoredCampaign, q: CallListQu
       attempts_allowed: r.attempts_allowed,
       due_at: r.due_at?.toISOString() ?? null,
       outcome: r.outcome,
+      booked_online_at: r.booked_online_at?.toISOString() ?? null,
       customer_id: r.customer_id,
       external_id: r.external_id,
       name: r.full_name,

@@ -117,7 +117,24 @@ export interface LandingMember {
   customerId: number;
 }
 
-export type LandingContext = RenderContext & { landing: { source: 'qr' | 'purl'; title: string | null } };
+/** What a landing template sees of booking (null when the campaign file has no `booking:`). */
+export interface LandingBooking {
+  /** The form's token (a form on another site cannot have it). */
+  csrf: string;
+  /** Open slots, in the branch's local time and the customer's language. */
+  slots: { value: string; label: string; left: number }[];
+  /** The customer's booking, once made. */
+  booked: { label: string } | null;
+  /** Just booked by this post. */
+  just_booked: boolean;
+  /** Why the post did not book: the slot filled up, or it is not offered any more. */
+  refused: 'full' | 'not_offered' | null;
+}
+
+export type LandingContext = RenderContext & {
+  landing: { source: 'qr' | 'purl'; title: string | null };
+  booking: LandingBooking | null;
+};
 
 export interface RenderedLanding {
   html: string;
@@ -145,7 +162,14 @@ export async function renderLanding(
   sql: Sql,
   campaign: LandingCampaign,
   member: LandingMember,
-  opts: { secret: string; trackingUrl: string; source: 'qr' | 'purl'; asOf?: Date },
+  opts: {
+    secret: string;
+    trackingUrl: string;
+    source: 'qr' | 'purl';
+    asOf?: Date;
+    /** The booking part of the page, for the customer's locale. */
+    booking?: (locale: string) => Promise<LandingBooking | null>;
+  },
 ): Promise<RenderedLanding | null> {
   const row = await memberRow(sql, member);
   if (!row) return null;
@@ -168,6 +192,7 @@ export async function renderLanding(
       unsubscribe: unsubscribeUrl(opts.trackingUrl, opts.secret, campaign.slug, row.customer_id),
     },
     landing: { source: opts.source, title: campaign.title },
+    booking: opts.booking ? await opts.booking(row.locale || 'zh-CN') : null,
   };
   const problems: string[] = [];
   for (const file of landingCandidates(campaign.folders, row.locale || 'zh-CN')) {

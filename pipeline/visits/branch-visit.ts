@@ -30,6 +30,17 @@ export interface VisitMember {
 
 export type VisitResult =
   | { status: 'not_found'; message: string }
+  /** Looked up, not recorded (lookupVisit): what staff see before they record. */
+  | {
+      status: 'found';
+      customer: VisitCustomer;
+      member: VisitMember;
+      entitled: Offer | null;
+      gift: null;
+      /** Stock left of the entitled offer, when it has stock. */
+      remaining: number | null;
+      visitedAt: null;
+    }
   | { status: 'ambiguous'; message: string; candidates: string[] }
   | { status: 'not_member'; customer: VisitCustomer }
   | {
@@ -135,14 +146,21 @@ export interface VisitOptions {
   by: VisitLookup;
   /** An offer key (the gift of another band), or the choice within the entitled offer (电风扇). */
   gift?: string | undefined;
+  /** The choice within the offer `gift` names (电风扇), when gift is an offer key. */
+  choice?: string | undefined;
   staff?: string | undefined;
+  /** The branch that registered the visit (the staff page's link names it). */
+  branch?: string | undefined;
   secret: string;
   at?: Date;
 }
 
-/** Looks the customer up and records the visit once; returns what staff are shown. */
-export async function registerVisit(sql: Sql, campaign: StoredCampaign, opts: VisitOptions): Promise<VisitResult> {
-  const found = await findVisitor(sql, campaign, opts.by, opts.secret);
+type Identified =
+  | Extract<VisitResult, { status: 'not_found' | 'ambiguous' | 'not_member' }>
+  | { status: 'member'; customer: VisitCustomer; member: VisitMember; entitled: Offer | null };
+
+async function identify(sql: Sql, campaign: StoredCampaign, by: VisitLookup, secret: string): Promise<Identified> {
+  const found = await findVisitor(sql, campaign, by, secret);
   if (!('row' in found))
     return found.status === 'ambiguous'
       ? { status: 'ambiguous', message: found.message, candidates: found.candidates ?? [] }
@@ -151,16 +169,47 @@ export async function registerVisit(sql: Sql, campaign: StoredCampaign, opts: Vi
   const [member] = await sql<VisitMember[]>`
     select rank, band, holdout from campaign_members where campaign_id = ${campaign.id} and customer_id = ${customer.id}`;
   if (!member) return { status: 'not_member', customer };
-
   const entitled = !member.holdout && member.band ? (campaign.offers.get(member.band) ?? null) : null;
+  return { status: 'member', customer, member, entitled };
+}
+
+/** Who the customer is, their band, the gift and the stock left, and an earlier visit: records nothing. */
+export async function lookupVisit(
+  sql: Sql,
+  campaign: StoredCampaign,
+  opts: { by: VisitLookup; secret: string },
+): Promise<VisitResult> {
+  const who = await identify(sql, campaign, opts.by, opts.secret);
+  if (who.status !== 'member') return who;
+  const { customer, member, entitled } = who;
+  const [r] = await sql<{ occurred_at: Date; details: { gift?: { offer: string; choice: string | null } | null } }[]>`
+    select occurred_at, details from responses where dedupe_key = ${`visit:${campaign.id}:${customer.id}`}`;
+  if (r)
+    return {
+      status: 'already',
+      customer,
+      member,
+      entitled,
+      gift: r.details.gift ?? null,
+      remaining: await remainingOf(sql, campaign.id, r.details.gift?.offer),
+      visitedAt: r.occurred_at.toISOString(),
+    };
+  const remaining = entitled ? ((await remainingOf(sql, campaign.id, entitled.key)) ?? entitled.stock) : null;
+  return { status: 'found', customer, member, entitled, gift: null, remaining, visitedAt: null };
+}
+
+/** Looks the customer up and records the visit once; returns what staff are shown. */
+export async function registerVisit(sql: Sql, campaign: StoredCampaign, opts: VisitOptions): Promise<VisitResult> {
+  const who = await identify(sql, campaign, opts.by, opts.secret);
+  if (who.status !== 'member') return who;
+  const { customer, member, entitled } = who;
   const giftOffer = member.holdout
     ? null
     : opts.gift && campaign.offers.has(opts.gift)
       ? campaign.offers.get(opts.gift)!
       : entitled;
-  const gift = giftOffer
-    ? { offer: giftOffer.key, choice: opts.gift && opts.gift !== giftOffer.key ? opts.gift : null }
-    : null;
+  const choice = opts.choice?.trim() || (opts.gift && opts.gift !== giftOffer?.key ? opts.gift : null) || null;
+  const gift = giftOffer ? { offer: giftOffer.key, choice } : null;
   const dedupeKey = `visit:${campaign.id}:${customer.id}`;
   const at = opts.at ?? new Date();
 
@@ -212,7 +261,13 @@ export async function registerVisit(sql: Sql, campaign: StoredCampaign, opts: Vi
         kind: 'branch_visit',
         source: 'visit',
         dedupeKey,
-        details: { gift, band: member.band, holdout: member.holdout, staff: opts.staff ?? null },
+        details: {
+          gift,
+          band: member.band,
+          holdout: member.holdout,
+          staff: opts.staff ?? null,
+          branch: opts.branch ?? null,
+        },
       });
       // A visit registered at the same moment elsewhere: give the gift back by rolling back.
       if (!written)
@@ -222,8 +277,8 @@ export async function registerVisit(sql: Sql, campaign: StoredCampaign, opts: Vi
         campaignId: campaign.id,
         occurredAt: at,
         channel: 'visit',
-        actor: opts.staff?.trim() || 'branch',
-        purpose: 'branch visit',
+        actor: opts.staff?.trim() || opts.branch || 'branch',
+        purpose: opts.branch ? `branch visit (${opts.branch})` : 'branch visit',
         outcome: member.holdout
           ? 'visited (holdout: no gift)'
           : gift

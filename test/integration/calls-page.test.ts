@@ -2,22 +2,18 @@
 // on a 390 px screen, an outcome is recorded by keyboard alone and another with the form, a post
 // sent twice counts once; cross-site posts, another manager's task, expired and altered links are
 // refused with nothing written. The page is served by the real tracking server.
-import { join } from 'node:path';
-import { pino } from 'pino';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { tempDir } from '../helpers/csv.ts';
 import { runCli } from '../helpers/cli.ts';
-import { SECRET, createCampaignFixture, type Fixture } from '../helpers/calls-fixture.ts';
-import { assignCallTasks } from '../../pipeline/calls/call-tasks.ts';
+import { focused as focusedOn, pageWidth, pagesFixture, phonePage, type PagesFixture } from '../helpers/browser.ts';
+import { SECRET, type Fixture } from '../helpers/calls-fixture.ts';
+import type { TestDatabase } from '../helpers/database.ts';
 import { formToken, signManagerLink } from '../../pipeline/calls/manager-link.ts';
-import { startTrackingServer, type TrackingServer } from '../../server/tracking-server.ts';
 
 describe('the manager page', { timeout: 120_000 }, () => {
   let db: TestDatabase;
   let f: Fixture;
-  let server: TrackingServer;
   let base: string;
   let browser: Browser;
   const dir = tempDir('mailroom-calls-page-');
@@ -42,45 +38,16 @@ describe('the manager page', { timeout: 120_000 }, () => {
       body: new URLSearchParams(fields).toString(),
     });
 
+  let fixture: PagesFixture;
   beforeAll(async () => {
-    db = await createTestDatabase();
-    f = await createCampaignFixture(db.sql, 'calls-page', { dir });
-    await assignCallTasks(db.sql, {
-      campaignId: f.campaignId,
-      wave: 'calls',
-      fromCustomerId: 0,
-      toCustomerId: Number.MAX_SAFE_INTEGER,
-      unassigned: '网点主任',
-      dueAt: week(),
-    });
-    const ctx = { sql: db.sql, secret: SECRET, trackingUrl: 'http://127.0.0.1', log: pino({ level: 'silent' }) };
     // The real tracking server, which routes /calls/<token> to the page.
-    server = await startTrackingServer({ ...ctx, port: 0, host: '127.0.0.1' });
-    base = server.url;
-    browser = await puppeteer.launch({
-      executablePath: '/usr/bin/chromium',
-      userDataDir: join(tempDir(), 'chromium-profile'),
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    fixture = await pagesFixture('calls-page', { dir });
+    ({ db, f, base, browser } = fixture);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await db?.drop();
-  });
+  afterAll(() => fixture?.close());
 
   it("shows one manager's open tasks on a phone and records an outcome by keyboard alone", async () => {
-    const page = await browser.newPage();
-    await page.setViewport({ width: 390, height: 844, isMobile: true, hasTouch: true });
+    const page = await phonePage(browser);
     const token = linkFor('周敏');
     const response = await page.goto(`${base}/calls/${token}`);
     expect(response!.status()).toBe(200);
@@ -90,13 +57,10 @@ describe('the manager page', { timeout: 120_000 }, () => {
     expect(body).not.toContain('张伟');
     expect(body).not.toContain('陈静');
     // Nothing wider than the phone's screen.
-    expect((await page.evaluate('document.documentElement.scrollWidth')) as number).toBeLessThanOrEqual(390);
+    expect(await pageWidth(page)).toBeLessThanOrEqual(390);
 
     // Keyboard only: Tab to the first form's outcomes, arrow to 婉拒, Tab on (past the date fields' parts) to its button, Enter.
-    const focused = async () =>
-      (await page.evaluate(
-        "(e => e ? `${e.tagName}:${e.getAttribute('name') ?? ''}:${e.textContent ?? ''}` : '')(document.activeElement)",
-      )) as string;
+    const focused = () => focusedOn(page);
     for (let i = 0; i < 30 && !(await focused()).startsWith('INPUT:outcome'); i++) await page.keyboard.press('Tab');
     expect(await focused()).toMatch(/^INPUT:outcome/);
     await page.keyboard.press('ArrowDown');

@@ -10,7 +10,6 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import puppeteer from 'puppeteer-core';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { responseCode } from '../../pipeline/render/codes.ts';
@@ -25,10 +24,10 @@ import { startSmtpSink, type SmtpSink } from '../../dev/smtp-sink.ts';
 import { startTwilioSandbox, type TwilioSandbox } from '../../dev/twilio-sandbox.ts';
 import { runTrackingServer, type RunningTrackingServer } from '../../server/run-server.ts';
 import { tempDir } from '../helpers/csv.ts';
+import { launchBrowser } from '../helpers/browser.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 const SECRET = 'hardening-test-secret';
-const CHROMIUM = '/usr/bin/chromium';
 const OWNER = '招商路支行 财富管理中心';
 const DESCRIPTION = 'Internal: Q1 push to the dormant cohort, do not show';
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
@@ -56,24 +55,6 @@ function htmlPart(eml: string): string {
     .replace(/=\r?\n/g, '')
     .replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
   return Buffer.from(bytes, 'latin1').toString('utf8');
-}
-
-/** Debian's Chromium, headless, with a fresh profile and nothing of its own on the network. */
-function launchChromium() {
-  return puppeteer.launch({
-    executablePath: CHROMIUM,
-    userDataDir: join(tempDir(), 'chromium-profile'),
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
 }
 
 /** A Twilio message sid (the sandbox answers for sids of this shape). */
@@ -545,7 +526,7 @@ describe('tracking server hardening', () => {
     });
 
     it('loads in a real browser: nothing blocked by the Content-Security-Policy, styles applied, the text right', async () => {
-      const browser = await launchChromium();
+      const browser = await launchBrowser();
       try {
         for (const [ext, expected] of [
           ['H1', ['王先生，您好！', OWNER, '预约到访时间', codeOf('H1'), '到访即可获赠：', '电饭煲']],
@@ -593,7 +574,7 @@ describe('tracking server hardening', () => {
 
   describe('unsubscribe page in a browser (item 13)', () => {
     it("unsubscribes with the page's own button under the page's Content-Security-Policy", async () => {
-      const browser = await launchChromium();
+      const browser = await launchBrowser();
       try {
         const page = await browser.newPage();
         const refused: string[] = [];

@@ -51,6 +51,7 @@ const render = (file: string, locale: string, campaign: { owner?: string | null;
   return compilePart(file, readFileSync(file, 'utf8'), { html: true }).render({
     ...ctx,
     landing: { source: 'purl', title: null },
+    booking: null,
   });
 };
 
