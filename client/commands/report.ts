@@ -8,14 +8,24 @@ import { stringify } from 'csv-stringify/sync';
 import { context, withDatabase } from '../connect.ts';
 import { formatTable, printJson, say } from '../output.ts';
 import { campaignReport, reportHtml, reportTables, type CampaignReport } from '../../pipeline/report/index.ts';
-import { count, money, percent, points, pValue, range, signedPercent, testName } from '../../pipeline/report/format.ts';
+import {
+  count,
+  matchLine,
+  money,
+  percent,
+  points,
+  pValue,
+  range,
+  signedPercent,
+  testName,
+} from '../../pipeline/report/format.ts';
 import type { Row } from '../../pipeline/report/tables.ts';
 
 export function registerReport(program: Command): void {
   program
     .command('report <name>')
     .description(
-      "a campaign's results from the database: rates with 95 % intervals for the treated and the holdout, lift and its test, incremental responders, cost per response and per incremental response, ROI, breakdowns by wave, band, variant, tier and province, the response curve and checks",
+      "a campaign's results from the database: rates with 95 % intervals for the treated and the holdout, lift and its test, incremental responders, cost per response and per incremental response, ROI, breakdowns by wave, channel, band, variant, segment, tier and province, the response curves and checks",
     )
     .option('--json', 'print as JSON')
     .option('--csv <dir>', 'write one CSV file per table into DIR')
@@ -92,7 +102,7 @@ export function printReport(r: CampaignReport): void {
     `Incremental responders ${count(r.incremental_responders.estimate, 1)} (95% CI ${range(r.incremental_responders.ci95, (x) => count(x, 1))}).`,
   );
   say(
-    `Cost ${money(c.total, c.currency)}${c.budget === null ? '' : ` of a budget of ${money(c.budget, c.currency)}`}; per response ${money(c.per_response, c.currency)}; per incremental response ${money(c.per_incremental_response, c.currency)}${c.per_incremental_response_ci95 ? ` (${money(c.per_incremental_response_ci95[0], c.currency)} to ${money(c.per_incremental_response_ci95[1], c.currency)})` : ''}${c.per_incremental_response_note ? ` — ${c.per_incremental_response_note}` : ''}; ROI ${c.roi === null ? '–' : signedPercent(c.roi)}.`,
+    `Cost ${money(c.total, c.currency)} (pieces ${money(c.pieces, c.currency)}, gifts ${money(c.gifts, c.currency)})${c.budget === null ? '' : ` of a budget of ${money(c.budget, c.currency)}`}; per response ${money(c.per_response, c.currency)}; per incremental response ${money(c.per_incremental_response, c.currency)}${c.per_incremental_response_ci95 ? ` (${money(c.per_incremental_response_ci95[0], c.currency)} to ${money(c.per_incremental_response_ci95[1], c.currency)})` : ''}${c.per_incremental_response_note ? ` — ${c.per_incremental_response_note}` : ''}; ROI ${c.roi === null ? '–' : signedPercent(c.roi)}.`,
   );
   const tables = reportTables(r);
   const breakdownColumns = (dim: string) => ({
@@ -110,8 +120,10 @@ export function printReport(r: CampaignReport): void {
   });
   for (const [title, key, dim] of [
     ['By wave (contacted; responders credited to the last wave before their first response)', 'by_wave', 'wave'],
+    ['By channel (reached; responders credited to its waves)', 'by_channel', 'channel'],
     ['By band', 'by_band', 'band'],
     ['By variant (each against the holdout)', 'by_variant', 'variant'],
+    ['By segment', 'by_segment', 'segment'],
     ['By tier', 'by_tier', 'tier'],
     ['By province', 'by_province', 'province'],
   ] as const) {
@@ -134,6 +146,20 @@ export function printReport(r: CampaignReport): void {
     );
     say(`Winner: ${r.winner.variant ?? 'none'} — ${r.winner.reason}.`);
   }
+  if (r.cost.by_band.length) {
+    say();
+    say('Cost by band (pieces to its members, gifts handed to them)');
+    say(
+      shown(tables.cost_by_band!, {
+        band: (x) => String(x.band),
+        pieces: (x) => count(x.pieces as number),
+        gifts: (x) => count(x.gifts as number),
+        'gift cost': (x) => count(x.gift_cost as number, 2),
+        cost: (x) => count(x.cost as number, 2),
+        'per response': (x) => money(x.per_response as number | null, c.currency),
+      }),
+    );
+  }
   say();
   say('Checks');
   const srm = r.checks.sample_ratio;
@@ -141,8 +167,7 @@ export function printReport(r: CampaignReport): void {
     say(
       `  sample ratio: χ² = ${srm.chi2.toFixed(2)}, p = ${pValue(srm.p_value)}${srm.flagged ? ' — FLAGGED: the split differs from the plan' : ' (matches the plan)'}`,
     );
-  for (const m of r.checks.match_rate)
-    say(`  ${m.kind} imports since the first wave: ${m.matched} of ${m.read} rows matched (${percent(m.rate, 1)})`);
+  for (const m of r.checks.match_rate) say(`  ${matchLine(m)}`);
   say(`  responses after the window (not counted): ${r.checks.responses_after_window}`);
   for (const o of r.overlap) say(`  ${o.shared_responders} responders also count for campaign ${o.campaign}`);
   say(`  power: ${r.checks.power.message}`);

@@ -32,7 +32,11 @@ function cellOf(
   return cells.find((c) => c.group === group && c.dimension === dimension && c.value === value);
 }
 
-function breakdown(cells: OutcomeCell[], dimension: 'band' | 'variant' | 'tier' | 'province', holdoutAll: GroupRate) {
+function breakdown(
+  cells: OutcomeCell[],
+  dimension: 'band' | 'variant' | 'segment' | 'tier' | 'province',
+  holdoutAll: GroupRate,
+): BreakdownRow[] {
   const values = [
     ...new Set(cells.filter((c) => c.dimension === dimension && c.group === 'treatment').map((c) => c.value)),
   ];
@@ -45,19 +49,48 @@ function breakdown(cells: OutcomeCell[], dimension: 'band' | 'variant' | 'tier' 
         dimension === 'variant'
           ? holdoutAll
           : ((c) => (c ? groupRate(c.responders, c.n) : groupRate(0, 0)))(cellOf(cells, 'holdout', dimension, value));
-      const l = lift(t.responders, t.n, h.responders, h.n);
-      return {
-        value: value ?? '(none)',
-        treatment: groupRate(t.responders, t.n),
-        holdout: h,
-        lift: l,
-        incremental_responders: incrementalResponders(t.n, l),
-        p_value_holm: null as number | null,
-      };
+      return row(value ?? '(none)', groupRate(t.responders, t.n), h);
     });
   holm(rows.map((r) => r.lift.p_value)).forEach((p, i) => (rows[i]!.p_value_holm = p));
   return rows;
 }
+
+function row(value: string, treatment: GroupRate, holdout: GroupRate): BreakdownRow {
+  const l = lift(treatment.responders, treatment.n, holdout.responders, holdout.n);
+  return {
+    value,
+    treatment,
+    holdout,
+    lift: l,
+    incremental_responders: incrementalResponders(treatment.n, l),
+    p_value_holm: null,
+  };
+}
+
+/** Cumulative responders and rates, day 0 to days − 1, from the responders of each day. */
+function cumulative(
+  days: number,
+  perDay: (g: 'treatment' | 'holdout') => Map<number, number>,
+  n: { treatment: number; holdout: number },
+): CurvePoint[] {
+  const [td, hd] = [perDay('treatment'), perDay('holdout')];
+  const curve: CurvePoint[] = [];
+  let [tc, hc] = [0, 0];
+  for (let day = 0; day < days; day++) {
+    tc += td.get(day) ?? 0;
+    hc += hd.get(day) ?? 0;
+    curve.push({
+      day,
+      treatment_responders: tc,
+      holdout_responders: hc,
+      treatment: n.treatment ? tc / n.treatment : null,
+      holdout: n.holdout ? hc / n.holdout : null,
+    });
+  }
+  return curve;
+}
+
+const DAY = 86_400_000;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -79,14 +112,37 @@ export function buildReport(data: ReportData): CampaignReport {
   const overall = lift(treatment.responders, treatment.n, holdout.responders, holdout.n);
   const incremental = incrementalResponders(treatment.n, overall);
 
-  // Cost: pieces × cost per piece, in minor units; printed mail costs whether or not it was posted.
+  // Cost: pieces × cost per piece, in minor units (printed mail costs whether or not it was
+  // posted), and the gifts handed out at branch visits × their unit cost.
+  const pieceCost = new Map(s.waves.map((w) => [w.name, w.costPerPieceMinor]));
   const byWave = s.waves.map((w) => {
     const d = data.waves.find((x) => x.wave === w.name);
     const pieces = (d?.sent ?? 0) + (d?.printed ?? 0);
     return { wave: w.name, channel: w.channel, pieces, minor: pieces * w.costPerPieceMinor };
   });
-  const costMinor = byWave.reduce((a, w) => a + w.minor, 0);
-  // Incremental revenue: the treated's revenue minus what the holdout's revenue per member predicts for them.
+  const gifts = data.gifts.map((g) => {
+    const unit = s.giftCostsMinor[g.offer] ?? null;
+    return { ...g, unitMinor: unit, minor: unit === null ? 0 : g.gifts * unit };
+  });
+  const giftMinor = gifts.reduce((a, g) => a + g.minor, 0);
+  const costMinor = byWave.reduce((a, w) => a + w.minor, 0) + giftMinor;
+  const bandCost = new Map<string, { pieces: number; minor: number; gifts: number; giftMinor: number }>();
+  const bandEntry = (band: string | null) => {
+    const key = band ?? '(none)';
+    if (!bandCost.has(key)) bandCost.set(key, { pieces: 0, minor: 0, gifts: 0, giftMinor: 0 });
+    return bandCost.get(key)!;
+  };
+  for (const p of data.bandPieces) {
+    const e = bandEntry(p.band);
+    e.pieces += p.pieces;
+    e.minor += p.pieces * (pieceCost.get(p.wave) ?? 0);
+  }
+  for (const g of gifts) {
+    const e = bandEntry(g.band);
+    e.gifts += g.gifts;
+    e.giftMinor += g.minor;
+    e.minor += g.minor;
+  }
   const incrementalRevenueMinor =
     holdout.n > 0 && treatment.n > 0
       ? revenueMinor('treatment') - Math.round((revenueMinor('holdout') * treatment.n) / holdout.n)
@@ -141,28 +197,32 @@ export function buildReport(data: ReportData): CampaignReport {
     };
   });
   holm(waveRows.map((r) => r.lift.p_value)).forEach((p, i) => (waveRows[i]!.p_value_holm = p));
+  const channelRows: BreakdownRow[] = [...new Set(data.windows.map((w) => w.channel))].map((channel) => {
+    const ws = data.windows.filter((w) => w.channel === channel);
+    const reached = data.channelReach.find((c) => c.channel === channel)?.n ?? ws.reduce((a, w) => a + w.sent, 0);
+    const credited = ws.reduce((a, w) => a + (cellOf(cells, 'treatment', 'wave', w.wave)?.responders ?? 0), 0);
+    return row(channel, groupRate(credited, reached), holdoutRate);
+  });
+  holm(channelRows.map((r) => r.lift.p_value)).forEach((p, i) => (channelRows[i]!.p_value_holm = p));
 
-  const days = ends && starts ? Math.ceil((ends.getTime() - starts.getTime()) / 86_400_000) : 0;
+  const days = ends && starts ? Math.ceil((ends.getTime() - starts.getTime()) / DAY) : 0;
   const daily = (g: 'treatment' | 'holdout') => {
     const counts = new Map<number, number>();
     for (const c of cells)
       if (c.group === g && c.dimension === 'day' && c.value !== null) counts.set(Number(c.value), c.responders);
     return counts;
   };
-  const [td, hd] = [daily('treatment'), daily('holdout')];
-  const curve: CurvePoint[] = [];
-  let [tc, hc] = [0, 0];
-  for (let day = 0; day < days; day++) {
-    tc += td.get(day) ?? 0;
-    hc += hd.get(day) ?? 0;
-    curve.push({
-      day,
-      treatment_responders: tc,
-      holdout_responders: hc,
-      treatment: treatment.n ? tc / treatment.n : null,
-      holdout: holdout.n ? hc / holdout.n : null,
-    });
-  }
+  const curve = cumulative(days, daily, { treatment: treatment.n, holdout: holdout.n });
+  const curveByWave = data.windows.map((w) => ({
+    wave: w.wave,
+    channel: w.channel,
+    starts_at: w.starts_at.toISOString(),
+    points: cumulative(
+      Math.ceil((w.ends_at.getTime() - w.starts_at.getTime()) / DAY),
+      (g) => new Map(data.waveDays.filter((d) => d.wave === w.wave && d.group === g).map((d) => [d.day, d.responders])),
+      { treatment: w.sent, holdout: holdout.n },
+    ),
+  }));
 
   const observed: Record<string, number> = { holdout: holdout.n };
   const planned: Record<string, number> = { holdout: s.holdoutShare };
@@ -185,7 +245,7 @@ export function buildReport(data: ReportData): CampaignReport {
     'Treatment and holdout are intent to treat: every member assigned and not suppressed at the snapshot, contacted or not.',
     `The lift compares kinds both groups can produce (${s.responseKinds.filter((k) => !TRACEABLE.includes(k)).join(', ') || 'none'}; orders from the orders table; responses not matched by a response code); traceable responses are reported apart.`,
     'Wave rows count the members a wave reached and credit each responder to the last wave that reached them before their first response; their comparison with the holdout is descriptive, not randomised.',
-    'Gifts handed out are not in the cost yet.',
+    'Responses imported by `mailroom import responses` and matched by customer, phone or email count like orders, by window, for the holdout as for the treated; those matched by a response code are traceable.',
   ];
   if (srm?.flagged)
     notes.push('The holdout share differs from the plan (p < 0.001): the groups may not be comparable.');
@@ -230,7 +290,29 @@ export function buildReport(data: ReportData): CampaignReport {
       currency: s.currency,
       total: units(costMinor),
       budget: s.budgetMinor === null ? null : units(s.budgetMinor),
+      pieces: units(costMinor - giftMinor),
+      gifts: units(giftMinor),
       by_wave: byWave.map((w) => ({ wave: w.wave, channel: w.channel, pieces: w.pieces, cost: units(w.minor) })),
+      gifts_by_offer: gifts.map((g) => ({
+        band: g.band,
+        offer: g.offer,
+        gifts: g.gifts,
+        unit_cost: g.unitMinor === null ? null : units(g.unitMinor),
+        cost: units(g.minor),
+      })),
+      by_band: [...bandCost.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([band, e]) => {
+          const responders = cellOf(cells, 'treatment', 'band', band === '(none)' ? null : band)?.responders ?? 0;
+          return {
+            band,
+            pieces: e.pieces,
+            gifts: e.gifts,
+            gift_cost: units(e.giftMinor),
+            cost: units(e.minor),
+            per_response: perUnits(costPerResponse(e.minor, responders).estimate),
+          };
+        }),
       per_response: perUnits(perResponse.estimate),
       per_incremental_response: perUnits(perIncremental.estimate),
       per_incremental_response_ci95: perIncremental.ci95
@@ -238,7 +320,7 @@ export function buildReport(data: ReportData): CampaignReport {
         : null,
       per_incremental_response_note: perIncremental.note,
       roi: roi(incrementalRevenueMinor, costMinor),
-      note: 'pieces sent (mail: printed, posted or not) × cost_per_piece; ROI = (incremental revenue − cost) / cost',
+      note: 'pieces sent (mail: printed, posted or not) × cost_per_piece, plus gifts handed out × unit_cost; ROI = (incremental revenue − cost) / cost',
     },
     waves: s.waves.map((w) => {
       const d = data.waves.find((x) => x.wave === w.name);
@@ -257,18 +339,25 @@ export function buildReport(data: ReportData): CampaignReport {
       band: breakdown(cells, 'band', holdoutRate),
       variant: variantRows,
       variant_pairs: pairs,
+      channel: channelRows,
+      segment: breakdown(cells, 'segment', holdoutRate),
       tier: breakdown(cells, 'tier', holdoutRate),
       province: breakdown(cells, 'province', holdoutRate),
     },
     winner,
     overlap: data.overlap,
     curve,
+    curve_by_wave: curveByWave,
     checks: {
       as_of: data.asOf.toISOString(),
       latest_data_at: iso(data.latestDataAt),
       provisional,
       sample_ratio: srm ? { ...srm, observed, planned } : null,
-      match_rate: data.imports.map((i) => ({ ...i, rate: i.read ? i.matched / i.read : null })),
+      match_rate: data.imports.map((i) => {
+        // Responses: matched out of the rows that could be matched (not duplicates, not rejected).
+        const base = i.kind === 'responses' ? i.matched + i.unmatched : i.read;
+        return { ...i, rate: base ? i.matched / base : null };
+      }),
       responses_after_window: afterWindow,
       power: powerCheck(treatment.n, holdout.n, s.expectedResponse, s.expectedLift),
       notes,

@@ -23,6 +23,21 @@ async function render(spec: TopLevelSpec): Promise<string> {
   }
 }
 
+/** The cumulative share that has responded by day, one line per group (treated, holdout). */
+const stepLine = (xTitle: string) => ({
+  mark: { type: 'line' as const, interpolate: 'step-after' as const },
+  encoding: {
+    x: { field: 'day', type: 'quantitative' as const, title: xTitle },
+    y: { field: 'rate', type: 'quantitative' as const, title: 'responded (cumulative)', axis: { format: '.1%' } },
+    color: {
+      field: 'group',
+      type: 'nominal' as const,
+      title: null,
+      scale: { domain: ['treated', 'holdout'], range: ['#1f6feb', '#9a6700'] },
+    },
+  },
+});
+
 /** Cumulative share of each group that has responded, by day since the first wave's date. */
 export function curveChart(report: CampaignReport): Promise<string> {
   const values = report.curve.flatMap((p) => [
@@ -42,17 +57,7 @@ export function curveChart(report: CampaignReport): Promise<string> {
     layer: [
       {
         data: { values },
-        mark: { type: 'line', interpolate: 'step-after' },
-        encoding: {
-          x: { field: 'day', type: 'quantitative', title: 'days since the first wave' },
-          y: { field: 'rate', type: 'quantitative', title: 'responded (cumulative)', axis: { format: '.1%' } },
-          color: {
-            field: 'group',
-            type: 'nominal',
-            title: null,
-            scale: { domain: ['treated', 'holdout'], range: ['#1f6feb', '#9a6700'] },
-          },
-        },
+        ...stepLine('days since the first wave'),
       },
       {
         data: { values: waveDays },
@@ -65,6 +70,26 @@ export function curveChart(report: CampaignReport): Promise<string> {
         encoding: { x: { field: 'day', type: 'quantitative' }, text: { field: 'wave' } },
       },
     ],
+  });
+}
+
+/** Per wave, by day since its date: the share of the members it reached and of the holdout that has responded. */
+export function waveCurvesChart(report: CampaignReport): Promise<string> {
+  const values = report.curve_by_wave.flatMap((w) =>
+    w.points.flatMap((p) => [
+      { wave: `${w.wave} (${w.channel})`, day: p.day, group: 'treated', rate: p.treatment ?? 0 },
+      { wave: `${w.wave} (${w.channel})`, day: p.day, group: 'holdout', rate: p.holdout ?? 0 },
+    ]),
+  );
+  return render({
+    config: CONFIG,
+    data: { values },
+    facet: { row: { field: 'wave', type: 'nominal', title: null } },
+    spec: {
+      width: 640,
+      height: 160,
+      ...stepLine("days since the wave's date"),
+    },
   });
 }
 

@@ -1,6 +1,7 @@
 // How the report's numbers are written for people (terminal, CSV headers aside, HTML): one place,
 // so the page and the terminal say the same thing.
 import type { Interval } from './statistics.ts';
+import type { CampaignReport } from './report-shape.ts';
 
 const MINUS = '−';
 const sign = (x: number) => (x < 0 ? MINUS : '+');
@@ -31,3 +32,15 @@ export const money = (x: number | null | undefined, currency: string): string =>
   x === null || x === undefined ? 'unbounded' : `${count(x, 2)} ${currency}`;
 
 export const testName = (t: string | null) => (t === 'fisher' ? "Fisher's exact" : t === 'z' ? 'z test' : '–');
+
+/** "responses imports since the first wave (2): 1,180 of 1,200 rows matched (98.3 %); 40 duplicates, 3 rejected". */
+export function matchLine(m: CampaignReport['checks']['match_rate'][number]): string {
+  const of = m.kind === 'responses' ? m.matched + m.unmatched : m.read;
+  const extra = [
+    m.duplicates ? `${count(m.duplicates)} duplicates` : '',
+    m.rejected ? `${count(m.rejected)} rejected` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  return `${m.kind} imports since the first wave (${m.imports}): ${count(m.matched)} of ${count(of)} rows matched (${percent(m.rate, 1)})${extra ? `; ${extra}` : ''}`;
+}

@@ -3,9 +3,9 @@
 // shown from the JSON carries data-key (its path in `--json`) and data-value (the raw value), so a
 // test can hold the page to the JSON.
 import type { BreakdownRow, CampaignReport } from './build.ts';
-import { curveChart, ratesChart } from './charts.ts';
+import { curveChart, ratesChart, waveCurvesChart } from './charts.ts';
 import { webFontFor } from './web-font.ts';
-import { count, money, percent, points, pValue, range, signedPercent, testName } from './format.ts';
+import { count, matchLine, money, percent, points, pValue, range, signedPercent, testName } from './format.ts';
 
 const esc = (s: unknown) =>
   String(s ?? '').replace(
@@ -70,8 +70,9 @@ function breakdownTable(title: string, dim: string, rows: BreakdownRow[]): strin
 export async function reportHtml(r: CampaignReport): Promise<string> {
   const c = r.cost;
   const l = r.lift;
-  const [curve, overall, bands] = await Promise.all([
+  const [curve, waveCurves, overall, bands] = await Promise.all([
     curveChart(r),
+    r.curve_by_wave.length ? waveCurvesChart(r) : Promise.resolve(''),
     ratesChart(
       [
         {
@@ -130,7 +131,7 @@ export async function reportHtml(r: CampaignReport): Promise<string> {
     tile(
       'cost against budget',
       num('cost.total', c.total, money(c.total, c.currency)),
-      `budget ${num('cost.budget', c.budget, c.budget === null ? 'none' : money(c.budget, c.currency))} · per response ${num('cost.per_response', c.per_response, money(c.per_response, c.currency))}`,
+      `pieces ${num('cost.pieces', c.pieces, money(c.pieces, c.currency))} + gifts ${num('cost.gifts', c.gifts, money(c.gifts, c.currency))} · budget ${num('cost.budget', c.budget, c.budget === null ? 'none' : money(c.budget, c.currency))} · per response ${num('cost.per_response', c.per_response, money(c.per_response, c.currency))}`,
     ),
   ];
   const waves = table(
@@ -163,6 +164,29 @@ export async function reportHtml(r: CampaignReport): Promise<string> {
       pValue(p.p_value_holm),
     ]),
   );
+  const bandCosts = table(
+    'cost by band',
+    ['band', 'pieces', 'gifts', 'gift cost', 'cost', 'per response'],
+    c.by_band.map((b, i) => [
+      esc(b.band),
+      num(`cost.by_band.${i}.pieces`, b.pieces, count(b.pieces)),
+      num(`cost.by_band.${i}.gifts`, b.gifts, count(b.gifts)),
+      num(`cost.by_band.${i}.gift_cost`, b.gift_cost, money(b.gift_cost, c.currency)),
+      num(`cost.by_band.${i}.cost`, b.cost, money(b.cost, c.currency)),
+      num(`cost.by_band.${i}.per_response`, b.per_response, money(b.per_response, c.currency)),
+    ]),
+  );
+  const giftRows = table(
+    'gifts handed out',
+    ['band', 'offer', 'gifts', 'unit cost', 'cost'],
+    c.gifts_by_offer.map((g, i) => [
+      esc(g.band ?? '(none)'),
+      esc(g.offer),
+      num(`cost.gifts_by_offer.${i}.gifts`, g.gifts, count(g.gifts)),
+      g.unit_cost === null ? 'no unit_cost' : money(g.unit_cost, c.currency),
+      num(`cost.gifts_by_offer.${i}.cost`, g.cost, money(g.cost, c.currency)),
+    ]),
+  );
   const srm = r.checks.sample_ratio;
   const checks = [
     `<li>data as of ${esc(r.as_of)}; latest response or order recorded ${esc(r.latest_data_at ?? 'never')}</li>`,
@@ -171,13 +195,13 @@ export async function reportHtml(r: CampaignReport): Promise<string> {
       ? `<li>sample ratio: χ² = ${srm.chi2.toFixed(2)}, p = ${num('checks.sample_ratio.p_value', srm.p_value, pValue(srm.p_value))} ${srm.flagged ? '<b>— the split differs from the plan</b>' : '(matches the plan)'}</li>`
       : '<li>sample ratio: not applicable</li>',
     ...r.checks.match_rate.map(
-      (m) =>
-        `<li>${esc(m.kind)} imports since the first wave: ${count(m.matched)} of ${count(m.read)} rows matched (${percent(m.rate, 1)})</li>`,
+      (m, i) => `<li>${esc(matchLine(m))} ${num(`checks.match_rate.${i}.rate`, m.rate, '')}</li>`,
     ),
     `<li>responses after the window (not counted): ${num('checks.responses_after_window', r.checks.responses_after_window, count(r.checks.responses_after_window))}</li>`,
     `<li>power: ${esc(r.checks.power.message)}</li>`,
     ...r.overlap.map(
-      (o) => `<li>${count(o.shared_responders)} responders also count for campaign ${esc(o.campaign)}</li>`,
+      (o, i) =>
+        `<li>${num(`overlap.${i}.shared_responders`, o.shared_responders, count(o.shared_responders))} responders also count for campaign ${esc(o.campaign)}</li>`,
     ),
     ...r.checks.notes.map((n) => `<li>${esc(n)}</li>`),
   ];
@@ -203,14 +227,19 @@ th:first-child,td:first-child{text-align:left}svg{max-width:100%;height:auto}
 <div class="tiles">${tiles.join('')}</div>
 <h2>Response rates</h2>${overall}
 <h2>Cumulative response by day</h2>${curve}
+${waveCurves ? `<h2>Cumulative response by day since each wave</h2>${waveCurves}` : ''}
 ${bands ? `<h2>By band</h2>${bands}` : ''}
 <h2>Tables</h2>
 ${waves}
+${bandCosts}
+${giftRows}
 ${breakdownTable('wave', 'wave', r.breakdowns.wave)}
+${breakdownTable('channel', 'channel', r.breakdowns.channel)}
 ${breakdownTable('band', 'band', r.breakdowns.band)}
 ${breakdownTable('variant', 'variant', r.breakdowns.variant)}
 ${pairs}
 <p>Winner: ${esc(r.winner.variant ?? '—')} (${esc(r.winner.reason)})</p>
+${breakdownTable('segment', 'segment', r.breakdowns.segment)}
 ${breakdownTable('tier', 'tier', r.breakdowns.tier)}
 ${breakdownTable('province', 'province', r.breakdowns.province)}
 <h2>Checks</h2><ul>${checks.join('')}</ul>

@@ -1,6 +1,7 @@
 // The shape of a campaign report: what `mailroom report --json` prints and the HTML page shows.
 import type { GroupRate, Incremental, Lift, SampleRatio } from './statistics.ts';
 import type { PowerCheck } from './power.ts';
+import type { ImportCheck } from './read.ts';
 
 export interface GroupFigures extends GroupRate {
   traceable_responders: number;
@@ -66,9 +67,24 @@ export interface CampaignReport {
   };
   cost: {
     currency: string;
+    /** Pieces plus gifts. */
     total: number;
+    /** Pieces × cost per piece. */
+    pieces: number;
+    /** Gifts handed out at branch visits × their unit cost. */
+    gifts: number;
     budget: number | null;
     by_wave: { wave: string; channel: string; pieces: number; cost: number }[];
+    gifts_by_offer: { band: string | null; offer: string; gifts: number; unit_cost: number | null; cost: number }[];
+    /** Per band: pieces sent to its members, gifts handed to them, the cost of both, cost per responder. */
+    by_band: {
+      band: string;
+      pieces: number;
+      gifts: number;
+      gift_cost: number;
+      cost: number;
+      per_response: number | null;
+    }[];
     per_response: number | null;
     per_incremental_response: number | null;
     per_incremental_response_ci95: [number | null, number | null] | null;
@@ -90,18 +106,24 @@ export interface CampaignReport {
     band: BreakdownRow[];
     variant: BreakdownRow[];
     variant_pairs: VariantPair[];
+    /** Like wave: members a channel reached, responders credited to its waves. */
+    channel: BreakdownRow[];
+    /** By the customer's `segment` attribute. */
+    segment: BreakdownRow[];
     tier: BreakdownRow[];
     province: BreakdownRow[];
   };
   winner: { variant: string | null; reason: string };
   overlap: { campaign: string; shared_responders: number }[];
   curve: CurvePoint[];
+  /** Per wave, by day since its date: the members it reached against the whole holdout. */
+  curve_by_wave: { wave: string; channel: string; starts_at: string; points: CurvePoint[] }[];
   checks: {
     as_of: string;
     latest_data_at: string | null;
     provisional: boolean;
     sample_ratio: (SampleRatio & { observed: Record<string, number>; planned: Record<string, number> }) | null;
-    match_rate: { kind: string; read: number; matched: number; rejected: number; rate: number | null }[];
+    match_rate: (ImportCheck & { rate: number | null })[];
     responses_after_window: number;
     power: PowerCheck;
     notes: string[];

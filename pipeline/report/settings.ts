@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ExitCode, UserError } from '../../config/errors.ts';
 import { RESPONSE_KINDS } from '../audience/compile.ts';
 import { duration, durationMs } from '../campaign/names.ts';
+import { parseOffers } from '../calls/stored-campaign.ts';
 
 const percent = z.union([
   z.number(),
@@ -34,6 +35,7 @@ const reportFileSchema = z.looseObject({
     .looseObject({ holdout: percent.optional(), variants: z.record(z.string(), z.number()).optional() })
     .optional(),
   attribution: attributionSchema.optional(),
+  offers: z.unknown().optional(),
   /** The response rate the campaign expects (percent, default 5) and the lift it hopes for (points, default 3). */
   expected_response: percent.optional(),
   expected_lift: percent.optional(),
@@ -54,6 +56,8 @@ export interface ReportSettings {
   model: 'any_touch';
   expectedResponse: number;
   expectedLift: number;
+  /** The cost of one gift of each offer that has a unit_cost (offer key → minor units). */
+  giftCostsMinor: Record<string, number>;
 }
 
 export function minorDigits(currency: string): number {
@@ -96,5 +100,10 @@ export function readReportSettings(file: string, text: string): ReportSettings {
     model: c.attribution?.model ?? 'any_touch',
     expectedResponse: (c.expected_response ?? 5) / 100,
     expectedLift: (c.expected_lift ?? 3) / 100,
+    giftCostsMinor: Object.fromEntries(
+      [...parseOffers(c.offers ?? {}).values()].flatMap((o) =>
+        o.unitCost === null ? [] : [[o.key, toMinor(o.unitCost, digits)]],
+      ),
+    ),
   };
 }

@@ -60,6 +60,8 @@ export function reportTables(r: CampaignReport): Record<string, Row[]> {
       {
         currency: r.cost.currency,
         total: r.cost.total,
+        pieces: r.cost.pieces,
+        gifts: r.cost.gifts,
         budget: r.cost.budget,
         per_response: r.cost.per_response,
         per_incremental_response: r.cost.per_incremental_response,
@@ -80,7 +82,10 @@ export function reportTables(r: CampaignReport): Record<string, Row[]> {
         window_ends: win?.ends_at ?? null,
       };
     }),
+    cost_by_band: r.cost.by_band.map((b) => ({ ...b })),
+    gifts: r.cost.gifts_by_offer.map((g) => ({ ...g })),
     by_wave: breakdownRows(r.breakdowns.wave, 'wave'),
+    by_channel: breakdownRows(r.breakdowns.channel, 'channel'),
     by_band: breakdownRows(r.breakdowns.band, 'band'),
     by_variant: breakdownRows(r.breakdowns.variant, 'variant'),
     variant_pairs: r.breakdowns.variant_pairs.map((p) => ({
@@ -93,9 +98,11 @@ export function reportTables(r: CampaignReport): Record<string, Row[]> {
       test: p.lift.test,
       p_value_holm: p.p_value_holm,
     })),
+    by_segment: breakdownRows(r.breakdowns.segment, 'segment'),
     by_tier: breakdownRows(r.breakdowns.tier, 'tier'),
     by_province: breakdownRows(r.breakdowns.province, 'province'),
     curve: r.curve.map((p) => ({ ...p })),
+    curve_by_wave: r.curve_by_wave.flatMap((w) => w.points.map((p) => ({ wave: w.wave, ...p }))),
     overlap: r.overlap.map((o) => ({ ...o })),
     checks: [
       { check: 'as_of', value: r.checks.as_of },
@@ -105,6 +112,7 @@ export function reportTables(r: CampaignReport): Record<string, Row[]> {
       { check: 'sample_ratio_p', value: r.checks.sample_ratio?.p_value ?? null },
       { check: 'sample_ratio_flagged', value: r.checks.sample_ratio?.flagged ?? null },
       ...r.checks.match_rate.map((m) => ({ check: `match_rate_${m.kind}`, value: m.rate })),
+      ...r.overlap.map((o) => ({ check: `overlap_${o.campaign}`, value: o.shared_responders })),
       { check: 'responses_after_window', value: r.checks.responses_after_window },
       { check: 'power', value: r.checks.power.message },
       { check: 'winner', value: r.winner.variant ?? r.winner.reason },

@@ -1,7 +1,8 @@
 // Attribution and the report against a real PostgreSQL: orders inside and outside the window for
-// treated and holdout members, two overlapping campaigns, traceable responses kept out of the
-// lift, late data changing the report but not the stored summary, and the SQL views agreeing with
-// the report.
+// treated and holdout members, two overlapping campaigns, imported responses matched by customer
+// (counted by window, holdout alike) and by code (traceable, own campaign only), traceable
+// responses kept out of the lift, gifts handed out in the cost, late data changing the report but
+// not the stored summary, and the SQL views agreeing with the report.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { readReportData } from '../../pipeline/report/read.ts';
@@ -15,8 +16,11 @@ const A = `name: camp-a
 waves:
   - { name: letter, channel: mail, template: x, cost_per_piece: 2.80 }
 audience: { holdout: 25 }
-response_kinds: [purl_visit, qr_scan, click, branch_visit, order]
+response_kinds: [purl_visit, qr_scan, click, branch_visit, coupon_redemption, order]
 budget: 5000
+offers:
+  gift: { text: 电风扇, stock: 10, unit_cost: 268.96 }
+  plain: 资产配置方案
 `;
 const B = `name: camp-b
 waves:
@@ -31,10 +35,11 @@ async function report(slug: string): Promise<CampaignReport> {
 beforeAll(async () => {
   db = await createTestDatabase();
   const { sql } = db;
-  for (let i = 1; i <= 10; i++) {
+  for (let i = 1; i <= 11; i++) {
     const [row] = await sql<{ id: number }[]>`
       insert into customers (external_id, full_name, province, attributes)
-      values (${`C${i}`}, ${`客户${i}`}, ${i % 2 ? '广东省' : '北京市'}, ${sql.json({ tier: i <= 3 ? 'Gold' : 'VIP' })}) returning id`;
+      values (${`C${i}`}, ${`客户${i}`}, ${i % 2 ? '广东省' : '北京市'},
+              ${sql.json({ tier: i <= 3 ? 'Gold' : 'VIP', segment: i <= 5 ? '零售' : '对公' })}) returning id`;
     ids[`c${i}`] = row!.id;
   }
   for (const [slug, text] of [
@@ -53,6 +58,7 @@ beforeAll(async () => {
   for (const k of ['c4', 'c5', 'c6']) await member('camp-a', k, { band: 'plain' });
   await member('camp-a', 'c7', { holdout: true, band: 'gift' });
   await member('camp-a', 'c8', { holdout: true, band: 'plain' });
+  await member('camp-a', 'c11', { holdout: true, band: 'plain' });
   await member('camp-a', 'c9', { suppressed: true });
   for (const k of ['c1', 'c2', 'c10']) await member('camp-b', k);
   const send = (c: string, wave: string, channel: string, k: string, at: string) =>
@@ -74,6 +80,17 @@ beforeAll(async () => {
   await sql`insert into responses (campaign_id, customer_id, kind, source, dedupe_key, occurred_at)
             values (${campaigns['camp-a']!}, ${ids.c5!}, 'purl_visit', 'tracking', 'r1', '2026-10-05T08:00:00Z'),
                    (null, ${ids.c6!}, 'branch_visit', 'import', 'r2', '2026-10-08T08:00:00Z')`;
+  // Imported: a coupon of holdout member c11 matched by phone (counts by window, as an order would);
+  // a coupon of c1 matched by camp-a's response code inside camp-b's window (traceable: camp-a only).
+  await sql`insert into responses (campaign_id, customer_id, kind, source, dedupe_key, occurred_at, details)
+            values (null, ${ids.c11!}, 'coupon_redemption', 'import', 'i1', '2026-10-15T08:00:00Z', ${sql.json({ matched_by: 'phone' })}),
+                   (${campaigns['camp-a']!}, ${ids.c1!}, 'coupon_redemption', 'import', 'i2', '2026-11-20T08:00:00Z', ${sql.json({ matched_by: 'code' })})`;
+  // c1 visited the branch and took the gift of band "gift".
+  await sql`insert into responses (campaign_id, customer_id, kind, source, dedupe_key, occurred_at, details)
+            values (${campaigns['camp-a']!}, ${ids.c1!}, 'branch_visit', 'visit', 'v1', '2026-10-12T08:00:00Z',
+                    ${sql.json({ gift: { offer: 'gift', choice: null }, band: 'gift', holdout: false })})`;
+  await sql`insert into imports (kind, source, read, matched, unmatched, duplicates, rejected)
+            values ('responses', 'till.csv', 10, 6, 2, 1, 1)`;
   await sql`update campaigns set summary = ${sql.json({ responders: 2, holdout_responders: 1 })} where slug = 'camp-a'`;
 });
 
@@ -84,8 +101,8 @@ afterAll(async () => {
 describe('attribution', () => {
   it('counts orders and comparable responses inside the window, for treated and holdout members alike', async () => {
     const r = await report('camp-a');
-    expect(r.treatment).toMatchObject({ n: 6, responders: 3, traceable_responders: 1, attributed_orders: 2 });
-    expect(r.holdout).toMatchObject({ n: 2, responders: 1, attributed_orders: 1 });
+    expect(r.treatment).toMatchObject({ n: 6, responders: 3, traceable_responders: 2, attributed_orders: 2 });
+    expect(r.holdout).toMatchObject({ n: 3, responders: 2, attributed_orders: 1 });
     expect(r.suppressed).toBe(1);
     expect(r.treatment.revenue).toBe(300.3);
     expect(r.holdout.revenue).toBe(70);
@@ -103,8 +120,36 @@ describe('attribution', () => {
     expect(r.breakdowns.wave[0]).toMatchObject({ value: 'letter', treatment: { n: 6, responders: 3 } });
     // A purl visit only the letter can cause is reported apart, never in the lift.
     expect(r.attribution.traceable_kinds).toEqual(['purl_visit', 'qr_scan', 'click']);
-    expect(r.cost.total).toBe(16.8);
     expect(r.lift.test).toBe('fisher');
+    expect(r.breakdowns.channel).toEqual([
+      expect.objectContaining({ value: 'mail', treatment: expect.objectContaining({ n: 6, responders: 3 }) }),
+    ]);
+    expect(r.breakdowns.segment.map((s) => [s.value, s.treatment.n, s.holdout?.n])).toEqual([
+      ['对公', 1, 3],
+      ['零售', 5, 0],
+    ]);
+    // The letter's own curve: the six it reached against the three held out, from 1 October.
+    const letter = r.curve_by_wave.find((w) => w.wave === 'letter')!;
+    expect(letter.points).toHaveLength(90);
+    expect(letter.points.at(-1)).toMatchObject({ treatment_responders: 3, holdout_responders: 2 });
+    expect(letter.points[9]).toMatchObject({ day: 9, treatment_responders: 2, holdout_responders: 0 });
+    // The responses import's match rate: 6 matched of the 8 rows that could be (duplicates and bad rows aside).
+    expect(r.checks.match_rate).toEqual([
+      { kind: 'responses', imports: 1, read: 10, matched: 6, unmatched: 2, duplicates: 1, rejected: 1, rate: 0.75 },
+    ]);
+  });
+
+  it('adds the gifts handed out to the cost, in total and per band', async () => {
+    const r = await report('camp-a');
+    expect(r.cost.pieces).toBe(16.8);
+    expect(r.cost.gifts).toBe(268.96);
+    expect(r.cost.total).toBe(285.76);
+    expect(r.cost.gifts_by_offer).toEqual([{ band: 'gift', offer: 'gift', gifts: 1, unit_cost: 268.96, cost: 268.96 }]);
+    expect(r.cost.by_band).toEqual([
+      { band: 'gift', pieces: 3, gifts: 1, gift_cost: 268.96, cost: 277.36, per_response: 138.68 },
+      { band: 'plain', pieces: 3, gifts: 0, gift_cost: 0, cost: 8.4, per_response: 8.4 },
+    ]);
+    expect(r.cost.per_response).toBe(95.25);
   });
 
   it('uses the attribution window of the campaign file and counts a response in two windows for both', async () => {
@@ -145,18 +190,37 @@ describe('SQL views', () => {
       expect(byGroup[g]!.ci95_low).toBeCloseTo(r[g].ci95![0], 12);
       expect(byGroup[g]!.ci95_high).toBeCloseTo(r[g].ci95![1], 12);
     }
-    const bands = await db.sql<{ value: string; group: string; n: number; responders: number }[]>`
-      select value, "group", n, responders from campaign_breakdowns where campaign = 'camp-a' and dimension = 'band'`;
-    for (const row of r.breakdowns.band) {
-      expect(bands.find((b) => b.value === row.value && b.group === 'treatment')).toMatchObject({
-        n: row.treatment.n,
-        responders: row.treatment.responders,
-      });
-      expect(bands.find((b) => b.value === row.value && b.group === 'holdout')).toMatchObject({
-        n: row.holdout!.n,
-        responders: row.holdout!.responders,
-      });
-    }
+    const breakdowns = await db.sql<
+      { dimension: string; value: string; group: string; n: number; responders: number }[]
+    >`
+      select dimension, value, "group", n, responders from campaign_breakdowns where campaign = 'camp-a'`;
+    for (const dim of ['band', 'segment', 'tier', 'province', 'wave', 'channel'] as const)
+      for (const row of r.breakdowns[dim]) {
+        const at = (group: string) =>
+          breakdowns.find((b) => b.dimension === dim && b.value === row.value && b.group === group);
+        expect(at('treatment'), `${dim} ${row.value}`).toMatchObject({
+          n: row.treatment.n,
+          responders: row.treatment.responders,
+        });
+        if (dim !== 'wave' && dim !== 'channel' && row.holdout!.n > 0)
+          expect(at('holdout'), `${dim} ${row.value}`).toMatchObject({
+            n: row.holdout!.n,
+            responders: row.holdout!.responders,
+          });
+      }
+    const waveCurve = await db.sql<{ wave: string; group: string; day: number; n: number; responders: number }[]>`
+      select wave, "group", day, n, responders from campaign_wave_response_curve where campaign = 'camp-a' order by wave, day`;
+    for (const w of r.curve_by_wave)
+      for (const g of ['treatment', 'holdout'] as const)
+        expect(
+          waveCurve.filter((c) => c.wave === w.wave && c.group === g).map((c) => c.responders),
+          `${w.wave} ${g}`,
+        ).toEqual(w.points.map((p) => p[`${g}_responders`]));
+    const gifts = await db.sql<{ band: string; offer: string; gifts: number; cost: string }[]>`
+      select band, offer, gifts, cost from campaign_gift_costs where campaign = 'camp-a'`;
+    expect(gifts.map((g) => ({ ...g, cost: Number(g.cost) }))).toEqual(
+      r.cost.gifts_by_offer.map((g) => ({ band: g.band, offer: g.offer, gifts: g.gifts, cost: g.cost })),
+    );
     const curve = await db.sql<{ group: string; day: number; responders: number }[]>`
       select "group", day, responders from campaign_response_curve where campaign = 'camp-a' order by day`;
     expect(curve.filter((c) => c.group === 'treatment').map((c) => c.responders)).toEqual(
@@ -169,5 +233,15 @@ describe('SQL views', () => {
       { n: number }[]
     >`select count(*)::int as n from member_outcomes where campaign = 'camp-a' and responded and "group" = 'treatment'`;
     expect(members[0]!.n).toBe(r.treatment.responders);
+    const kinds = await db.sql<
+      { customer_id: number; first_response_kind: string | null; credited_wave: string | null }[]
+    >`
+      select customer_id, first_response_kind, credited_wave from member_outcomes where campaign = 'camp-a' and customer_id in ${db.sql([ids.c1!, ids.c6!, ids.c11!, ids.c5!])}`;
+    expect(Object.fromEntries(kinds.map((k) => [k.customer_id, [k.first_response_kind, k.credited_wave]]))).toEqual({
+      [ids.c1!]: ['order', 'letter'],
+      [ids.c6!]: ['branch_visit', 'letter'],
+      [ids.c11!]: ['coupon_redemption', null], // held out: no wave to credit
+      [ids.c5!]: [null, null], // a PURL visit only: traceable, not a response in the lift
+    });
   });
 });

@@ -23,6 +23,9 @@ waves:
 audience: { holdout: 10, variants: { plan-first: 50, gift-first: 50 } }
 response_kinds: [purl_visit, branch_visit, order]
 budget: 5000
+offers:
+  礼品A: { text: 电风扇或电饭煲（二选一）, stock: 60, unit_cost: 325.09 }
+  礼品B: 5 升装花生油一桶
 `;
 
 beforeAll(async () => {
@@ -36,7 +39,8 @@ beforeAll(async () => {
   // 400 members: every tenth held out; bands 礼品A/礼品B; two variants among the treated.
   await sql`
     insert into customers (external_id, full_name, province, attributes)
-    select 'H' || i, '客户' || i, case when i % 3 = 0 then '广东省' else '北京市' end, jsonb_build_object('tier', case when i % 4 = 0 then 'Gold' else 'VIP' end)
+    select 'H' || i, '客户' || i, case when i % 3 = 0 then '广东省' else '北京市' end,
+           jsonb_build_object('tier', case when i % 4 = 0 then 'Gold' else 'VIP' end, 'segment', case when i % 5 = 0 then '对公' else '零售' end)
     from generate_series(1, 400) i`;
   await sql`
     insert into campaign_members (campaign_id, customer_id, rank, band, variant, holdout)
@@ -54,6 +58,10 @@ beforeAll(async () => {
     insert into responses (customer_id, kind, source, dedupe_key, occurred_at)
     select customer_id, 'branch_visit', 'import', 'v' || customer_id, timestamptz '2026-06-03' + (rank % 20) * interval '1 day'
     from campaign_members where campaign_id = ${campaignId} and not holdout and rank % 6 = 1`;
+  // Band 礼品A's visitors took its gift.
+  await sql`
+    update responses r set campaign_id = ${campaignId}, details = jsonb_build_object('gift', jsonb_build_object('offer', '礼品A'))
+    from campaign_members m where m.campaign_id = ${campaignId} and m.customer_id = r.customer_id and m.band = '礼品A'`;
   await sql`
     insert into orders (customer_id, order_ref, amount, occurred_at)
     select customer_id, 'o' || customer_id, 120.50, '2026-06-20' from campaign_members
@@ -87,6 +95,12 @@ describe('mailroom report', () => {
     expect(report.provisional).toBe(false); // posted in June: every window has closed
     expect(readdirSync(csv).sort()).toContain('by_band.csv');
     expect(readFileSync(join(csv, 'by_band.csv'), 'utf8')).toContain('礼品A');
+    expect(readFileSync(join(csv, 'by_segment.csv'), 'utf8')).toContain('零售');
+    // Ranks 1, 7, …, 115 of band 礼品A visited and took its gift: 20 × 325.09.
+    expect(report.cost.gifts).toBe(6501.8);
+    expect(report.cost.total).toBeCloseTo(report.cost.pieces + 6501.8, 9);
+    expect(report.breakdowns.segment.map((s) => s.value)).toEqual(['对公', '零售']);
+    expect(report.curve_by_wave.map((w) => w.wave)).toEqual(['letter', 'reminder']);
 
     const browser = await puppeteer.launch({
       executablePath: CHROMIUM,
@@ -132,6 +146,8 @@ describe('mailroom report', () => {
         'cost.per_incremental_response',
         'cost.roi',
         'cost.total',
+        'cost.gifts',
+        'cost.by_band.0.cost',
       ])
         expect(keys).toContain(k);
       for (const s of shown.filter((x) => x.key !== 'verdict')) {
@@ -147,7 +163,9 @@ describe('mailroom report', () => {
       const body = await page.$eval('body', (e) => e.innerText);
       expect(body).toContain('财富管理月 2026');
       expect(body).toContain('礼品A');
-      expect(await page.$$eval('svg', (s) => s.length)).toBeGreaterThanOrEqual(2);
+      expect(body).toContain('零售');
+      // The overall curve, each wave's curve, the rates.
+      expect(await page.$$eval('svg', (s) => s.length)).toBeGreaterThanOrEqual(3);
       // The Chinese text is drawn with the page's own font (the machine has no CJK font of its own).
       expect(await page.evaluate(`document.fonts.check('16px "Noto Sans SC"', '礼品')`)).toBe(true);
       expect(await page.evaluate('[...document.fonts].map((f) => f.status)')).toEqual(['loaded']);
