@@ -147,6 +147,21 @@ describe('mailroom import responses', () => {
     expect(await db.sql`select id, details from responses order by id`).toEqual(before);
   });
 
+  it('imports its own rejects file once corrected, under the same source', async () => {
+    const file = writeCsv(dir, 'fixme.csv', [HEADER, ...rows]);
+    const first = await importFile(file, { rejectsPath: `${dir}/fixme.rejects.csv` });
+    const text = readFileSync(first.rejectsPath!, 'utf8')
+      .replace(',C404,', ',C1,')
+      .replace(',2026-13-01,', ',2026-11-30,');
+    writeFileSync(first.rejectsPath!, text);
+    const s = await importFile(first.rejectsPath!, { rejectsPath: `${dir}/fixme.rejects-2.csv` });
+    expect(s).toMatchObject({ read: 10, matched: 2, duplicates: 0, unmatched: 2, rejected: 6 });
+    expect(s.ignoredColumns).toEqual(['row', 'line', 'reason', 'raw_record']);
+    const fixed =
+      await db.sql`select dedupe_key from responses where dedupe_key in ('import:pos:R7', 'import:pos:R8') order by 1`;
+    expect(fixed.map((r) => r.dedupe_key)).toEqual(['import:pos:R7', 'import:pos:R8']);
+  });
+
   it('reads a GBK file with Chinese headers and kinds, a naive time in the given time zone', async () => {
     const file = writeCsv(
       dir,
