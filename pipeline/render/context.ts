@@ -7,6 +7,7 @@ import { purl, responseCode } from './codes.ts';
 // The unsubscribe link carries its own signed token, not the response code printed on paper.
 import { unsubscribeUrl } from '../send/tracking-links.ts';
 import type { LoadedCampaign } from '../campaign/campaign-file.ts';
+import { validateYaml } from '../../config/yaml-file.ts';
 
 export const renderContextSchema = z.object({
   customer: z.object({
@@ -37,6 +38,8 @@ export const renderContextSchema = z.object({
     description: z.string().nullable(),
     owner: z.string().nullable(),
   }),
+  /** Who sends: the name and postal address an email's footer must show (campaign file `sender:`). */
+  sender: z.object({ name: z.string().nullable(), postal_address: z.string().nullable() }),
   rank: z.number().nullable(),
   band: z.string().nullable(),
   variant: z.string().nullable(),
@@ -81,6 +84,7 @@ export interface CampaignInfo {
   description?: string | null | undefined;
   owner?: string | null | undefined;
   offers: Record<string, string>;
+  sender?: { name?: string | undefined; postal_address?: string | undefined } | undefined;
 }
 
 export function buildContext(
@@ -122,6 +126,10 @@ export function buildContext(
       description: campaign.description ?? null,
       owner: campaign.owner ?? null,
     },
+    sender: {
+      name: campaign.sender?.name ?? campaign.owner ?? null,
+      postal_address: campaign.sender?.postal_address ?? null,
+    },
     rank: row.rank,
     band: row.band,
     variant: row.variant,
@@ -161,13 +169,30 @@ export function contextFor(
   return memberContext(row, campaignInfo(campaign), opts);
 }
 
+/**
+ * The campaign file's `sender: { name, postal_address }`: whom an email's footer names, and the
+ * postal address the law asks of a marketing email (name defaults to owner:). The campaign file's
+ * schema lets keys it does not know through; this reads and checks that one.
+ */
+const senderSchema = z.looseObject({
+  sender: z.strictObject({ name: z.string().min(1).optional(), postal_address: z.string().min(1) }).optional(),
+});
+
+const infos = new WeakMap<LoadedCampaign, CampaignInfo>();
+
 /** What templates see of a campaign. */
-export function campaignInfo(campaign: LoadedCampaign) {
-  return {
-    name: campaign.title,
-    slug: campaign.slug,
-    description: campaign.description,
-    owner: campaign.owner,
-    offers: campaign.offers,
-  };
+export function campaignInfo(campaign: LoadedCampaign): CampaignInfo {
+  let info = infos.get(campaign);
+  if (!info) {
+    info = {
+      name: campaign.title,
+      slug: campaign.slug,
+      description: campaign.description,
+      owner: campaign.owner,
+      offers: campaign.offers,
+      sender: campaign.source ? validateYaml(campaign.source, senderSchema).sender : undefined,
+    };
+    infos.set(campaign, info);
+  }
+  return info;
 }

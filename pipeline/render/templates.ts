@@ -9,6 +9,7 @@ import { YamlSource, validateYaml } from '../../config/yaml-file.ts';
 import type { RenderContext } from './context.ts';
 import { printLayoutSchema, printPagesSchema, type Block, type PrintLayout } from './print/layout.ts';
 import { smsSegments, type SmsSegments } from './sms-segments.ts';
+import { compileMjmlPart } from './mjml.ts';
 import { compilePart, type CompiledPart } from './template-source.ts';
 
 export const SHIPPED_TEMPLATES = fileURLToPath(new URL('../../templates', import.meta.url));
@@ -58,6 +59,18 @@ function readPart(dir: string, file: string, html: boolean): CompiledPart {
   return compilePart(path, readFileSync(path, 'utf8'), { html });
 }
 
+/** An email's HTML body: body.mjml.hbs (MJML, see mjml.ts) or body.html.hbs (HTML as written). */
+function readHtmlBody(dir: string): CompiledPart {
+  const mjml = join(dir, 'body.mjml.hbs');
+  if (!existsSync(mjml)) return readPart(dir, 'body.html.hbs', true);
+  if (existsSync(join(dir, 'body.html.hbs')))
+    throw new UserError(
+      `${dir}: both body.mjml.hbs and body.html.hbs; an email template has one HTML body: keep one of them`,
+      ExitCode.badInput,
+    );
+  return compileMjmlPart(mjml, readFileSync(mjml, 'utf8'));
+}
+
 export function loadTemplate(dir: string): LoadedTemplate {
   const file = join(dir, 'template.yaml');
   if (!existsSync(file))
@@ -84,7 +97,7 @@ export function loadTemplate(dir: string): LoadedTemplate {
       dir,
       subject: inline(spec.subject ?? Object.values(spec.subjects!)[0]!, 'subject'),
       subjects,
-      html: readPart(dir, 'body.html.hbs', true),
+      html: readHtmlBody(dir),
       text: readPart(dir, 'body.txt.hbs', false),
     };
   }

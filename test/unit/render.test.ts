@@ -1,39 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { CODE_LENGTH, purl, responseCode } from '../../pipeline/render/codes.ts';
 import { buildContext, type MemberRow } from '../../pipeline/render/context.ts';
+import { memberRow } from '../helpers/member-row.ts';
 import { addressLines } from '../../pipeline/render/print/address.ts';
 import { smsSegments } from '../../pipeline/render/sms-segments.ts';
 import { proofFolder } from '../../pipeline/render/proof.ts';
 import { compilePart } from '../../pipeline/render/template-source.ts';
 
-function member(over: Partial<MemberRow> = {}): MemberRow {
-  return {
-    customer_id: 7,
-    external_id: 'C7',
-    full_name: '王晓明',
-    family_name: '王',
-    given_name: '晓明',
-    gender: 'male',
-    salutation: null,
-    locale: 'zh-CN',
-    email: 'w@example.com',
-    phone: '+8613912345678',
-    address_line1: '建国门内大街18号',
-    address_line2: '3栋1201室',
-    district: '东城区',
-    city: '北京市',
-    province: '北京市',
-    postal_code: '100005',
-    country: 'CN',
-    birthday: '1980-05-12',
-    timezone: 'Asia/Shanghai',
-    attributes: { annual_spend: 1234.5 },
-    rank: 3,
-    band: 'A',
-    variant: 'x',
-    ...over,
-  };
-}
+const member = memberRow;
 const campaign = { name: '财富管理月', slug: 'wealth', offers: { A: '电饭煲' } };
 const ctxOf = (over: Partial<MemberRow> = {}) =>
   buildContext(
