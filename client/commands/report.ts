@@ -104,6 +104,10 @@ export function printReport(r: CampaignReport): void {
   say(
     `Cost ${money(c.total, c.currency)} (pieces ${money(c.pieces, c.currency)}, gifts ${money(c.gifts, c.currency)})${c.budget === null ? '' : ` of a budget of ${money(c.budget, c.currency)}`}; per response ${money(c.per_response, c.currency)}; per incremental response ${money(c.per_incremental_response, c.currency)}${c.per_incremental_response_ci95 ? ` (${money(c.per_incremental_response_ci95[0], c.currency)} to ${money(c.per_incremental_response_ci95[1], c.currency)})` : ''}${c.per_incremental_response_note ? ` — ${c.per_incremental_response_note}` : ''}; ROI ${c.roi === null ? '–' : signedPercent(c.roi)}.`,
   );
+  if (r.goal)
+    say(
+      `Goal: ${count(r.goal.target)} ${r.goal.kind} by ${r.goal.by.slice(0, 10)}; ${count(r.goal.actual_by_deadline)} by then (${r.goal.met ? 'met' : 'not met'}), ${count(r.goal.actual)} so far.`,
+    );
   const tables = reportTables(r);
   const breakdownColumns = (dim: string) => ({
     [dim]: (x: Row) => String(x[dim] ?? ''),

@@ -345,6 +345,17 @@ export function buildReport(data: ReportData): CampaignReport {
       province: breakdown(cells, 'province', holdoutRate),
     },
     winner,
+    goal:
+      data.goal && s.goal
+        ? {
+            kind: s.goal.kind,
+            target: s.goal.target,
+            by: data.goal.by.toISOString(),
+            actual_by_deadline: data.goal.by_deadline,
+            actual: data.goal.now,
+            met: data.goal.by_deadline >= s.goal.target,
+          }
+        : null,
     overlap: data.overlap,
     curve,
     curve_by_wave: curveByWave,

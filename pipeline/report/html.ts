@@ -134,6 +134,14 @@ export async function reportHtml(r: CampaignReport): Promise<string> {
       `pieces ${num('cost.pieces', c.pieces, money(c.pieces, c.currency))} + gifts ${num('cost.gifts', c.gifts, money(c.gifts, c.currency))} · budget ${num('cost.budget', c.budget, c.budget === null ? 'none' : money(c.budget, c.currency))} · per response ${num('cost.per_response', c.per_response, money(c.per_response, c.currency))}`,
     ),
   ];
+  if (r.goal)
+    tiles.push(
+      tile(
+        `goal: ${r.goal.kind}`,
+        `${num('goal.actual_by_deadline', r.goal.actual_by_deadline, count(r.goal.actual_by_deadline))} / ${num('goal.target', r.goal.target, count(r.goal.target))}`,
+        `by ${esc(r.goal.by.slice(0, 10))}${r.goal.met ? ' · met' : ' · not met'} · ${num('goal.actual', r.goal.actual, count(r.goal.actual))} so far`,
+      ),
+    );
   const waves = table(
     'waves',
     ['wave', 'channel', 'sent', 'failed', 'uncertain', 'printed, unconfirmed', 'pending', 'window from', 'to'],

@@ -75,6 +75,8 @@ export interface ReportData {
   gifts: { band: string | null; offer: string; gifts: number }[];
   overlap: { campaign: string; shared_responders: number }[];
   imports: ImportCheck[];
+  /** The responses goal: treated members with a response of its kind to the campaign, by its deadline and now. */
+  goal: { by: Date; by_deadline: number; now: number } | null;
 }
 
 export interface ImportCheck {
@@ -257,9 +259,21 @@ export async function readReportData(sql: Sql, slug: string): Promise<ReportData
                  sum(rejected)::int as rejected
           from imports i where kind in ('orders', 'responses') and started_at >= ${span.starts} group by kind order by kind`
       : [];
+    // As `mailroom status` counts the goal: treated members with a response of the kind to the campaign.
+    const goalStart = campaign.snapshot_at ?? span?.starts ?? null;
+    const goalBy = settings.goal && goalStart ? new Date(goalStart.getTime() + settings.goal.byMs) : null;
+    const [goalRow] =
+      settings.goal && goalBy
+        ? await tx<{ by_deadline: number; now: number }[]>`
+            select count(distinct r.customer_id) filter (where r.occurred_at < ${goalBy})::int as by_deadline,
+                   count(distinct r.customer_id)::int as now
+            from responses r join campaign_members m on m.campaign_id = r.campaign_id and m.customer_id = r.customer_id
+            where r.campaign_id = ${id} and r.kind = ${settings.goal.kind} and not m.holdout`
+        : [];
     return {
       campaign,
       settings,
+      goal: goalRow && goalBy ? { by: goalBy, ...goalRow } : null,
       asOf: as_of,
       latestDataAt: latest,
       waves,

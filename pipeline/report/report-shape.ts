@@ -114,6 +114,8 @@ export interface CampaignReport {
     province: BreakdownRow[];
   };
   winner: { variant: string | null; reason: string };
+  /** The campaign file's responses goal against what happened (treated members with a response of its kind). */
+  goal: { kind: string; target: number; by: string; actual_by_deadline: number; actual: number; met: boolean } | null;
   overlap: { campaign: string; shared_responders: number }[];
   curve: CurvePoint[];
   /** Per wave, by day since its date: the members it reached against the whole holdout. */

@@ -36,6 +36,12 @@ const reportFileSchema = z.looseObject({
     .optional(),
   attribution: attributionSchema.optional(),
   offers: z.unknown().optional(),
+  /** `goals: { responses: { kind, target, by } }`: so many responses of a kind by a time from the start. */
+  goals: z
+    .looseObject({
+      responses: z.looseObject({ kind: z.string(), target: z.number(), by: duration }).optional(),
+    })
+    .optional(),
   /** The response rate the campaign expects (percent, default 5) and the lift it hopes for (points, default 3). */
   expected_response: percent.optional(),
   expected_lift: percent.optional(),
@@ -58,6 +64,8 @@ export interface ReportSettings {
   expectedLift: number;
   /** The cost of one gift of each offer that has a unit_cost (offer key → minor units). */
   giftCostsMinor: Record<string, number>;
+  /** The responses goal: kind, target, and its deadline in ms from the campaign's start. */
+  goal: { kind: string; target: number; byMs: number } | null;
 }
 
 export function minorDigits(currency: string): number {
@@ -100,6 +108,9 @@ export function readReportSettings(file: string, text: string): ReportSettings {
     model: c.attribution?.model ?? 'any_touch',
     expectedResponse: (c.expected_response ?? 5) / 100,
     expectedLift: (c.expected_lift ?? 3) / 100,
+    goal: c.goals?.responses
+      ? { kind: c.goals.responses.kind, target: c.goals.responses.target, byMs: durationMs(c.goals.responses.by) }
+      : null,
     giftCostsMinor: Object.fromEntries(
       [...parseOffers(c.offers ?? {}).values()].flatMap((o) =>
         o.unitCost === null ? [] : [[o.key, toMinor(o.unitCost, digits)]],

@@ -116,6 +116,12 @@ export function reportTables(r: CampaignReport): Record<string, Row[]> {
       { check: 'responses_after_window', value: r.checks.responses_after_window },
       { check: 'power', value: r.checks.power.message },
       { check: 'winner', value: r.winner.variant ?? r.winner.reason },
+      ...(r.goal
+        ? [
+            { check: `goal_${r.goal.kind}_target`, value: r.goal.target },
+            { check: `goal_${r.goal.kind}_by_deadline`, value: r.goal.actual_by_deadline },
+          ]
+        : []),
       { check: 'verdict', value: r.verdict },
     ],
   };

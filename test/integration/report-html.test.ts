@@ -23,6 +23,7 @@ waves:
 audience: { holdout: 10, variants: { plan-first: 50, gift-first: 50 } }
 response_kinds: [purl_visit, branch_visit, order]
 budget: 5000
+goals: { responses: { kind: branch_visit, target: 60, by: 20d } }
 offers:
   礼品A: { text: 电风扇或电饭煲（二选一）, stock: 60, unit_cost: 325.09 }
   礼品B: 5 升装花生油一桶
@@ -101,6 +102,15 @@ describe('mailroom report', () => {
     expect(report.cost.total).toBeCloseTo(report.cost.pieces + 6501.8, 9);
     expect(report.breakdowns.segment.map((s) => s.value)).toEqual(['对公', '零售']);
     expect(report.curve_by_wave.map((w) => w.wave)).toEqual(['letter', 'reminder']);
+    // The goal counts the visits registered for the campaign (band 礼品A's 20), 18 of them by 21 June.
+    expect(report.goal).toEqual({
+      kind: 'branch_visit',
+      target: 60,
+      by: '2026-06-21T00:00:00.000Z',
+      actual_by_deadline: 18,
+      actual: 20,
+      met: false,
+    });
 
     const browser = await puppeteer.launch({
       executablePath: CHROMIUM,
@@ -148,6 +158,7 @@ describe('mailroom report', () => {
         'cost.total',
         'cost.gifts',
         'cost.by_band.0.cost',
+        'goal.actual_by_deadline',
       ])
         expect(keys).toContain(k);
       for (const s of shown.filter((x) => x.key !== 'verdict')) {
