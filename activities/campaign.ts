@@ -1,5 +1,6 @@
 // The activities of a campaign run. They read the campaign from PostgreSQL (its file as stored at
 // launch) and hand the workflow only ids, counts and customer-id ranges — never customer data.
+import { join } from 'node:path';
 import { Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Sql } from '../db/connection.ts';
@@ -13,6 +14,9 @@ import { sendBatch, type BatchResult } from '../pipeline/send/ledger.ts';
 import { inQuietHours } from '../pipeline/send/quiet-hours.ts';
 import { exportMailWave, recordMailing, type MailWaveJob } from '../pipeline/send/mail-wave.ts';
 import { waveTarget } from '../pipeline/audience/wave-target.ts';
+import { cohortMailed, cohortRanges, cohortSendTotals } from '../pipeline/audience/cohorts.ts';
+import { createCallWaveActivities } from './call-waves.ts';
+import { createCohortActivities } from './cohorts.ts';
 import { applyFeedback, type FeedbackResult } from '../pipeline/responses/feedback.ts';
 import { summarizeCampaign, type CampaignSummary } from '../pipeline/responses/summary.ts';
 import { isCalendarDate, type CampaignProgress } from '../workflows/contract.ts';
@@ -44,19 +48,20 @@ export interface SnapshotSummary {
   ranges: [number, number][];
 }
 
-interface Prepared {
+export interface Prepared {
   text: string;
   campaign: LoadedCampaign;
   templates: Map<string, LoadedTemplate>;
 }
 
-export function createCampaignActivities(deps: CampaignDeps) {
-  const { sql, settings } = deps;
-  const now = () => settings.clock?.() ?? new Date();
-  // Every batch of a wave needs the campaign and its templates. The stored text of a launched
-  // campaign does not change, so each worker parses it (and compiles templates) once.
+/**
+ * The campaign as launched, read from its row. Every batch of a wave needs the campaign and its
+ * templates; the stored text of a launched campaign does not change, so each worker parses it
+ * (and compiles templates) once.
+ */
+export function campaignReader(sql: Sql): (campaignId: number) => Promise<Prepared> {
   const prepared = new Map<number, Prepared>();
-  const campaignOf = async (campaignId: number): Promise<Prepared> => {
+  return async (campaignId: number): Promise<Prepared> => {
     const [row] = await sql<
       { slug: string; spec: { file: string; text: string } }[]
     >`select slug, spec from campaigns where id = ${campaignId}`;
@@ -69,8 +74,24 @@ export function createCampaignActivities(deps: CampaignDeps) {
     prepared.set(campaignId, fresh);
     return fresh;
   };
+}
+
+/** What the activities of one part of a campaign (its calls, its cohorts) are made from. */
+export interface CampaignPartDeps {
+  sql: Sql;
+  campaignOf: (campaignId: number) => Promise<Prepared>;
+  now: () => Date;
+}
+
+export function createCampaignActivities(deps: CampaignDeps) {
+  const { sql, settings } = deps;
+  const now = () => settings.clock?.() ?? new Date();
+  const campaignOf = campaignReader(sql);
 
   return {
+    ...createCallWaveActivities({ sql, campaignOf, now }),
+    ...createCohortActivities({ sql, campaignOf, now }),
+
     async snapshotCampaign(input: { campaignId: number; batchSize: number; asOf?: string }): Promise<SnapshotSummary> {
       const { campaign } = await campaignOf(input.campaignId);
       const asOf = input.asOf ? new Date(input.asOf) : now();
@@ -79,39 +100,41 @@ export function createCampaignActivities(deps: CampaignDeps) {
         input.campaignId,
         campaign.audience,
       );
-      const ranges = await sql<{ lo: number; hi: number }[]>`
-        select min(customer_id) as lo, max(customer_id) as hi
-        from (select customer_id, (row_number() over (order by customer_id) - 1) / ${input.batchSize} as bucket
-              from campaign_members where campaign_id = ${input.campaignId} and suppression_reason is null and not holdout) b
-        group by bucket order by bucket`;
+      const ranges = await cohortRanges(sql, input.campaignId, null, input.batchSize);
       const suppressed = Object.values(snap.counts.suppressed).reduce((a, b) => a + b, 0);
       return {
         members: snap.counts.members,
         contactable: snap.counts.contactable,
         holdout: snap.counts.holdout,
         suppressed,
-        ranges: ranges.map((r) => [r.lo, r.hi]),
+        ranges,
       };
     },
 
-    /** `lanes`: how many batches of the wave run at once; the wave's rate limit is shared among them. */
+    /**
+     * `lanes`: how many batches of the wave run at once; the wave's rate limit is shared among them.
+     * `cohort`: the members of one cohort only (a campaign whose fallback added one).
+     */
     async sendWaveBatch(input: {
       campaignId: number;
       wave: string;
       from: number;
       to: number;
       lanes?: number;
+      cohort?: number;
     }): Promise<BatchResult> {
       const { campaign, templates } = await campaignOf(input.campaignId);
-      const wave = waveOf(campaign, input.wave);
+      const wave = { ...waveOf(campaign, input.wave), cohort: input.cohort };
       const template = (variant: string | null) => {
         const name = waveTemplateName(wave, variant);
         let t = templates.get(name);
         if (!t) templates.set(name, (t = waveTemplate(campaign, wave, variant)));
         return t;
       };
-      if (wave.channel === 'mail')
-        throw ApplicationFailure.nonRetryable(`wave ${wave.name} is a mail wave: it is exported, not sent in batches`);
+      if (wave.channel === 'mail' || wave.channel === 'call')
+        throw ApplicationFailure.nonRetryable(
+          `wave ${wave.name} is a ${wave.channel} wave: it is ${wave.channel === 'mail' ? 'exported' : 'assigned'}, not sent in batches`,
+        );
       const factory = deps.channels[wave.channel];
       // Retried, not fatal: another worker that has the channel can take the batch.
       if (!factory) throw new Error(`this worker cannot send wave ${wave.name}: ${MISSING_CHANNEL[wave.channel]}`);
@@ -120,36 +143,44 @@ export function createCampaignActivities(deps: CampaignDeps) {
       const every = Math.max(250, Math.min(5000, (Context.current().info.heartbeatTimeoutMs ?? 30_000) / 3));
       const beat = setInterval(() => heartbeat(), every);
       try {
-        return await sendBatch(
-          { campaignId: input.campaignId, wave: wave.name, fromCustomerId: input.from, toCustomerId: input.to },
-          {
-            sql,
-            channel,
-            asOf: now(),
-            target: waveTarget(sql, campaign, input.campaignId, wave, now()),
-            ratePerSecond: wave.rate_limit ? wave.rate_limit / Math.max(1, input.lanes ?? 1) : undefined,
-            context: (row) =>
-              contextFor(row, campaign, { secret: settings.secret, trackingUrl: settings.trackingUrl, asOf: now() }),
-            heartbeat: (progress) => heartbeat(progress),
-            signal: Context.current().cancellationSignal,
-            ...(wave.quiet_hours ? { defer: (row) => inQuietHours(now(), row.timezone, wave.quiet_hours!) } : {}),
-          },
-        );
+        const range = {
+          campaignId: input.campaignId,
+          wave: wave.name,
+          fromCustomerId: input.from,
+          toCustomerId: input.to,
+        };
+        const result = await sendBatch(range, {
+          sql,
+          channel,
+          asOf: now(),
+          target: waveTarget(sql, campaign, input.campaignId, wave, now()),
+          ratePerSecond: wave.rate_limit ? wave.rate_limit / Math.max(1, input.lanes ?? 1) : undefined,
+          context: (row) =>
+            contextFor(row, campaign, { secret: settings.secret, trackingUrl: settings.trackingUrl, asOf: now() }),
+          heartbeat: (progress) => heartbeat(progress),
+          signal: Context.current().cancellationSignal,
+          ...(wave.quiet_hours ? { defer: (row) => inQuietHours(now(), row.timezone, wave.quiet_hours!) } : {}),
+        });
+        // The ledger's totals for the range count every member in it; a cohort's are its own.
+        if (input.cohort === undefined) return result;
+        return { ...result, totals: await cohortSendTotals(sql, range, wave.channel, input.cohort) };
       } finally {
         clearInterval(beat);
         await channel.close();
       }
     },
 
-    async exportMailWave(input: { campaignId: number; wave: string }): Promise<MailWaveJob> {
+    /** `cohort`: a cohort's letters only, printed into a folder of its own (<printDir>/cohort-N/<campaign>/<wave>). */
+    async exportMailWave(input: { campaignId: number; wave: string; cohort?: number }): Promise<MailWaveJob> {
       const { campaign } = await campaignOf(input.campaignId);
-      const wave = waveOf(campaign, input.wave);
+      const wave = { ...waveOf(campaign, input.wave), cohort: input.cohort };
+      const base = settings.printDir ?? mailroomPaths().print;
       const beat = setInterval(() => heartbeat(), 5000);
       try {
         return await exportMailWave(
           {
             sql,
-            printDir: settings.printDir ?? mailroomPaths().print,
+            printDir: input.cohort === undefined ? base : join(base, `cohort-${input.cohort}`),
             secret: settings.secret,
             trackingUrl: settings.trackingUrl,
             asOf: now(),
@@ -163,14 +194,21 @@ export function createCampaignActivities(deps: CampaignDeps) {
       }
     },
 
-    async recordMailing(input: { campaignId: number; wave: string; date: string }): Promise<{ mailed: number }> {
+    async recordMailing(input: {
+      campaignId: number;
+      wave: string;
+      date: string;
+      cohort?: number;
+    }): Promise<{ mailed: number }> {
       // The workflow's update validator refuses such a date; should one come anyway (a history from
       // before it did), retrying cannot help: the campaign stops in needs_attention with the reason.
       if (!isCalendarDate(input.date))
         throw ApplicationFailure.nonRetryable(
           `the posting date ${input.date} is not a date of the calendar (YYYY-MM-DD)`,
         );
-      return recordMailing(sql, input.campaignId, input.wave, input.date);
+      const mailed = await recordMailing(sql, input.campaignId, input.wave, input.date);
+      if (input.cohort === undefined) return mailed;
+      return { mailed: await cohortMailed(sql, input.campaignId, input.wave, input.cohort) };
     },
 
     /** Keeps the campaign row's status and per-wave counts current for reports and `mailroom status` after the workflow ends. */
@@ -194,7 +232,7 @@ export function createCampaignActivities(deps: CampaignDeps) {
   };
 }
 
-function waveOf(campaign: LoadedCampaign, name: string) {
+export function waveOf(campaign: LoadedCampaign, name: string) {
   const wave = campaign.waves.find((w) => w.name === name);
   if (!wave) throw ApplicationFailure.nonRetryable(`campaign ${campaign.slug} has no wave ${name}`);
   return wave;

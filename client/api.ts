@@ -16,6 +16,7 @@ import { registerCampaign as registerCampaignRow } from '../pipeline/campaign/ca
 import { campaignWorkflowInput, type CampaignTuning } from '../activities/campaign-start.ts';
 import { campaignWorkflow } from '../workflows/campaign.ts';
 import {
+  callsChangedSignal,
   campaignSearchAttributes,
   cancelSignal,
   confirmMailingUpdate,
@@ -30,6 +31,10 @@ import {
 import { ExitCode, UserError } from '../config/errors.ts';
 import { checkPublicTrackingUrl } from '../pipeline/send/public-links.ts';
 import { missingSearchAttributes } from './search-attributes.ts';
+import { progressByManager, type ManagerProgress } from '../pipeline/calls/call-tasks.ts';
+import { goalStandings, type GoalStanding } from '../pipeline/campaign/goals.ts';
+import { goalsSchema } from '../pipeline/campaign/campaign-file.ts';
+import { YamlSource } from '../config/yaml-file.ts';
 
 export interface LaunchOptions {
   asOf: Date;
@@ -169,7 +174,8 @@ export async function campaignStatus(client: Client, slug: string): Promise<Camp
       throw error;
     });
     const status = description.status.name;
-    if (status === 'RUNNING') return { ...(await handle.query(progressQuery)), campaign: slug, workflowStatus: status };
+    if (status === 'RUNNING')
+      return withCohorts(client, { ...(await handle.query(progressQuery)), campaign: slug, workflowStatus: status });
     // A completed campaign answers with its result.
     if (status === 'COMPLETED')
       return { ...((await handle.result()) as CampaignProgress), campaign: slug, workflowStatus: status };
@@ -188,6 +194,19 @@ export async function campaignStatus(client: Client, slug: string): Promise<Camp
     });
     return { ...progress, campaign: slug, status: shown, workflowStatus: status, ...(error ? { error } : {}) };
   });
+}
+
+/** A cohort still running answers for its own waves; one that has ended told the campaign already. */
+async function withCohorts(client: Client, state: CampaignState): Promise<CampaignState> {
+  for (const cohort of state.fallback?.cohorts ?? []) {
+    if (cohort.waves) continue;
+    const p = await client.workflow
+      .getHandle(cohort.workflowId)
+      .query(progressQuery)
+      .catch(() => undefined);
+    if (p) Object.assign(cohort, { waves: p.waves, status: p.status });
+  }
+  return state;
 }
 
 /** The innermost message of a workflow's failure: the activity's or the workflow's own error, or the reason it was terminated. */
@@ -220,9 +239,31 @@ export async function controlCampaign(client: Client, slug: string, control: Con
   }
 }
 
+/**
+ * Outcomes were recorded for the campaign's call tasks (a page, a sheet, the API): its call wave
+ * looks at them now rather than at its next periodic check. A campaign not running is left alone.
+ */
+export async function notifyCallsChanged(client: Client, slug: string): Promise<boolean> {
+  return client.workflow
+    .getHandle(workflowIdOf(slug))
+    .signal(callsChangedSignal)
+    .then(
+      () => true,
+      () => false,
+    );
+}
+
 /** The operator posted a mail wave's letters: its printed pieces become sent on `date` (YYYY-MM-DD, default today). */
 export async function confirmMailing(client: Client, slug: string, wave: string, date?: string): Promise<WaveProgress> {
-  const handle = client.workflow.getHandle(workflowIdOf(slug));
+  // A cohort added by the fallback prints its own letters: its run takes their confirmation.
+  const state = await campaignStatus(client, slug).catch(() => undefined);
+  const own = state?.waves.find((w) => w.name === wave);
+  const cohort = state?.fallback?.cohorts.find(
+    (c) =>
+      own?.status !== 'awaiting_confirmation' &&
+      c.waves?.some((w) => w.name === wave && w.status === 'awaiting_confirmation'),
+  );
+  const handle = client.workflow.getHandle(cohort?.workflowId ?? workflowIdOf(slug));
   try {
     return await temporalCall(client, () =>
       handle.executeUpdate(confirmMailingUpdate, { args: [{ wave, ...(date ? { date } : {}) }] }),
@@ -232,6 +273,31 @@ export async function confirmMailing(client: Client, slug: string, wave: string,
     const cause = (error as { cause?: Error }).cause?.message ?? (error as Error).message;
     throw new UserError(`cannot confirm wave ${wave} of ${slug}: ${cause}`, ExitCode.badInput);
   }
+}
+
+/** What `status` adds from the database: each call wave's tasks per manager, and the goals against their pace. */
+export interface CampaignDetails {
+  managers: Record<string, ManagerProgress[]>;
+  goals: GoalStanding[];
+}
+
+export async function campaignDetails(
+  sql: Sql,
+  slug: string,
+  state: CampaignState,
+  now = new Date(),
+): Promise<CampaignDetails> {
+  const [row] = await sql<{ id: number; spec: { file: string; text: string }; snapshot_at: Date | null }[]>`
+    select id, spec, snapshot_at from campaigns where slug = ${slug}`;
+  const details: CampaignDetails = { managers: {}, goals: [] };
+  if (!row) return details;
+  for (const w of state.waves.filter((w) => w.channel === 'call'))
+    details.managers[w.name] = await progressByManager(sql, row.id, w.name);
+  const doc = YamlSource.parse(row.spec.file, row.spec.text).toJS() as { goals?: unknown } | null;
+  const goals = goalsSchema.safeParse(doc?.goals);
+  if (goals.success && goals.data && row.snapshot_at)
+    details.goals = await goalStandings(sql, row.id, goals.data, row.snapshot_at, now);
+  return details;
 }
 
 /** The report part of a campaign's status: its final summary once it has ended, null before. */

@@ -5,7 +5,7 @@
 import cliProgress from 'cli-progress';
 import type { Client } from '@temporalio/client';
 import { campaignStatus, type CampaignState } from './api.ts';
-import type { WaveProgress } from '../workflows/contract.ts';
+import { FINAL_WAVE_STATUSES, type WaveProgress } from '../workflows/contract.ts';
 
 type Status = CampaignState;
 
@@ -18,7 +18,13 @@ export const shownTime = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')}
  * Undefined before the wave has started (nothing is planned yet).
  */
 export function waveCounts(w: WaveProgress): { done: number; total: number } | undefined {
-  if (w.planned === 0 && (w.status === 'waiting' || w.status === 'printing')) return undefined;
+  if (w.planned === 0 && ['waiting', 'printing', 'assigning'].includes(w.status)) return undefined;
+  // A call wave's task is done once settled (reached or failed); when the wave ends, overdue ones count as done too.
+  if (w.channel === 'call')
+    return {
+      done: (w.calls?.settled ?? 0) + (FINAL_WAVE_STATUSES.includes(w.status) ? (w.calls?.overdue ?? 0) : 0),
+      total: w.planned,
+    };
   if (w.channel === 'mail') return { done: w.status === 'mailed' ? w.sent : 0, total: w.planned };
   // Recovered sends are in `sent` already; only those left uncertain are added.
   const done = w.sent + w.failed + w.suppressed + w.uncertain - (w.recovered ?? 0);
@@ -41,7 +47,17 @@ export function waveNext(slug: string, w: WaveProgress): string | undefined {
       .filter(Boolean)
       .join('; ');
   if (w.status === 'sending' && w.deferred) return `${w.deferred} deferred (quiet hours)`;
+  if (w.channel === 'call' && w.calls) return callsText(w);
   return undefined;
+}
+
+/** "8 reached (3 appointments), 1 failed, 2 open, 1 overdue; due 2026-12-07 09:00 UTC" */
+export function callsText(w: WaveProgress): string {
+  const c = w.calls!;
+  const parts = [`${c.reached} reached (${c.appointments} appointments)`, `${c.failed} failed`, `${c.open} open`];
+  if (c.overdue) parts.push(`${c.overdue} overdue`);
+  const due = w.dueAt && !FINAL_WAVE_STATUSES.includes(w.status) ? `; due ${shownTime(w.dueAt)}` : '';
+  return `${parts.join(', ')}${due}`;
 }
 
 function waveLine(w: WaveProgress): Record<string, string | number> {

@@ -1,10 +1,13 @@
 // The campaign workflow: snapshot the audience, then each wave after its durable delay — email and
 // SMS in batches over customer-id ranges with bounded concurrency, mail as a print job that waits
-// for the operator to confirm the posting — then the response window, the feedback into customer
-// records and the final summary. Pause, resume, cancel and skip-wait are signals, confirmMailing
-// is an update, progress is a query. It continues as new at every wave boundary, and within a wave
-// after `batchesPerRun` batches or when Temporal suggests it, so a campaign of any length and size
-// keeps a short history. Only ids, counts and ranges pass through here.
+// for the operator to confirm the posting, calls as tasks for the account managers that it waits on
+// until they are settled or due — then the response window, the feedback into customer records and
+// the final summary. Pause, resume, cancel and skip-wait are signals, confirmMailing is an update,
+// progress is a query. It continues as new at every wave boundary, and within a wave after
+// `batchesPerRun` batches or when Temporal suggests it, so a campaign of any length and size keeps
+// a short history. A campaign with a fallback checks its goal at check_at (a timer whose deadline
+// is carried across continue-as-new) and, below pace, adds a cohort whose waves run in a child of
+// this same workflow. Only ids, counts and ranges pass through here.
 import {
   ActivityCancellationType,
   ActivityFailure,
@@ -13,17 +16,23 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   isCancellation,
+  ParentClosePolicy,
   patched,
   proxyActivities,
   setHandler,
   sleep,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
+  type SignalDefinition,
 } from '@temporalio/workflow';
 import type { createCampaignActivities } from '../activities/campaign.ts';
 import {
+  callsChangedSignal,
   cancelSignal,
+  cohortDoneSignal,
   confirmMailingUpdate,
   FINAL_WAVE_STATUSES,
   pauseSignal,
@@ -38,6 +47,7 @@ import {
   type CampaignStatus,
   type CampaignWave,
   type CampaignWorkflowInput,
+  type GoalCheckState,
   type WaveProgress,
 } from './contract.ts';
 
@@ -52,6 +62,12 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
   // Runs started before this patch keep their old behaviour on replay: a cancel there ended waits
   // but not a step under way (an activity retried for ever kept the campaign running).
   const cancelEndsSteps = patched('cancel-ends-steps');
+  // The extension waits for its lock and may be cut off by a dying worker: a short heartbeat, retried.
+  const extension = proxyActivities<CampaignActivities>({
+    startToCloseTimeout: '1 hour',
+    heartbeatTimeout: input.heartbeatTimeoutMs ?? 30_000,
+    retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
+  });
   const { sendWaveBatch, exportMailWave } = proxyActivities<CampaignActivities>({
     startToCloseTimeout: '2 hours',
     heartbeatTimeout: input.heartbeatTimeoutMs ?? 30_000,
@@ -59,12 +75,16 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
   });
+  const cohortRun = input.cohortRun;
+  /** Which cohort's members the activities take: only set for a campaign that can have several. */
+  const cohortArg = cohortRun ? { cohort: cohortRun.cohort } : input.fallback ? { cohort: 1 } : {};
   const progress: CampaignProgress = input.resume?.progress ?? {
     status: 'snapshot',
     members: 0,
     contactable: 0,
     holdout: 0,
     suppressed: 0,
+    ...(cohortRun ? { cohort: cohortRun.cohort } : {}),
     waves: input.waves.map((w) => ({
       name: w.name,
       channel: w.channel,
@@ -80,6 +100,29 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
   let paused = input.resume?.paused ?? false;
   let cancelled = false;
   let skip = input.resume?.skip ?? false;
+  /** Set when outcomes were recorded: a call wave waiting on its tasks looks at them now. */
+  let callsChanged = false;
+  // The fallback (the campaign's own run only; a cohort's run has none): when to check, what it did.
+  const fallback = cohortRun ? undefined : input.fallback;
+  const goal: GoalCheckState | undefined = fallback
+    ? (input.resume?.goal ?? {
+        startedAt: new Date(Date.now()).toISOString(),
+        checkAt: new Date(Date.now() + fallback.checkAtMs).toISOString(),
+        checked: false,
+        cohortDone: false,
+      })
+    : undefined;
+  if (goal && !progress.fallback) progress.fallback = { checkAt: goal.checkAt!, cohorts: [] };
+  /** What the campaign's own run waits on after its waves: skip-wait ends the check's wait, or goes to the cohort. */
+  let awaiting: 'waves' | 'check' | 'cohort' = 'waves';
+  let checkNow = false;
+  /** Controls reach the cohort's run too, while it runs. */
+  const forward = (signal: SignalDefinition) => {
+    if (goal?.cohortWorkflowId && !goal.cohortDone)
+      void getExternalWorkflowHandle(goal.cohortWorkflowId)
+        .signal(signal)
+        .catch(() => undefined);
+  };
   let attention: Attention | undefined;
   const confirmations = new Map<string, string>();
   const shownStatus = (): CampaignStatus =>
@@ -108,13 +151,24 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
   const showStatus = () => upsertSearchAttributes({ MailroomStatus: [shownStatus()] });
   setHandler(pauseSignal, () => {
     paused = true;
+    forward(pauseSignal);
     showStatus();
   });
   // Resume also tries again a step that needed attention, once its cause is fixed.
   setHandler(resumeSignal, () => {
     paused = false;
     attention = undefined;
+    forward(resumeSignal);
     showStatus();
+  });
+  setHandler(callsChangedSignal, () => {
+    callsChanged = true;
+    forward(callsChangedSignal);
+  });
+  setHandler(cohortDoneSignal, ({ cohort, waves, status }) => {
+    if (goal) goal.cohortDone = true;
+    const c = progress.fallback?.cohorts.find((k) => k.cohort === cohort);
+    if (c) Object.assign(c, { waves, status });
   });
   // Batches under way are cancelled too: they stop taking new members at their next heartbeat.
   let batches: CancellationScope | undefined;
@@ -122,6 +176,7 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
   const steps = new Set<CancellationScope>();
   setHandler(cancelSignal, () => {
     cancelled = true;
+    forward(cancelSignal);
     batches?.cancel();
     for (const step of steps) step.cancel();
     showStatus();
@@ -162,7 +217,11 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
       }
     }
   };
-  setHandler(skipWaitSignal, () => void (skip = true));
+  setHandler(skipWaitSignal, () => {
+    if (awaiting === 'check') checkNow = true;
+    else if (awaiting === 'cohort') forward(skipWaitSignal);
+    else skip = true;
+  });
   setHandler(
     confirmMailingUpdate,
     async ({ wave, date }) => {
@@ -202,7 +261,17 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
   );
 
   let ranges = input.resume?.ranges ?? [];
-  if (!input.resume) {
+  if (!input.resume && cohortRun) {
+    // A cohort's run: its members were added by the extension; no snapshot of its own.
+    Object.assign(progress, {
+      members: cohortRun.members,
+      contactable: cohortRun.contactable,
+      holdout: cohortRun.holdout,
+      suppressed: cohortRun.suppressed,
+    });
+    ranges = cohortRun.ranges;
+    setStatus('running');
+  } else if (!input.resume) {
     upsertSearchAttributes({ MailroomCampaign: [input.slug], MailroomStatus: ['snapshot'] });
     const snap = await attended('snapshotCampaign', () =>
       quick.snapshotCampaign({
@@ -266,7 +335,7 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
         }
         batchesThisRun++;
         const [from, to] = ranges[next++]!;
-        const batch = { campaignId: input.campaignId, wave: wave.name, from, to, lanes };
+        const batch = { campaignId: input.campaignId, wave: wave.name, from, to, lanes, ...cohortArg };
         let result = await attended('sendWaveBatch', () => sendWaveBatch(batch));
         if (!result) return;
         add(result, undefined);
@@ -301,7 +370,7 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
   const mailWave = async (wave: CampaignWave, wp: WaveProgress) => {
     wp.status = 'printing';
     const job = await attended('exportMailWave', () =>
-      exportMailWave({ campaignId: input.campaignId, wave: wave.name }),
+      exportMailWave({ campaignId: input.campaignId, wave: wave.name, ...cohortArg }),
     );
     if (!job) {
       wp.status = 'cancelled';
@@ -319,7 +388,7 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     if (confirmed && confirmations.has(wave.name)) {
       const date = confirmations.get(wave.name)!;
       const mailing = await attended('recordMailing', () =>
-        quick.recordMailing({ campaignId: input.campaignId, wave: wave.name, date }),
+        quick.recordMailing({ campaignId: input.campaignId, wave: wave.name, date, ...cohortArg }),
       );
       delete wp.confirmBy;
       if (!mailing && cancelled) {
@@ -335,6 +404,134 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     }
   };
 
+  /**
+   * A call wave: a task per targeted member, assigned batch by batch, then a durable wait until
+   * every task is settled or failed, or the due time passes (then the open ones are overdue,
+   * reported and not dropped). Recorded outcomes wake it (callsChanged); it also looks every
+   * `callCheckMs`. Skip-wait ends the wait as the due time would.
+   */
+  const callWave = async (wave: CampaignWave, wp: WaveProgress) => {
+    wp.status = 'assigning';
+    const dueAt = Date.now() + (wave.dueWithinMs ?? 7 * 86_400_000);
+    wp.dueAt = new Date(dueAt).toISOString();
+    wp.planned = 0;
+    for (const [from, to] of ranges) {
+      await condition(() => !paused || cancelled);
+      if (cancelled) break;
+      const assigned = await attended('assignCallBatch', () =>
+        quick.assignCallBatch({
+          campaignId: input.campaignId,
+          wave: wave.name,
+          from,
+          to,
+          dueAt: wp.dueAt!,
+          ...cohortArg,
+        }),
+      );
+      if (!assigned) break;
+      wp.planned += assigned.total;
+    }
+    if (!cancelled) wp.status = 'calling';
+    skip = false;
+    callsChanged = false;
+    while (!cancelled) {
+      const due = skip || Date.now() >= dueAt;
+      const counts = await attended('checkCallWave', () =>
+        quick.checkCallWave({
+          campaignId: input.campaignId,
+          wave: wave.name,
+          ...cohortArg,
+          ...(due ? { overdueAt: wp.dueAt! } : {}),
+        }),
+      );
+      if (!counts) break;
+      const { planned, ...calls } = counts;
+      Object.assign(wp, { planned, sent: calls.reached, failed: calls.failed, calls });
+      if (due || calls.open + calls.overdue === 0) break;
+      const waitMs = Math.max(1, Math.min(input.callCheckMs ?? 15 * 60_000, dueAt - Date.now()));
+      await condition(() => callsChanged || skip || cancelled, waitMs);
+      callsChanged = false;
+    }
+    skip = false;
+    wp.status = cancelled ? 'cancelled' : 'done';
+  };
+
+  /**
+   * The fallback's check, beside the waves: at check_at after the start (skip-wait brings it
+   * forward once the waves are done), the responses goal against its pace; below it (or always,
+   * without below_pace) the audience is extended as cohort 2 and a child of this workflow runs the
+   * waves for it. A run that continues as new waits for a check under way, then starts the timer
+   * again from the carried deadline.
+   */
+  let checkBusy = false;
+  const runCheck = async () => {
+    if (!goal || !fallback || goal.checked) return;
+    const ms = Date.parse(goal.checkAt!) - Date.now();
+    if (ms > 0) await condition(() => checkNow || cancelled, ms);
+    if (cancelled) return;
+    checkBusy = true;
+    try {
+      const at = new Date(Date.now()).toISOString();
+      const target = input.goals?.responses;
+      const measured = target
+        ? await attended('goalPace', () =>
+            quick.goalPace({ campaignId: input.campaignId, ...target, startedAt: goal.startedAt, at }),
+          )
+        : { responses: 0, pace: 0 };
+      if (!measured) return;
+      const extend = !fallback.belowPace || measured.responses < measured.pace;
+      if (extend) {
+        const added = await attended('extendCampaignAudience', () =>
+          extension.extendCampaignAudience({
+            campaignId: input.campaignId,
+            cohort: 2,
+            extendTo: fallback.extendTo,
+            batchSize: input.batchSize ?? 1000,
+            ...measured,
+          }),
+        );
+        if (!added) return;
+        const workflowId = `${workflowInfo().workflowId}-cohort-${added.cohort}`;
+        const { resume: _resume, goals: _goals, fallback: _fallback, ...base } = input;
+        await startChild(campaignWorkflow, {
+          workflowId,
+          args: [
+            {
+              ...base,
+              cohortRun: {
+                cohort: added.cohort,
+                parentWorkflowId: workflowInfo().workflowId,
+                members: added.members,
+                contactable: added.contactable,
+                holdout: added.holdout,
+                suppressed: added.suppressed,
+                ranges: added.ranges,
+              },
+            },
+          ],
+          // The cohort's run outlives each run of this one (continue-as-new) and tells it when it is done.
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+        });
+        goal.cohortWorkflowId = workflowId;
+        progress.fallback!.cohorts.push({
+          cohort: added.cohort,
+          workflowId,
+          members: added.members,
+          contactable: added.contactable,
+          holdout: added.holdout,
+          suppressed: added.suppressed,
+          status: 'running',
+        });
+        if (paused) forward(pauseSignal);
+      }
+      progress.fallback!.checked = { at, ...measured, extended: extend };
+      goal.checked = true;
+    } finally {
+      checkBusy = false;
+    }
+  };
+  const checking = runCheck();
+
   const carry = (nextWave: number, nextRange?: number): CampaignResume => ({
     progress,
     ranges,
@@ -342,7 +539,14 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     paused,
     skip,
     ...(nextRange !== undefined ? { nextRange } : {}),
+    ...(goal ? { goal } : {}),
   });
+  /** Continues as new once no handler and no check is under way. */
+  const startAfresh = async (resume: CampaignResume) => {
+    await condition(() => !checkBusy);
+    await condition(allHandlersFinished);
+    await continueAsNew<typeof campaignWorkflow>({ ...input, resume });
+  };
   for (let index = input.resume?.nextWave ?? 0; index < input.waves.length; index++) {
     const wave = input.waves[index]!;
     const wp = progress.waves[index]!;
@@ -357,20 +561,36 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     await condition(() => !paused || cancelled);
     if (cancelled) break;
     if (wave.channel === 'mail') await mailWave(wave, wp);
+    else if (wave.channel === 'call') await callWave(wave, wp);
     else {
       const left = await sendWave(wave, wp, midWave ? input.resume!.nextRange! : 0);
-      if (left !== undefined) {
-        await condition(allHandlersFinished);
-        await continueAsNew<typeof campaignWorkflow>({ ...input, resume: carry(index, left) });
-      }
+      if (left !== undefined) await startAfresh(carry(index, left));
     }
-    await attended('recordWaveProgress', () => quick.recordWaveProgress({ campaignId: input.campaignId, progress }));
+    // The campaign row shows the campaign's own waves; a cohort's are in its progress.
+    if (!cohortRun)
+      await attended('recordWaveProgress', () => quick.recordWaveProgress({ campaignId: input.campaignId, progress }));
     if (cancelled) break;
     // A wave boundary: start a fresh history for what is left, carrying only counts and ranges.
-    if (index + 1 < input.waves.length) {
-      await condition(allHandlersFinished);
-      await continueAsNew<typeof campaignWorkflow>({ ...input, resume: carry(index + 1) });
-    }
+    if (index + 1 < input.waves.length) await startAfresh(carry(index + 1));
+  }
+
+  if (cohortRun) {
+    // A cohort's run ends with its waves: the campaign's own run waits for the responses and sums up.
+    for (const w of progress.waves) if (!FINAL_WAVE_STATUSES.includes(w.status)) w.status = 'cancelled';
+    setStatus(cancelled ? 'cancelled' : 'completed');
+    await getExternalWorkflowHandle(cohortRun.parentWorkflowId)
+      .signal(cohortDoneSignal, { cohort: cohortRun.cohort, waves: progress.waves, status: shownStatus() })
+      .catch(() => undefined);
+    await condition(allHandlersFinished);
+    return { ...progress, status: shownStatus() };
+  }
+  if (goal) {
+    // Not before the fallback's check, nor before the cohort it added has had its waves.
+    awaiting = 'check';
+    await checking;
+    awaiting = 'cohort';
+    if (goal.cohortWorkflowId) await condition(() => goal.cohortDone || cancelled);
+    awaiting = 'waves';
   }
 
   if (!cancelled) {

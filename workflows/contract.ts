@@ -4,8 +4,9 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { BatchResult } from '../pipeline/send/ledger.ts';
 import type { CampaignSummary } from '../pipeline/responses/summary.ts';
+import type { CallCounts } from '../pipeline/calls/call-tasks.ts';
 
-export type { BatchResult, CampaignSummary };
+export type { BatchResult, CampaignSummary, CallCounts };
 
 /** Custom search attributes that let the Temporal Web UI filter campaigns (registered by `mailroom setup temporal`, and by the embedded dev server at start). */
 export const SEARCH_ATTRIBUTES = {
@@ -20,10 +21,37 @@ export const campaignSearchAttributes = (slug: string) => ({ MailroomCampaign: [
 
 export interface CampaignWave {
   name: string;
-  channel: 'mail' | 'email' | 'sms';
+  channel: 'mail' | 'email' | 'sms' | 'call';
   afterMs: number;
   /** Mail: how long to wait for `mailroom mail confirm` before the wave ends unconfirmed. */
   confirmWithinMs?: number;
+  /** Call: how long the managers have before open tasks are overdue. */
+  dueWithinMs?: number;
+}
+
+/** The goals a campaign checks itself against (durations from its start). */
+export interface CampaignGoals {
+  contactWithinMs?: number;
+  responses?: { kind: string; target: number; byMs: number };
+}
+
+/** At `checkAtMs` after the start: extend the audience to `extendTo` ranks (when below pace, if `belowPace`). */
+export interface CampaignFallback {
+  extendTo: number;
+  checkAtMs: number;
+  belowPace: boolean;
+}
+
+/** A cohort's run: a child of the campaign's workflow that runs the waves for the members of one cohort. */
+export interface CohortRun {
+  cohort: number;
+  /** The campaign's own workflow, told when the cohort's waves are done. */
+  parentWorkflowId: string;
+  members: number;
+  contactable: number;
+  holdout: number;
+  suppressed: number;
+  ranges: [number, number][];
 }
 
 export interface CampaignWorkflowInput {
@@ -42,8 +70,26 @@ export interface CampaignWorkflowInput {
   heartbeatTimeoutMs?: number;
   /** A run continues as new after this many batches (or when Temporal suggests it), mid-wave if need be. */
   batchesPerRun?: number;
+  /** Call waves: how often the workflow looks at the tasks besides being told of outcomes (default 15 min). */
+  callCheckMs?: number;
+  goals?: CampaignGoals;
+  fallback?: CampaignFallback;
+  /** Set for a cohort's child run: it takes these members' ranges instead of a snapshot. */
+  cohortRun?: CohortRun;
   /** Where a continued run picks up: set by the workflow itself when it continues as new. */
   resume?: CampaignResume;
+}
+
+/** Where the fallback stands; carried across continue-as-new so that its timer survives it. */
+export interface GoalCheckState {
+  /** When the campaign started (ISO): goals and the check are measured from it. */
+  startedAt: string;
+  /** When the fallback's check is due (ISO). */
+  checkAt?: string;
+  checked: boolean;
+  /** The cohort's child workflow, once the audience was extended. */
+  cohortWorkflowId?: string;
+  cohortDone: boolean;
 }
 
 export interface CampaignResume {
@@ -55,10 +101,20 @@ export interface CampaignResume {
   paused: boolean;
   /** A skip-wait that arrived between waves, for the next wait. */
   skip: boolean;
+  goal?: GoalCheckState;
 }
 
 export type WaveStatus =
-  'waiting' | 'printing' | 'awaiting_confirmation' | 'sending' | 'done' | 'mailed' | 'unconfirmed' | 'cancelled';
+  | 'waiting'
+  | 'printing'
+  | 'awaiting_confirmation'
+  | 'sending'
+  | 'assigning'
+  | 'calling'
+  | 'done'
+  | 'mailed'
+  | 'unconfirmed'
+  | 'cancelled';
 
 export interface WaveProgress {
   name: string;
@@ -82,6 +138,10 @@ export interface WaveProgress {
   printDir?: string;
   /** Mail, while awaiting confirmation: when the wave ends unconfirmed without one (ISO time). */
   confirmBy?: string;
+  /** Call: the wave's tasks by how they stand (planned is the tasks assigned). */
+  calls?: CallCounts;
+  /** Call: when open tasks become overdue (ISO time). */
+  dueAt?: string;
 }
 
 /** Wave statuses that do not change any more. */
@@ -111,6 +171,29 @@ export interface CampaignProgress {
   /** When the response window closes (ISO time), while it is open. */
   windowEndsAt?: string;
   summary?: CampaignSummary;
+  /** A cohort's run: which cohort it is. */
+  cohort?: number;
+  /** The fallback: its check and the cohorts it added (counts, and each one's waves once done). */
+  fallback?: FallbackProgress;
+}
+
+export interface FallbackProgress {
+  checkAt: string;
+  /** What the check found: the responses so far, the pace at the check, and whether it extended. */
+  checked?: { at: string; responses: number; pace: number; extended: boolean };
+  cohorts: CohortProgress[];
+}
+
+export interface CohortProgress {
+  cohort: number;
+  workflowId: string;
+  members: number;
+  contactable: number;
+  holdout: number;
+  suppressed: number;
+  /** The cohort's waves once its run ended; while it runs, `mailroom status` asks its workflow. */
+  waves?: WaveProgress[];
+  status?: CampaignStatus;
 }
 
 export interface MailingConfirmation {
@@ -159,5 +242,10 @@ export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const cancelSignal = defineSignal('cancel');
 export const skipWaitSignal = defineSignal('skipWait');
+/** Outcomes were recorded for a campaign's call tasks: a call wave looks at its tasks now. */
+export const callsChangedSignal = defineSignal('callsChanged');
+/** A cohort's run tells the campaign's workflow that its waves are done. */
+export const cohortDoneSignal =
+  defineSignal<[{ cohort: number; waves: WaveProgress[]; status: CampaignStatus }]>('cohortDone');
 export const progressQuery = defineQuery<CampaignProgress>('progress');
 export const confirmMailingUpdate = defineUpdate<WaveProgress, [MailingConfirmation]>('confirmMailing');

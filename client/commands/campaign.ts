@@ -3,15 +3,17 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { context, withDatabase, withTemporalClient } from '../connect.ts';
 import {
+  campaignDetails,
   campaignStatus,
   confirmMailing,
+  type CampaignDetails,
   controlCampaign,
   launchCampaign,
   type CampaignState,
   type Control,
 } from '../api.ts';
 import type { PowerCheck } from '../../pipeline/report/power.ts';
-import { countsText, followCampaign, shownTime, waveNext } from '../follow.ts';
+import { callsText, countsText, followCampaign, shownTime, waveNext } from '../follow.ts';
 import { formatTable, printJson, say } from '../output.ts';
 import { ExitCode, UserError } from '../../config/errors.ts';
 import { loadCampaign } from '../../pipeline/campaign/campaign-file.ts';
@@ -37,6 +39,49 @@ type Printable = Omit<CampaignProgress, 'status'> & { status: string; workflowSt
 /** "Power: a holdout of 49 can only detect …" — a warning when the holdout cannot show the expected lift. */
 export function powerLine(power: PowerCheck): string {
   return `${power.warn ? 'Warning' : 'Power'}: ${power.message}.`;
+}
+
+/** Each call wave's tasks per manager, each goal against its pace, and the cohorts the fallback added. */
+export function printDetails(p: Printable, details: CampaignDetails | undefined): void {
+  for (const [wave, managers] of Object.entries(details?.managers ?? {})) {
+    if (!managers.length) continue;
+    say(`Calls of wave ${wave} by manager:`);
+    say(
+      formatTable(
+        managers.map((m) => ({
+          manager: m.manager,
+          assigned: m.assigned,
+          settled: m.settled,
+          reached: m.reached,
+          appointments: m.appointments,
+          failed: m.failed,
+          overdue: m.overdue,
+          open: m.open,
+        })),
+      ),
+    );
+  }
+  for (const g of details?.goals ?? []) {
+    const what = g.goal === 'contact' ? 'contacted' : `${g.kind} responses`;
+    say(
+      `Goal ${g.goal}: ${g.done}/${g.target} ${what} by ${shownTime(g.by)}; the pace asks ${g.pace} now: ${g.onPace ? 'on pace' : 'below pace'}.`,
+    );
+  }
+  const f = p.fallback;
+  if (f) {
+    if (!f.checked) say(`Fallback: the goal is checked at ${shownTime(f.checkAt)}.`);
+    else
+      say(
+        `Fallback checked at ${shownTime(f.checked.at)}: ${f.checked.responses} responses against a pace of ${f.checked.pace}; ${f.checked.extended ? 'the audience was extended' : 'no extension needed'}.`,
+      );
+    for (const c of f.cohorts) {
+      say(
+        `Cohort ${c.cohort}: ${c.status ?? 'running'}. ${c.members} members, ${c.contactable} to contact, ${c.holdout} held out, ${c.suppressed} suppressed.`,
+      );
+      for (const w of c.waves ?? [])
+        say(`  ${w.name} (${w.channel}): ${w.status} ${countsText(w)}${w.calls ? ` — ${callsText(w)}` : ''}`);
+    }
+  }
 }
 
 export function printCampaign(slug: string, p: Printable): void {
@@ -157,8 +202,14 @@ export function registerCampaign(program: Command): void {
         flags.wait ? followCampaign(client, name, { bars: !flags.json }) : campaignStatus(client, name),
       );
       process.exitCode = statusExitCode(p);
-      if (flags.json) return printJson(p);
+      // Managers' progress and the goals come from the database; without it, status shows the rest.
+      const details = await withDatabase(ctx, (sql) => campaignDetails(sql, name, p)).catch((error: unknown) => {
+        ctx.say(`(calls by manager and goals not shown: ${(error as Error).message})`);
+        return undefined;
+      });
+      if (flags.json) return printJson({ ...p, ...(details ?? {}) });
       printCampaign(name, p);
+      printDetails(p, details);
     });
 
   const controls: [Control, string][] = [

@@ -5,6 +5,7 @@
 // written to the contact log, and an appointment to the responses.
 import { z } from 'zod';
 import type { Sql } from '../../db/connection.ts';
+import type { Fragment } from '../audience/compile.ts';
 import { logContact } from '../contacts/contact-log.ts';
 import { recordResponse } from '../responses/record.ts';
 
@@ -45,7 +46,12 @@ export interface AssignResult {
  * fromCustomerId <= customer id <= toCustomerId. Ids in, counts out: what a workflow's batch
  * activity hands over. Safe to repeat.
  */
-export async function assignCallTasks(sql: Sql, input: AssignCallTasks): Promise<AssignResult> {
+export async function assignCallTasks(
+  sql: Sql,
+  input: AssignCallTasks,
+  /** Which members the wave is for (a condition over campaign_members m, customers c): pipeline/audience/wave-target.ts. */
+  target?: Fragment,
+): Promise<AssignResult> {
   const a = assignCallTasksSchema.parse(input);
   const inserted = await sql<{ to_pool: boolean }[]>`
     insert into call_tasks (campaign_id, wave, customer_id, manager, attempts_allowed, due_at)
@@ -53,7 +59,7 @@ export async function assignCallTasks(sql: Sql, input: AssignCallTasks): Promise
            coalesce(nullif(trim(c.attributes ->> ${a.assignBy}), ''), ${a.unassigned}), ${a.attempts}, ${a.dueAt}
     from campaign_members m join customers c on c.id = m.customer_id
     where m.campaign_id = ${a.campaignId} and m.customer_id between ${a.fromCustomerId} and ${a.toCustomerId}
-      and not m.holdout and m.suppression_reason is null
+      and not m.holdout and m.suppression_reason is null and ${target ?? sql`true`}
     order by m.customer_id
     on conflict on constraint call_tasks_key do nothing
     returning (manager = ${a.unassigned}) as to_pool`;
@@ -218,9 +224,8 @@ export async function reassignOpenTasks(
     returning id, customer_id, campaign_id, wave`;
 }
 
-export interface ManagerProgress {
-  manager: string;
-  assigned: number;
+/** A call wave's tasks: settled counts the reached and the failed; overdue ones are still open past due. */
+export interface CallCounts {
   settled: number;
   reached: number;
   appointments: number;
@@ -229,16 +234,40 @@ export interface ManagerProgress {
   open: number;
 }
 
+export interface ManagerProgress extends CallCounts {
+  manager: string;
+  assigned: number;
+}
+
+/** The CallCounts columns over tasks `t`. */
+const taskCounts = (sql: Sql) => sql`
+  count(*) filter (where t.status in ('settled', 'failed'))::int as settled,
+  count(*) filter (where t.status = 'settled')::int as reached,
+  count(*) filter (where t.outcome = 'appointment')::int as appointments,
+  count(*) filter (where t.status = 'failed')::int as failed,
+  count(*) filter (where t.status = 'overdue')::int as overdue,
+  count(*) filter (where t.status = 'open')::int as open`;
+
+/** A call wave's tasks by how they stand; of one cohort's members, when given. */
+export async function callWaveCounts(
+  sql: Sql,
+  campaignId: number,
+  wave: string,
+  cohort?: number,
+): Promise<CallCounts & { planned: number }> {
+  const [row] = await sql<(CallCounts & { planned: number })[]>`
+    select count(*)::int as planned, ${taskCounts(sql)}
+    from call_tasks t
+    where t.campaign_id = ${campaignId} and t.wave = ${wave}
+      and (${cohort ?? null}::int is null or exists (select 1 from campaign_members m
+        where m.campaign_id = t.campaign_id and m.customer_id = t.customer_id and m.cohort = ${cohort ?? null}::int))`;
+  return row!;
+}
+
 /** Per manager: assigned, settled (reached or failed), reached, appointments, overdue, still open. */
 export async function progressByManager(sql: Sql, campaignId: number, wave?: string): Promise<ManagerProgress[]> {
   return sql<ManagerProgress[]>`
-    select manager, count(*)::int as assigned,
-      count(*) filter (where status in ('settled', 'failed'))::int as settled,
-      count(*) filter (where status = 'settled')::int as reached,
-      count(*) filter (where outcome = 'appointment')::int as appointments,
-      count(*) filter (where status = 'failed')::int as failed,
-      count(*) filter (where status = 'overdue')::int as overdue,
-      count(*) filter (where status = 'open')::int as open
-    from call_tasks where campaign_id = ${campaignId} and (${wave ?? null}::text is null or wave = ${wave ?? null})
+    select t.manager, count(*)::int as assigned, ${taskCounts(sql)}
+    from call_tasks t where t.campaign_id = ${campaignId} and (${wave ?? null}::text is null or t.wave = ${wave ?? null})
     group by manager order by manager`;
 }

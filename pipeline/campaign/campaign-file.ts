@@ -1,5 +1,6 @@
-// A campaign file: who (audience), what (waves of mail, email and SMS with their templates),
-// offers by rank band. Validated with zod; every error names the file, line and path.
+// A campaign file: who (audience), what (waves of mail, email, SMS and calls with their templates),
+// offers by rank band, goals and the fallback audience. Validated with zod; every error names the
+// file, line and path.
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
@@ -30,9 +31,11 @@ export const offerSchema = z.union([
 export type OfferSpec = z.infer<typeof offerSchema>;
 export const offerText = (offer: OfferSpec): string => (typeof offer === 'string' ? offer : offer.text);
 
+export const WAVE_CHANNELS = ['mail', 'email', 'sms', 'call'] as const;
+
 export const waveSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,40}$/, 'use lower-case letters, digits, - and _'),
-  channel: z.enum(['mail', 'email', 'sms']),
+  channel: z.enum(WAVE_CHANNELS),
   template: z.union([z.string().min(1), z.record(z.string(), z.string().min(1))]),
   after: duration.default('0s'),
   to: z.string().default('all'),
@@ -43,8 +46,68 @@ export const waveSchema = z.strictObject({
     .optional(),
   /** Mail waves: how long the workflow waits for `mailroom mail confirm` before giving up on the wave. */
   confirm_within: duration.default('14d'),
+  /** Call waves: the customer attribute naming the account manager (default account_manager). */
+  assign_by: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,62}$/, 'a customer attribute name such as account_manager')
+    .optional(),
+  /** Call waves: who gets the customers without a manager (default unassigned). */
+  unassigned: z.string().trim().min(1).max(100).optional(),
+  /** Call waves: how long the managers have; open tasks are overdue after it (default 7d). */
+  due_within: duration.optional(),
+  /** Call waves: how many calls a task may take before it fails (no answer each time; default 3). */
+  attempts: z.number().int().min(1).max(20).optional(),
 });
 export type Wave = z.infer<typeof waveSchema>;
+
+/** The keys only call waves take. */
+const CALL_KEYS = ['assign_by', 'unassigned', 'due_within', 'attempts'] as const;
+
+export interface CallWaveSpec {
+  assignBy: string;
+  unassigned: string;
+  dueWithin: string;
+  attempts: number;
+}
+
+/** A call wave's keys with their defaults. */
+export function callWaveSpec(wave: Wave): CallWaveSpec {
+  return {
+    assignBy: wave.assign_by ?? 'account_manager',
+    unassigned: wave.unassigned ?? 'unassigned',
+    dueWithin: wave.due_within ?? '7d',
+    attempts: wave.attempts ?? 3,
+  };
+}
+
+/**
+ * `goals: { contact: { within: 6d }, responses: { kind: branch_visit, target: 160, by: 20d } }`:
+ * every contactable member contacted within a time, and so many responses of a kind by a time,
+ * both measured from the campaign's start.
+ */
+export const goalsSchema = z.strictObject({
+  contact: z.strictObject({ within: duration }).optional(),
+  responses: z
+    .strictObject({
+      kind: z.enum(RESPONSE_KINDS as [string, ...string[]]),
+      target: z.number().int().positive(),
+      by: duration,
+    })
+    .optional(),
+});
+export type Goals = z.infer<typeof goalsSchema>;
+
+/**
+ * `fallback: { extend_to: 800, check_at: 10d, below_pace: true }`: at check_at after the start,
+ * when the responses goal is below its pace (or always, with below_pace: false), the audience is
+ * extended to the next ranks up to extend_to as a new cohort that gets the campaign's waves.
+ */
+export const fallbackSchema = z.strictObject({
+  extend_to: z.number().int().positive(),
+  check_at: duration,
+  below_pace: z.boolean().default(true),
+});
+export type Fallback = z.infer<typeof fallbackSchema>;
 
 export const campaignFileSchema = z.looseObject({
   name: campaignName,
@@ -73,6 +136,8 @@ export const campaignFileSchema = z.looseObject({
   /** The response rate the campaign expects (percent) and the lift it hopes for (points): the power check before launch. */
   expected_response: percentSchema().pipe(z.number().gt(0).lt(100)).default(5),
   expected_lift: percentSchema().pipe(z.number().gt(0).lt(100)).default(3),
+  goals: goalsSchema.optional(),
+  fallback: fallbackSchema.optional(),
 });
 
 /** Who a wave goes to, besides the campaign's contactable members. */
@@ -95,6 +160,8 @@ export interface LoadedCampaign {
   /** Percent: the response rate expected, and the lift (in points) the campaign hopes to show. */
   expectedResponse: number;
   expectedLift: number;
+  goals?: Goals | undefined;
+  fallback?: Fallback | undefined;
   audience: Audience;
   registry: SegmentRegistry;
   config: MailroomConfig;
@@ -148,8 +215,10 @@ function campaignFrom(path: string, loaded: ReturnType<typeof loadSegments>, opt
       );
     names.add(w.name);
     checkTarget(w, i, source!, registry);
+    checkCallKeys(w, i, source!);
   });
   const audience = parseAudience(source!, registry);
+  checkGoals(c.goals, c.fallback, audience, source!);
   if (opts.fresh) {
     checkOffers(c.offers, audience, source!);
     if (c.landing) checkLanding(c.landing, dirname(path), source!);
@@ -170,6 +239,8 @@ function campaignFrom(path: string, loaded: ReturnType<typeof loadSegments>, opt
     currency: c.currency,
     expectedResponse: c.expected_response,
     expectedLift: c.expected_lift,
+    goals: c.goals,
+    fallback: c.fallback,
     audience,
     registry,
     config,
@@ -184,6 +255,47 @@ function checkLanding(name: string, dir: string, source: YamlSource): void {
     `${source.where(['landing'])}: landing: "${name}" has no landing page template (looked for landing.html.hbs or landing.<language>.html.hbs in ${folder})`,
     ExitCode.badInput,
   );
+}
+
+/** The call keys belong to call waves, and a call wave's script is one template (no A/B variants). */
+function checkCallKeys(wave: Wave, index: number, source: YamlSource): void {
+  const at = (key: string) => `${source.where(['waves', index, key])}: waves[${index}].${key}`;
+  if (wave.channel !== 'call') {
+    const key = CALL_KEYS.find((k) => wave[k] !== undefined);
+    if (key)
+      throw new UserError(
+        `${at(key)}: only call waves take ${key}; wave ${wave.name} is a ${wave.channel} wave`,
+        ExitCode.badInput,
+      );
+    return;
+  }
+  if (typeof wave.template !== 'string')
+    throw new UserError(
+      `${at('template')}: a call wave has one call script, e.g. template: wealth-call-script (no variants)`,
+      ExitCode.badInput,
+    );
+}
+
+/** A fallback extends a ranked audience (audience.top) beyond its n, and checks the responses goal's pace. */
+function checkGoals(goals: Goals | undefined, fallback: Fallback | undefined, audience: Audience, source: YamlSource) {
+  if (!fallback) return;
+  const at = (key: string) => `${source.where(['fallback', key])}: fallback.${key}`;
+  const top = audience.segment.top;
+  if (!top)
+    throw new UserError(
+      `${source.where(['fallback'])}: fallback: extends a ranked audience; give the audience a top (e.g. top: { n: 500, by: wealth_assets })`,
+      ExitCode.badInput,
+    );
+  if (fallback.extend_to <= top.n)
+    throw new UserError(
+      `${at('extend_to')}: ${fallback.extend_to} must be more than the audience's top n (${top.n})`,
+      ExitCode.badInput,
+    );
+  if (fallback.below_pace && !goals?.responses)
+    throw new UserError(
+      `${at('below_pace')}: the pace is the responses goal's; add goals: { responses: { kind, target, by } }, or below_pace: false to extend at check_at whatever the responses`,
+      ExitCode.badInput,
+    );
 }
 
 /** `to:` is all, non-responders, responders, or a segment defined by rules alone. */

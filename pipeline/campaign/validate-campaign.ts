@@ -9,7 +9,8 @@ import { customersAsMembers } from '../render/members.ts';
 import { contextFor } from '../render/context.ts';
 import { renderEmail, renderSms } from '../render/templates.ts';
 import type { LoadedCampaign } from './campaign-file.ts';
-import { waveTemplate } from './wave-templates.ts';
+import { waveCallScript, waveTemplate } from './wave-templates.ts';
+import { callWaveSpec } from './campaign-file.ts';
 
 export { waveTemplate };
 
@@ -22,7 +23,8 @@ export interface RenderSettings {
 /** Every wave's templates exist and suit the wave (no member needed). */
 export function checkWaveTemplates(campaign: LoadedCampaign): void {
   for (const wave of campaign.waves) {
-    if (typeof wave.template === 'string') waveTemplate(campaign, wave, null);
+    if (wave.channel === 'call') waveCallScript(campaign, wave);
+    else if (typeof wave.template === 'string') waveTemplate(campaign, wave, null);
     else for (const variant of Object.keys(wave.template)) waveTemplate(campaign, wave, variant);
   }
 }
@@ -67,6 +69,10 @@ export async function validateCampaign(
     };
     const ctx = contextFor(row, campaign, opts);
     for (const wave of campaign.waves) {
+      if (wave.channel === 'call') {
+        waveCallScript(campaign, wave).render(ctx, callWaveSpec(wave).unassigned);
+        continue;
+      }
       const t = waveTemplate(campaign, wave, sample.variant);
       if (t.channel === 'email') renderEmail(t, ctx);
       else if (t.channel === 'sms') renderSms(t, ctx);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ExitCode, UserError } from '../../config/errors.ts';
 import { formatPath } from '../../config/yaml-file.ts';
 import { loadTemplate, templateDirCandidates, type LoadedTemplate } from '../render/templates.ts';
+import { loadCallScript, type CallScript } from '../calls/call-script.ts';
 import { waveTemplateName, type LoadedCampaign, type Wave } from './campaign-file.ts';
 
 /** The folder of the template called `name` in `wave` (one of the wave's template names). */
@@ -34,8 +35,15 @@ export function waveTemplateDir(campaign: LoadedCampaign, wave: Wave, variant: s
   return waveTemplateDirByName(campaign, wave, waveTemplateName(wave, variant));
 }
 
+/** A call wave's script (one per wave), found as any wave's template is. */
+export function waveCallScript(campaign: LoadedCampaign, wave: Wave): CallScript {
+  return loadCallScript(waveTemplateDir(campaign, wave, null), campaign.dir);
+}
+
 /** The wave's template for members of `variant`, refused when it is for another channel. */
 export function waveTemplate(campaign: LoadedCampaign, wave: Wave, variant: string | null): LoadedTemplate {
+  if (wave.channel === 'call')
+    throw new UserError(`wave ${wave.name} is a call wave: its template is a call script`, ExitCode.badInput);
   const t = loadTemplate(waveTemplateDir(campaign, wave, variant));
   if (t.channel !== wave.channel)
     throw new UserError(

@@ -1,8 +1,16 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findWave, loadCampaign, loadCampaignText, waveTemplateName } from '../../pipeline/campaign/campaign-file.ts';
-import { waveTemplate } from '../../pipeline/campaign/wave-templates.ts';
+import {
+  callWaveSpec,
+  findWave,
+  loadCampaign,
+  loadCampaignText,
+  waveTemplateName,
+} from '../../pipeline/campaign/campaign-file.ts';
+import { waveCallScript, waveTemplate } from '../../pipeline/campaign/wave-templates.ts';
+import { checkWaveTemplates } from '../../pipeline/campaign/validate-campaign.ts';
+import { paceAt } from '../../pipeline/campaign/goals.ts';
 import { SHIPPED_TEMPLATES } from '../../pipeline/render/templates.ts';
 import { tempDir } from '../helpers/csv.ts';
 
@@ -48,7 +56,7 @@ describe('campaign files', () => {
         ]),
       ),
     ).toThrow(
-      /:5: waves\[1\]\.channel: Invalid option: expected one of "mail"\|"email"\|"sms"\n.*:5: waves\[1\]\.after: a duration such as 90s, 30m, 36h, 7d or 2w/,
+      /:5: waves\[1\]\.channel: Invalid option: expected one of "mail"\|"email"\|"sms"\|"call"\n.*:5: waves\[1\]\.after: a duration such as 90s, 30m, 36h, 7d or 2w/,
     );
     expect(() =>
       loadCampaign(
@@ -100,7 +108,9 @@ describe('campaign files', () => {
         ),
         expect.stringMatching(new RegExp(`^${file}:4: currency: an ISO 4217 code such as CNY, EUR or USD$`)),
         expect.stringMatching(
-          new RegExp(`^${file}:7: waves\\[0\\]\\.channel: Invalid option: expected one of "mail"\\|"email"\\|"sms"$`),
+          new RegExp(
+            `^${file}:7: waves\\[0\\]\\.channel: Invalid option: expected one of "mail"\\|"email"\\|"sms"\\|"call"$`,
+          ),
         ),
         expect.stringMatching(
           new RegExp(`^${file}:9: waves\\[1\\]\\.after: a duration such as 90s, 30m, 36h, 7d or 2w$`),
@@ -193,5 +203,90 @@ describe('campaign files', () => {
     expect(() => waveTemplate(c, c.waves[2]!, null)).toThrow(
       `${file}:6: waves[2].template: wave note names template "./letters/no-such-note", which is not there: no template.yaml there in ${join(dir, 'letters', 'no-such-note')}`,
     );
+  });
+
+  it('read call waves with their defaults, and refuse call keys on other waves and a call wave with variants', () => {
+    const c = loadCampaign(
+      campaign([
+        ...base,
+        'waves:',
+        '  - { name: calls, channel: call, template: wealth-call-script, unassigned: 网点主任, due_within: 6d, attempts: 2 }',
+        '  - { name: recall, channel: call, template: wealth-call-script, to: non-responders }',
+      ]),
+    );
+    expect(callWaveSpec(c.waves[0]!)).toEqual({
+      assignBy: 'account_manager',
+      unassigned: '网点主任',
+      dueWithin: '6d',
+      attempts: 2,
+    });
+    expect(callWaveSpec(c.waves[1]!)).toEqual({
+      assignBy: 'account_manager',
+      unassigned: 'unassigned',
+      dueWithin: '7d',
+      attempts: 3,
+    });
+    expect(waveCallScript(c, c.waves[0]!).outcomes.map((o) => o.outcome)).toContain('appointment');
+    expect(() => checkWaveTemplates(c)).not.toThrow();
+    expect(() =>
+      loadCampaign(campaign([...base, 'waves:', '  - { name: a, channel: sms, template: t, due_within: 6d }'])),
+    ).toThrow(/:4: waves\[0\]\.due_within: only call waves take due_within; wave a is a sms wave/);
+    expect(() =>
+      loadCampaign(campaign([...base, 'waves:', '  - { name: a, channel: call, template: { x: s, y: t } }'])),
+    ).toThrow(/:4: waves\[0\]\.template: a call wave has one call script/);
+    expect(() =>
+      loadCampaign(campaign([...base, 'waves:', '  - { name: a, channel: call, template: s, attempts: 0 }'])),
+    ).toThrow(/:4: waves\[0\]\.attempts: Too small/);
+    const missing = loadCampaign(
+      campaign([...base, 'waves:', '  - { name: a, channel: call, template: no-such-script }']),
+    );
+    expect(() => checkWaveTemplates(missing)).toThrow(
+      /:4: waves\[0\]\.template: wave a names template "no-such-script"/,
+    );
+    // A call script is not a letter, email or SMS template.
+    const wrong = loadCampaign(
+      campaign([...base, 'waves:', '  - { name: a, channel: call, template: wealth-letter }']),
+    );
+    expect(() => checkWaveTemplates(wrong)).toThrow(/channel/);
+  });
+
+  it('read goals and a fallback, and refuse a fallback without a top, not beyond it, or without a pace to check', () => {
+    const ranked = [
+      'name: wealth-2026',
+      'audience: { segment: key-accounts, top: { n: 500, by: annual_spend } }',
+      'waves: [{ name: a, channel: call, template: wealth-call-script }]',
+    ];
+    const goals = 'goals: { contact: { within: 6d }, responses: { kind: branch_visit, target: 160, by: 20d } }';
+    const c = loadCampaign(campaign([...ranked, goals, 'fallback: { extend_to: 800, check_at: 10d }']));
+    expect(c.goals).toEqual({ contact: { within: '6d' }, responses: { kind: 'branch_visit', target: 160, by: '20d' } });
+    expect(c.fallback).toEqual({ extend_to: 800, check_at: '10d', below_pace: true });
+    expect(() => loadCampaign(campaign([...ranked, goals, 'fallback: { extend_to: 500, check_at: 10d }']))).toThrow(
+      /:5: fallback\.extend_to: 500 must be more than the audience's top n \(500\)/,
+    );
+    expect(() => loadCampaign(campaign([...ranked, 'fallback: { extend_to: 800, check_at: 10d }']))).toThrow(
+      /:4: fallback\.below_pace: the pace is the responses goal's/,
+    );
+    expect(() =>
+      loadCampaign(
+        campaign([
+          ...base,
+          'waves: [{ name: a, channel: mail, template: t }]',
+          'fallback: { extend_to: 800, check_at: 10d, below_pace: false }',
+        ]),
+      ),
+    ).toThrow(/:4: fallback: extends a ranked audience; give the audience a top/);
+    expect(() =>
+      loadCampaign(campaign([...ranked, 'goals: { responses: { kind: visit, target: 160, by: 20d } }'])),
+    ).toThrow(/:4: goals\.responses\.kind: Invalid option/);
+    expect(() => loadCampaign(campaign([...ranked, 'goals: { contact: { within: six days } }']))).toThrow(
+      /:4: goals\.contact\.within: a duration such as/,
+    );
+  });
+
+  it('measure a goal against a straight line from the start to its deadline', () => {
+    const day = 86_400_000;
+    expect(paceAt(160, 0, 20 * day, 10 * day)).toBe(80);
+    expect(paceAt(160, 0, 20 * day, 30 * day)).toBe(160);
+    expect(paceAt(160, 5 * day, 20 * day, 0)).toBe(0);
   });
 });
