@@ -7,6 +7,7 @@ import { installationSecret } from '../../config/secret.ts';
 import { storedCampaign } from '../../pipeline/calls/stored-campaign.ts';
 import { signBranchLink } from '../../pipeline/visits/branch-link.ts';
 import { linkExpiry, pageUrl } from '../../pipeline/calls/signed-link.ts';
+import { bookingOf } from '../../pipeline/calls/booking.ts';
 import {
   giftStock,
   registerVisit as recordBranchVisit,
@@ -116,12 +117,17 @@ export function registerVisit(program: Command): void {
           : flags.phone !== undefined
             ? { phone: flags.phone }
             : { customer: flags.customer! };
-      const result = await withDatabase(ctx, async (sql) =>
-        recordBranchVisit(sql, await storedCampaign(sql, slug), { by, gift: flags.gift, staff: flags.staff, secret }),
-      );
+      const { result, booking } = await withDatabase(ctx, async (sql) => {
+        const campaign = await storedCampaign(sql, slug);
+        const result = await recordBranchVisit(sql, campaign, { by, gift: flags.gift, staff: flags.staff, secret });
+        // The visit the customer booked on their landing page, if they did.
+        const booked = 'member' in result ? await bookingOf(sql, campaign.id, result.customer.id) : null;
+        return { result, booking: booked ? booked.slotAt.toISOString() : null };
+      });
       const { text, exit } = describe(slug, result);
-      if (flags.json) printJson({ campaign: slug, ...result });
-      else if (exit === ExitCode.ok) say(text);
+      if (flags.json) printJson({ campaign: slug, ...result, booking });
+      else if (exit === ExitCode.ok)
+        say(booking ? `${text}\nBooked online for ${booking.slice(0, 16).replace('T', ' ')} UTC.` : text);
       else process.stderr.write(`${text}\n`);
       process.exitCode = exit;
     });

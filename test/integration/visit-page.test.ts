@@ -278,6 +278,14 @@ describe('booking from the letter and the branch staff page', { timeout: 180_000
     const shown = await (await lookup(code('W1'))).text();
     expect(shown).toContain('到访登记');
     expect(shown).not.toContain('name="action" value="record"');
+    // The CLI says the same, with the booking.
+    const cli = await runCli(['visit', f.slug, '--code', code('W1'), '--json'], {
+      DATABASE_URL: db.url,
+      MAILROOM_SECRET: SECRET,
+    });
+    expect(cli.code, cli.stderr).toBe(0);
+    const [booked] = await db.sql<{ slot_at: Date }[]>`select slot_at from bookings where customer_id = ${f.ids.W1!}`;
+    expect(JSON.parse(cli.stdout)).toMatchObject({ status: 'already', booking: booked!.slot_at.toISOString() });
     expect(await written()).toBe(before);
   });
 
