@@ -3,7 +3,10 @@
 // (counted by window, holdout alike) and by code (traceable, own campaign only), traceable
 // responses kept out of the lift, gifts handed out in the cost, late data changing the report but
 // not the stored summary, and the SQL views agreeing with the report.
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runResponseImport } from '../../pipeline/responses/import/run.ts';
+import { tempDir, writeCsv } from '../helpers/csv.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { readReportData } from '../../pipeline/report/read.ts';
 import { buildReport, type CampaignReport } from '../../pipeline/report/build.ts';
@@ -243,5 +246,33 @@ describe('SQL views', () => {
       [ids.c11!]: ['coupon_redemption', null], // held out: no wave to credit
       [ids.c5!]: [null, null], // a PURL visit only: traceable, not a response in the lift
     });
+  });
+});
+
+describe('offline responses from mailroom import responses', () => {
+  it('count by window for a treated and a holdout member matched by customer id, and the import’s match rate changes', async () => {
+    const before = await report('camp-a');
+    const [c12] = await db.sql<{ id: number }[]>`
+      insert into customers (external_id, full_name, phone) values ('C12', '客户12', '+8613900000012') returning id`;
+    await db.sql`insert into campaign_members (campaign_id, customer_id, band, holdout) values (${campaigns['camp-a']!}, ${c12!.id}, 'plain', true)`;
+    const file = writeCsv(tempDir(), 'till.csv', [
+      ['source_id', 'kind', 'occurred_at', 'external_id', 'phone'],
+      ['T1', 'coupon_redemption', '2026-10-20 10:00', 'C4', ''], // treated, inside the window
+      ['T2', '到店', '2026-10-22 15:30', '', '139 0000 0012'], // held out, found by phone
+      ['T3', 'coupon_redemption', '2026-10-23 09:00', 'C404', ''], // nobody
+    ]);
+    const summary = await runResponseImport(db.sql, {
+      file,
+      source: 'till',
+      timezone: 'Asia/Shanghai',
+      log: pino({ level: 'silent' }),
+    });
+    expect(summary).toMatchObject({ read: 3, matched: 2, unmatched: 1 });
+    const after = await report('camp-a');
+    expect(after.treatment).toMatchObject({ n: before.treatment.n, responders: before.treatment.responders + 1 });
+    expect(after.holdout).toMatchObject({ n: before.holdout.n + 1, responders: before.holdout.responders + 1 });
+    const rate = after.checks.match_rate.find((m) => m.kind === 'responses')!;
+    expect(rate).toMatchObject({ imports: 2, read: 13, matched: 8, unmatched: 3 });
+    expect(rate.rate).toBeCloseTo(8 / 11, 12);
   });
 });
