@@ -33,8 +33,6 @@ export interface RowOutcome {
   /** Customers with the row's phone and email (2 means two or more: ambiguous, not a match). */
   phoneMatches: number;
   emailMatches: number;
-  codeFound: boolean;
-  externalIdFound: boolean;
   /** The campaign of the row's response code, when it has one. */
   codeCampaign: string | null;
 }
@@ -109,8 +107,6 @@ export class ResponseStage {
         matched_by: MatchedBy | null;
         phone_matches: number;
         email_matches: number;
-        code_found: boolean;
-        external_id_found: boolean;
         code_campaign: string | null;
       }[]
     >`
@@ -159,8 +155,7 @@ export class ResponseStage {
         from decided
         returning n, status
       )
-      select d.n, m.status, d.matched_by, d.phone_matches, d.email_matches,
-        d.code_customer is not null as code_found, d.ext_customer is not null as external_id_found, d.code_campaign
+      select d.n, m.status, d.matched_by, d.phone_matches, d.email_matches, d.code_campaign
       from decided d join matched m on m.n = d.n
       order by d.n`;
     return rows.map((r) => ({
@@ -169,8 +164,6 @@ export class ResponseStage {
       matchedBy: r.matched_by,
       phoneMatches: r.phone_matches,
       emailMatches: r.email_matches,
-      codeFound: r.code_found,
-      externalIdFound: r.external_id_found,
       codeCampaign: r.code_campaign,
     }));
   }
