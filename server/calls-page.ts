@@ -10,6 +10,7 @@ import type { Sql } from '../db/connection.ts';
 import { escapeHtml, formFields, html, readBody, sameOrigin, text } from './http.ts';
 import { checkFormToken, checkManagerLink, formToken } from '../pipeline/calls/manager-link.ts';
 import { campaignById, layout, openLink, refusal } from './pages.ts';
+import { bookedAtText, bookingSettingsOf } from '../pipeline/calls/booking.ts';
 import { callList, type CallListRow } from '../pipeline/calls/call-list.ts';
 import { CALL_OUTCOMES, recordCallOutcome, type CallOutcome } from '../pipeline/calls/call-tasks.ts';
 import { loadCallScript } from '../pipeline/calls/call-script.ts';
@@ -164,12 +165,10 @@ export async function callsPage(
       join customers c on c.id = t.customer_id
     where t.campaign_id = ${link.campaignId} and t.manager = ${link.manager}
     order by b.slot_at, c.id`;
+  const settings = booked.length ? await bookingSettingsOf(ctx.sql, link.campaignId) : null;
   const bookedList = booked.length
     ? `<section aria-labelledby="booked"><h2 id="booked">已在线预约，无需拨打（${booked.length}）</h2><ul>${booked
-        .map(
-          (b) =>
-            `<li>${escapeHtml(b.full_name)} · 预约到访 ${escapeHtml(b.slot_at.toISOString().slice(0, 16).replace('T', ' '))} UTC</li>`,
-        )
+        .map((b) => `<li>${escapeHtml(b.full_name)} · 预约到访 ${escapeHtml(bookedAtText(b.slot_at, settings))}</li>`)
         .join('')}</ul></section>`
     : '';
   const body = `<h1>${escapeHtml(campaign.title)} · ${escapeHtml(link.manager)}</h1>

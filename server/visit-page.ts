@@ -25,7 +25,7 @@ import {
   type VisitResult,
 } from '../pipeline/visits/branch-visit.ts';
 import { normaliseCode } from '../pipeline/responses/member-codes.ts';
-import { bookingOf, bookingSettings, slotLabel } from '../pipeline/calls/booking.ts';
+import { bookedAtText, bookingOf, bookingSettingsOf } from '../pipeline/calls/booking.ts';
 import type { StoredCampaign } from '../pipeline/calls/stored-campaign.ts';
 
 const HOW_TO_GET_ONE = '请向网点主任索取新的链接（mailroom visit link）。';
@@ -82,8 +82,7 @@ async function customerCard(ctx: TrackingContext, v: View): Promise<string> {
   if (r.status === 'not_member')
     return `<section class="error" role="alert">${who}<p>客户编号 ${escapeHtml(c.external_id)}：不在本次活动中，不登记到访，不发放礼品。</p></section>`;
 
-  const [spec] = await ctx.sql<{ spec: unknown }[]>`select spec from campaigns where id = ${v.campaign.id}`;
-  const settings = bookingSettings(spec?.spec);
+  const settings = await bookingSettingsOf(ctx.sql, v.campaign.id);
   const booking = await bookingOf(ctx.sql, v.campaign.id, c.id);
   const stock = await giftStock(ctx.sql, v.campaign);
   const entitled = r.member.holdout
@@ -96,12 +95,7 @@ async function customerCard(ctx: TrackingContext, v: View): Promise<string> {
     ['客户经理', c.account_manager ?? '—'],
     ['排名 / 档位', `${r.member.rank ?? '—'} / ${r.member.band ?? '—'}`],
     ['可领礼品', entitled],
-    [
-      '在线预约',
-      booking
-        ? `已预约 ${settings ? slotLabel(booking.slotAt, settings, 'zh-CN') : booking.slotAt.toISOString()}`
-        : '无',
-    ],
+    ['在线预约', booking ? `已预约 ${bookedAtText(booking.slotAt, settings)}` : '无'],
   ];
   if (r.status === 'already' || r.status === 'recorded')
     rows.push([

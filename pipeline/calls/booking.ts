@@ -53,6 +53,17 @@ export function bookingSettings(spec: unknown): BookingSettings | null {
   }
 }
 
+/** The `booking:` of a launched campaign, by its id. */
+export async function bookingSettingsOf(sql: Sql, campaignId: number): Promise<BookingSettings | null> {
+  const [row] = await sql<{ spec: unknown }[]>`select spec from campaigns where id = ${campaignId}`;
+  return bookingSettings(row?.spec);
+}
+
+/** A booked time for staff and managers: the branch's clock when the campaign says it, else UTC. */
+export function bookedAtText(at: Date, settings: BookingSettings | null): string {
+  return settings ? slotLabel(at, settings, 'zh-CN') : `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
 /** The campaign file's `booking:` checked, with the file, line and field of what is wrong. */
 export function checkBooking(file: string, text: string): BookingSettings | null {
   const source = YamlSource.parse(file, text);
