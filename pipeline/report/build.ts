@@ -244,7 +244,8 @@ export function buildReport(data: ReportData): CampaignReport {
   const notes = [
     'Treatment and holdout are intent to treat: every member assigned and not suppressed at the snapshot, contacted or not.',
     `The lift compares kinds both groups can produce (${s.responseKinds.filter((k) => !TRACEABLE.includes(k)).join(', ') || 'none'}; orders from the orders table; responses not matched by a response code); traceable responses are reported apart.`,
-    'Wave rows count the members a wave reached and credit each responder to the last wave that reached them before their first response; their comparison with the holdout is descriptive, not randomised.',
+    'Wave rows count the members a wave reached and credit each responder to the last wave that reached them before their first response (channel rows add up the waves of a channel); their comparison with the holdout is descriptive, not randomised.',
+    "Each wave's curve counts, by day since that wave's date, first responses inside its window of the members it reached and of the whole holdout; members who had responded before the wave's date do not count for it.",
     'Responses imported by `mailroom import responses` and matched by customer, phone or email count like orders, by window, for the holdout as for the treated; those matched by a response code are traceable.',
   ];
   if (srm?.flagged)
