@@ -13,6 +13,7 @@ import { focused, pageWidth, pagesFixture, phonePage, type PagesFixture } from '
 import { SECRET, createCampaignFixture, type Fixture } from '../helpers/calls-fixture.ts';
 import type { TestDatabase } from '../helpers/database.ts';
 import { recordCallOutcome } from '../../pipeline/calls/call-tasks.ts';
+import { bookVisit, bookingSettings, slotTimes } from '../../pipeline/calls/booking.ts';
 import { signManagerLink } from '../../pipeline/calls/manager-link.ts';
 import { signBranchLink, visitFormToken } from '../../pipeline/visits/branch-link.ts';
 import { formTokenFor } from '../../pipeline/calls/signed-link.ts';
@@ -156,6 +157,28 @@ describe('booking from the letter and the branch staff page', { timeout: 180_000
     expect((await form('/p/ZZZZZZZZZZ', { csrf: bookingCsrf('W2'), slot: open })).status).toBe(404);
     expect(await written()).toBe(before);
     expect(await task('W2')).toMatchObject({ status: 'open' });
+  });
+
+  it('never books a slot beyond its places when customers book it at the same moment', async () => {
+    const settings = bookingSettings(
+      (await db.sql<{ spec: unknown }[]>`select spec from campaigns where id = ${f.campaignId}`)[0]!.spec,
+    )!;
+    // The last slot offered: nobody has it yet.
+    const slotAt = slotTimes(settings, new Date()).at(-1)!;
+    const results = await Promise.all(
+      ['W4', 'W5', 'W6', 'W4', 'W5', 'W6'].map((k) =>
+        bookVisit(db.sql, { campaignId: f.campaignId, customerId: f.ids[k]!, slotAt, settings }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'booked')).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'full' || r.status === 'already')).toHaveLength(5);
+    const [slot] =
+      await db.sql`select booked from booking_slots where campaign_id = ${f.campaignId} and slot_at = ${slotAt}`;
+    expect(slot).toEqual({ booked: 1 });
+    expect(await db.sql`select 1 from bookings where slot_at = ${slotAt}`).toHaveLength(1);
+    // The one booked customer's task is settled; the others still wait for their call.
+    const statuses = await Promise.all(['W4', 'W5', 'W6'].map(async (k) => (await task(k)).status));
+    expect(statuses.sort()).toEqual(['open', 'open', 'settled']);
   });
 
   it('books for a customer whose call task is already closed: the appointment response comes from the page', async () => {
