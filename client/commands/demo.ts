@@ -1,11 +1,9 @@
 // `mailroom demo` (npm run demo): the stack, 10,000 seeded customers, and a look at them.
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { context, withDatabase, withTemporalClient } from '../connect.ts';
 import { runDemoCampaign } from '../demo-campaign.ts';
 import { printCampaign } from './campaign.ts';
 import { printReport } from './report.ts';
-import { campaignReport, reportHtml } from '../../pipeline/report/index.ts';
 import { formatTable, say } from '../output.ts';
 import { runStackCheck } from '../stack-check.ts';
 import { startDetached } from '../../dev/stack.ts';
@@ -104,7 +102,7 @@ export function registerDemo(program: Command): void {
       const check = await runStackCheck(ctx, 60);
       say(`\nA check workflow ran on Temporal and counted ${check.customers} customers in PostgreSQL.`);
       say(
-        '\nNow the whole campaign as a durable workflow: the letter, an email reminder to non-responders, an SMS last call.',
+        "\nNow the whole month as a durable workflow: the letter, the account managers' calls, branch visits with gifts, an email and an SMS to those not yet booked, the goals and the fallback check, offline responses, and the report.",
       );
       const run = await withTemporalClient(ctx, (client, target) =>
         withDatabase(ctx, (sql) =>
@@ -114,20 +112,16 @@ export function registerDemo(program: Command): void {
             secret: installationSecret(ctx.env, ctx.paths),
             trackingUrl: ctx.env.MAILROOM_TRACKING_URL,
             taskQueue: target.taskQueue,
+            dir: demoDir,
             say,
           }),
         ),
       );
-      if (run.final) {
-        printCampaign(run.slug, run.final);
-        // The analyst's view, recomputed from the database: rates with intervals, lift, cost.
-        const report = await withDatabase(ctx, (sql) => campaignReport(sql, run.slug));
-        const page = join(demoDir, 'report.html');
-        writeFileSync(page, await reportHtml(report));
-        say('\nThe campaign report (`mailroom report ' + run.slug + '`):\n');
-        printReport(report);
-        say(`\nThe same report as one page: ${page}`);
-      }
+      if (run.final) printCampaign(run.slug, run.final);
+      // The analyst's view, recomputed from the database: rates with intervals, lift, cost.
+      say('\nThe campaign report (`mailroom report ' + run.slug + '`):\n');
+      printReport(run.report);
+      say(`\nThe same report as one page: ${run.page}   (mailroom report ${run.slug} --html FILE)`);
       if (run.heldForQuietHours)
         say(
           'Some SMS wait for the end of quiet hours in their time zone (21:00–08:00); the campaign finishes on its own then. Follow it with `npx mailroom status ' +
