@@ -120,7 +120,17 @@ const PROVINCE_POSTAL_PREFIXES: [names: string[], prefixes: string[]][] = [
 const BY_NAME = new Map(PROVINCE_POSTAL_PREFIXES.flatMap(([names, prefixes]) => names.map((n) => [n, prefixes])));
 
 /** The postal-code prefixes of a province named in Chinese or pinyin, or undefined if not known. */
+// A file names few distinct provinces: each spelling is normalised once (bounded, for odd files).
+const byGiven = new Map<string, string[] | undefined>();
+
 export function provincePostalPrefixes(province: string): string[] | undefined {
+  if (byGiven.has(province)) return byGiven.get(province);
+  const prefixes = lookupProvince(province);
+  if (byGiven.size < 10_000) byGiven.set(province, prefixes);
+  return prefixes;
+}
+
+function lookupProvince(province: string): string[] | undefined {
   const p = province
     .trim()
     .toLowerCase()

@@ -147,7 +147,7 @@ describe('mailroom import customers', () => {
     expect(readFileSync(join(dir, 'stray.rejects.csv'), 'utf8')).toMatch(
       /3,3,"full_name \(column ""name""\): .* contains bytes that are not text in this encoding/,
     );
-  });
+  }, 180_000); // several CLI runs: each starts a Node process, slow on a busy machine
 
   it('writes every rejected row with its row number, reasons and original values; imported + rejected = read', async () => {
     const rows = [
@@ -310,5 +310,5 @@ describe('mailroom import customers', () => {
     expect((await cli([dupHeader])).stderr).toMatch(/the header "Name" appears twice \(columns 2 and 3\)/);
     const after = await db.sql`select count(*)::int as n from customers`;
     expect(after[0]!.n).toBe(before[0]!.n);
-  });
+  }, 180_000); // several CLI runs: each starts a Node process, slow on a busy machine
 });

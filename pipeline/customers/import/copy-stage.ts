@@ -39,14 +39,24 @@ export class CopyStage {
     readonly columns: readonly StageColumn[],
   ) {}
 
-  /** Creates (or empties) the table on `conn`, which the caller has reserved and releases. */
-  static async create(conn: Reserved, table: string, columns: readonly StageColumn[]): Promise<CopyStage> {
+  /** Creates (or empties) the table on `conn`, which the caller has reserved and releases; `indexed`
+   * columns get an index each, for set-based statements that look staged rows up by key. */
+  static async create(
+    conn: Reserved,
+    table: string,
+    columns: readonly StageColumn[],
+    indexed: readonly string[] = [],
+  ): Promise<CopyStage> {
     if (!IDENTIFIER.test(table)) throw new Error(`staging table name ${table} is not a plain identifier`);
     for (const c of columns)
       if (!IDENTIFIER.test(c.name) || !TYPE.test(c.type))
         throw new Error(`staging column ${c.name} ${c.type} is not a plain name and type`);
     const ddl = columns.map((c) => `${c.name} ${c.type}`).join(', ');
     await conn.unsafe(`create temporary table if not exists ${table} (${ddl})`);
+    for (const c of indexed) {
+      if (!columns.some((col) => col.name === c)) throw new Error(`staging column ${c} is not among the columns`);
+      await conn.unsafe(`create index if not exists ${table}_${c} on ${table} (${c})`);
+    }
     await conn.unsafe(`truncate ${table}`);
     return new CopyStage(conn, table, columns);
   }

@@ -24,6 +24,8 @@ export interface CsvSource {
   /** The encoding as reported: `utf8`, `gbk`, or both (`utf8+gbk`) when lines of each were found. */
   encodingRead(): string;
   records: AsyncGenerator<CsvRecord>;
+  /** The same records, a piece of the file's worth at a time (fewer awaits); read either this or `records`. */
+  chunks: AsyncGenerator<CsvRecord[]>;
 }
 
 export async function openCsv(path: string, encodingOption?: string): Promise<CsvSource> {
@@ -43,15 +45,18 @@ export async function openCsv(path: string, encodingOption?: string): Promise<Cs
       ? new LineDecoder(encoding.encoding)
       : undefined;
   const reader = new CsvRecordReader();
-  async function* records(): AsyncGenerator<CsvRecord> {
+  async function* chunks(): AsyncGenerator<CsvRecord[]> {
     if (perLine) {
-      for await (const chunk of stream) yield* reader.push(perLine.write(chunk as Buffer));
-      yield* reader.push(perLine.end());
+      for await (const chunk of stream) yield reader.push(perLine.write(chunk as Buffer));
+      yield reader.push(perLine.end());
     } else {
       const decoded = stream.pipe(iconv.decodeStream(encoding.encoding, { stripBOM: true }));
-      for await (const chunk of decoded) yield* reader.push(chunk as string);
+      for await (const chunk of decoded) yield reader.push(chunk as string);
     }
-    yield* reader.end();
+    yield reader.end();
+  }
+  async function* records(): AsyncGenerator<CsvRecord> {
+    for await (const chunk of chunks()) yield* chunk;
   }
   const encodingRead = () => {
     return perLine?.otherLines ? 'utf8+gbk' : displayEncoding(encoding.encoding);
@@ -64,5 +69,6 @@ export async function openCsv(path: string, encodingOption?: string): Promise<Cs
     bytesRead: () => stream.bytesRead,
     encodingRead,
     records: records(),
+    chunks: chunks(),
   };
 }

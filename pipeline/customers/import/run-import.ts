@@ -7,6 +7,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { ExitCode, UserError } from '../../../config/errors.ts';
 import type { Sql } from '../../../db/connection.ts';
 import { openCsv } from './csv-file.ts';
+import type { CsvRecord } from './csv-records.ts';
 import { displayEncoding } from './encoding.ts';
 import { loadMappingFile, mapColumns, mappingFileSchema, type ImportKind } from './mapping.ts';
 import { RejectsWriter } from './rejects.ts';
@@ -102,12 +103,20 @@ export async function runImport(sql: Sql, opts: ImportOptions): Promise<ImportSu
   );
   const batchSize = opts.batchSize ?? 10_000;
   const source = await openCsv(opts.file, opts.encoding);
-  const first = await source.records.next();
-  if (first.done)
+  // The header is the first record; the rest of its piece of the file is read as rows.
+  let firstChunk: CsvRecord[] = [];
+  for (let c = await source.chunks.next(); !c.done; c = await source.chunks.next()) {
+    if (c.value.length) {
+      firstChunk = c.value;
+      break;
+    }
+  }
+  const first = firstChunk.shift();
+  if (!first)
     throw new UserError(`${opts.file} is empty: expected a header line naming the columns`, ExitCode.badInput);
-  if (first.value.error)
-    throw new UserError(`${opts.file} line 1 (the header) cannot be read: ${first.value.error}`, ExitCode.badInput);
-  const headers = first.value.fields;
+  if (first.error)
+    throw new UserError(`${opts.file} line 1 (the header) cannot be read: ${first.error}`, ExitCode.badInput);
+  const headers = first.fields;
   if (headers.some((h) => h.includes('\uFFFD'))) {
     throw new UserError(
       `the header line of ${opts.file} is not readable as ${displayEncoding(source.encoding.encoding)}. ${opts.encoding ? 'Leave --encoding out to detect the encoding, or name another (e.g. --encoding gbk).' : 'Name the encoding with --encoding.'}`,
@@ -190,21 +199,26 @@ export async function runImport(sql: Sql, opts: ImportOptions): Promise<ImportSu
   };
 
   try {
-    for await (const rec of source.records) {
-      summary.read++;
-      // Row numbers as a spreadsheet shows them: the header is row 1.
-      const row = summary.read + 1;
-      if (rec.error) {
-        summary.rejected++;
-        await rejects.write({ row, line: rec.line, reasons: [rec.error], fields: rec.fields, raw: rec.raw });
-        continue;
+    const rest = async function* () {
+      yield firstChunk;
+      yield* source.chunks;
+    };
+    for await (const chunk of rest())
+      for (const rec of chunk) {
+        summary.read++;
+        // Row numbers as a spreadsheet shows them: the header is row 1.
+        const row = summary.read + 1;
+        if (rec.error) {
+          summary.rejected++;
+          await rejects.write({ row, line: rec.line, reasons: [rec.error], fields: rec.fields, raw: rec.raw });
+          continue;
+        }
+        batch.rows.push(row);
+        batch.lines.push(rec.line);
+        batch.fields.push(rec.fields);
+        batch.raws.push(rec.raw);
+        if (batch.rows.length >= batchSize) await dispatch();
       }
-      batch.rows.push(row);
-      batch.lines.push(rec.line);
-      batch.fields.push(rec.fields);
-      batch.raws.push(rec.raw);
-      if (batch.rows.length >= batchSize) await dispatch();
-    }
     await dispatch();
     await chain;
   } finally {

@@ -12,35 +12,15 @@ export { copyValue };
 
 /** A customer as one COPY line, `n` being its row number in the file. */
 export function customerCopyLine(r: CustomerRecord, n: number): string {
-  return [
-    String(n),
-    copyValue(r.external_id),
-    copyValue(r.full_name),
-    copyValue(r.family_name),
-    copyValue(r.given_name),
-    copyValue(r.gender),
-    copyValue(r.salutation),
-    copyValue(r.locale),
-    copyValue(r.email),
-    copyValue(r.phone),
-    copyValue(r.address_line1),
-    copyValue(r.address_line2),
-    copyValue(r.district),
-    copyValue(r.city),
-    copyValue(r.province),
-    copyValue(r.postal_code),
-    copyValue(r.country),
-    copyValue(r.birthday),
-    copyValue(r.timezone),
-    copyValue(r.created_at),
-    copyValue(JSON.stringify(r.attributes)),
-    copyValue(r.defaults.locale),
-    copyValue(r.defaults.timezone),
-    copyValue(r.defaults.country),
-    copyValue(r.consents.mail),
-    copyValue(r.consents.email),
-    copyValue(r.consents.sms),
-  ].join('\t');
+  return (
+    `${n}\t${copyValue(r.external_id)}\t${copyValue(r.full_name)}\t${copyValue(r.family_name)}\t${copyValue(r.given_name)}` +
+    `\t${copyValue(r.gender)}\t${copyValue(r.salutation)}\t${copyValue(r.locale)}\t${copyValue(r.email)}\t${copyValue(r.phone)}` +
+    `\t${copyValue(r.address_line1)}\t${copyValue(r.address_line2)}\t${copyValue(r.district)}\t${copyValue(r.city)}` +
+    `\t${copyValue(r.province)}\t${copyValue(r.postal_code)}\t${copyValue(r.country)}\t${copyValue(r.birthday)}` +
+    `\t${copyValue(r.timezone)}\t${copyValue(r.created_at)}\t${copyValue(JSON.stringify(r.attributes))}` +
+    `\t${copyValue(r.defaults.locale)}\t${copyValue(r.defaults.timezone)}\t${copyValue(r.defaults.country)}` +
+    `\t${copyValue(r.consents.mail)}\t${copyValue(r.consents.email)}\t${copyValue(r.consents.sms)}`
+  );
 }
 
 /** An order as one COPY line. */
@@ -128,9 +108,25 @@ export class StagedWriter {
   ): Promise<StagedWriter> {
     const stage =
       kind === 'customers'
-        ? await CopyStage.create(conn, 'import_stage_customers', CUSTOMER_STAGE)
+        ? await CopyStage.create(conn, 'import_stage_customers', CUSTOMER_STAGE, ['external_id'])
         : await CopyStage.create(conn, 'import_stage_orders', ORDER_STAGE);
     return new StagedWriter(conn, stage, kind, importId, opts.source, opts.timezone, owned);
+  }
+
+  /**
+   * Runs `apply` with hash and merge joins off, so that each batch reaches the large tables by
+   * index probes: otherwise the planner may read all of customers for every batch (a cost that
+   * grows with the table), where a batch needs a few thousand lookups.
+   */
+  private async indexJoins<T>(apply: () => Promise<T>): Promise<T> {
+    await this.conn`set enable_hashjoin = off`;
+    await this.conn`set enable_mergejoin = off`;
+    try {
+      return await apply();
+    } finally {
+      await this.conn`reset enable_hashjoin`;
+      await this.conn`reset enable_mergejoin`;
+    }
   }
 
   /** Loads one batch (COPY text, one line per row) and applies it; the staging table is emptied after. */
@@ -142,7 +138,7 @@ export class StagedWriter {
       // (only the key columns: analysing every column costs more than it tells).
       if (this.kind === 'customers') {
         await this.stage.analyze(['n', 'external_id']);
-        return await this.applyCustomers();
+        return await this.indexJoins(() => this.applyCustomers());
       }
       await this.stage.analyze(['n', 'order_ref', 'customer_external_id']);
       return await this.applyOrders();
@@ -153,7 +149,7 @@ export class StagedWriter {
 
   private async applyCustomers(): Promise<BatchOutcome> {
     const importId = this.importId;
-    const [result] = await this.conn<{ inserted: number; updated: number; duplicates: number[] }[]>`
+    const [result] = await this.conn<{ inserted: number; updated: number; staged: number; written: number[] | null }[]>`
       with src as materialized (
         select distinct on (external_id) * from import_stage_customers order by external_id, n
       ),
@@ -181,7 +177,7 @@ export class StagedWriter {
           last_import_id = ${importId}
         from src i
         where c.external_id = i.external_id and c.last_import_id is distinct from ${importId}
-        returning c.id, c.external_id
+        returning c.id, i.n, i.consent_mail, i.consent_email, i.consent_sms
       ),
       inserted as (
         insert into customers (
@@ -198,15 +194,20 @@ export class StagedWriter {
           ${importId}
         from src i
         order by i.n
-        -- Rows that exist (updated above, or written earlier by this import) conflict and are skipped:
-        -- an index probe each, where an anti-join would read the whole table for every batch.
+        -- Rows that exist (updated above, or written earlier by this import) conflict and are skipped.
         on conflict (external_id) do nothing
         returning id, external_id
       ),
       written as (
-        select w.id, i.n, i.consent_mail, i.consent_email, i.consent_sms
-        from (select id, external_id from updated union all select id, external_id from inserted) w
-        join src i on i.external_id = w.external_id
+        select id, n, consent_mail, consent_email, consent_sms from updated
+        union all
+        -- The first staged row of each inserted key, found through the staging table's index.
+        select w.id, s.n, s.consent_mail, s.consent_email, s.consent_sms
+        from inserted w
+        cross join lateral (
+          select n, consent_mail, consent_email, consent_sms from import_stage_customers s
+          where s.external_id = w.external_id order by n limit 1
+        ) s
       ),
       consented as (
         insert into consents (customer_id, channel, status, source)
@@ -220,14 +221,23 @@ export class StagedWriter {
       )
       select (select count(*) from inserted)::int as inserted,
         (select count(*) from updated)::int as updated,
-        coalesce((select array_agg(s.n order by s.n) from import_stage_customers s
-                  where not exists (select 1 from written w where w.n = s.n)), '{}') as duplicates`;
+        -- Only when some staged row was not written are the written rows named.
+        case when (select count(*) from written) < (select count(*) from import_stage_customers)
+             then coalesce((select array_agg(n) from written), '{}') end as written`;
     return {
       inserted: result!.inserted,
       updated: result!.updated,
-      duplicates: result!.duplicates,
+      duplicates: await this.notWritten(result!.written),
       unknownCustomers: [],
     };
+  }
+
+  /** The staged rows other than those written: their keys were written by an earlier row. */
+  private async notWritten(written: number[] | null): Promise<number[]> {
+    if (!written) return [];
+    const done = new Set(written);
+    const staged = await this.conn<{ n: number }[]>`select n from ${this.conn(this.stage.table)} order by n`;
+    return staged.map((r) => r.n).filter((n) => !done.has(n));
   }
 
   private async applyOrders(): Promise<BatchOutcome> {

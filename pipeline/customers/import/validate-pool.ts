@@ -23,11 +23,12 @@ export function inlineValidator(setup: ValidationSetup): Validator {
 export function threadValidator(setup: ValidationSetup, threads: number): Validator {
   const workers = Array.from(
     { length: Math.max(1, threads) },
-    // A small young generation keeps the thread's memory flat: batches are short-lived garbage.
+    // A small young generation and a bounded old one keep the thread's memory flat: batches are
+    // short-lived garbage, collected before the heap grows (a batch of 10,000 rows needs ~20 MB).
     () =>
       new Worker(BOOTSTRAP, {
         workerData: { module: MODULE, setup },
-        resourceLimits: { maxYoungGenerationSizeMb: 16 },
+        resourceLimits: { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 160 },
       }),
   );
   const pending = new Map<number, { resolve: (r: BatchResult) => void; reject: (e: Error) => void }>();

@@ -55,11 +55,12 @@ class RowReader {
     return value.trim() === '' ? undefined : { value, header: this.mapping.headers[index]! };
   }
 
-  get<T>(field: string, parse: (v: string) => T): T | undefined {
+  /** The parsed value of a field (`parse(value, arg)`), or undefined with a reason noted. */
+  get<T, A = undefined>(field: string, parse: (v: string, arg: A) => T, arg?: A): T | undefined {
     const cell = this.raw(field);
     if (!cell) return undefined;
     try {
-      return parse(cell.value);
+      return parse(cell.value, arg as A);
     } catch (error) {
       if (!(error instanceof FieldError)) throw error;
       const label = cell.header === field ? field : `${field} (column "${cell.header}")`;
@@ -104,6 +105,12 @@ function parseAttribute(value: string, type: AttributeType): string | number | b
   }
 }
 
+// Parsers made once, not per row.
+const LINE_50 = (v: string) => cleanLine(v, 50);
+const LINE_100 = (v: string) => cleanLine(v, 100);
+const LINE_200 = (v: string) => cleanLine(v, 200);
+const ADDRESS_LINE = (v: string) => cleanAddressLine(v, 300);
+
 function columnCountReason(mapping: ColumnMapping, fields: string[]): string | undefined {
   if (fields.length === mapping.headers.length) return undefined;
   return `has ${fields.length} values but the header has ${mapping.headers.length} columns`;
@@ -118,12 +125,10 @@ export function validateCustomerRow(
   if (countProblem) return { ok: false, reasons: [countProblem] };
   const r = new RowReader(mapping, fields);
   r.required('external_id');
-  const line = (max: number) => (v: string) => cleanLine(v, max);
-  const addressLine = (max: number) => (v: string) => cleanAddressLine(v, max);
-  const external_id = r.get('external_id', line(100));
-  const family_name = r.get('family_name', line(100));
-  const given_name = r.get('given_name', line(100));
-  let full_name = r.get('full_name', line(200));
+  const external_id = r.get('external_id', LINE_100);
+  const family_name = r.get('family_name', LINE_100);
+  const given_name = r.get('given_name', LINE_100);
+  let full_name = r.get('full_name', LINE_200);
   if (!full_name && !r.raw('full_name') && (family_name || given_name)) {
     const cjk = hasCjk(`${family_name ?? ''}${given_name ?? ''}`);
     full_name = cjk ? `${family_name ?? ''}${given_name ?? ''}` : [given_name, family_name].filter(Boolean).join(' ');
@@ -138,18 +143,18 @@ export function validateCustomerRow(
     family_name,
     given_name,
     gender: r.get('gender', parseGender),
-    salutation: r.get('salutation', line(50)),
+    salutation: r.get('salutation', LINE_50),
     locale: r.get('locale', parseLocale),
     email: r.get('email', parseEmail),
-    phone: r.get('phone', (v) => parsePhone(v, effectiveCountry)),
-    address_line1: r.get('address_line1', addressLine(300)),
-    address_line2: r.get('address_line2', addressLine(300)),
-    district: r.get('district', line(100)),
-    city: r.get('city', line(100)),
-    province: r.get('province', line(100)),
-    postal_code: r.get('postal_code', (v) => parsePostalCode(v, effectiveCountry)),
+    phone: r.get('phone', parsePhone, effectiveCountry),
+    address_line1: r.get('address_line1', ADDRESS_LINE),
+    address_line2: r.get('address_line2', ADDRESS_LINE),
+    district: r.get('district', LINE_100),
+    city: r.get('city', LINE_100),
+    province: r.get('province', LINE_100),
+    postal_code: r.get('postal_code', parsePostalCode, effectiveCountry),
     country,
-    birthday: r.get('birthday', (v) => parseDate(v, { notBefore: '1900-01-01', notAfter: settings.today })),
+    birthday: r.get('birthday', parseDate, { notBefore: '1900-01-01', notAfter: settings.today }),
     timezone: r.get('timezone', parseTimezone),
     created_at: r.get('created_at', parseDateTime),
     attributes: r.attributes(),
