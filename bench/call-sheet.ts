@@ -4,7 +4,7 @@
 // writing the same text (every line the sheet prints, same fonts and sizes) with no layout rules.
 // Each runs in a process of its own, so that each peak RSS is its own.
 //
-//   npm run bench:call-sheet -- [--tasks 2000]
+//   npm run bench:call-sheet -- [--tasks 2000] [--rounds 3]
 //
 // Uses DATABASE_URL's server or the running `mailroom dev` stack, in a database of its own
 // (mailroom_bench_sheet, made again on every run).
@@ -31,6 +31,7 @@ function arg(name: string, fallback: string): string {
   return i === -1 ? fallback : process.argv[i + 1]!;
 }
 const tasks = Number(arg('tasks', '2000'));
+const rounds = Number(arg('rounds', '3'));
 const MANAGER = '周敏';
 const SLUG = 'bench-sheet';
 const SECRET = 'bench-sheet-secret';
@@ -163,9 +164,21 @@ else {
         .split('\n')
         .at(-1)!,
     ) as { rows: number; listS?: number; pdfS: number; pages: number; bytes: number; rssMb: number };
-  const m = run('mailroom');
-  const p = run('plain');
-  console.log(`call sheet of one manager with ${m.rows.toLocaleString()} tasks; load average ${load} at the start`);
+  // Alternating rounds, medians: the machine is shared, one round alone says little.
+  const ms: ReturnType<typeof run>[] = [];
+  const ps: ReturnType<typeof run>[] = [];
+  for (let i = 0; i < rounds; i++) {
+    ms.push(run('mailroom'));
+    ps.push(run('plain'));
+  }
+  const median = <T>(xs: T[], key: (x: T) => number): T =>
+    [...xs].sort((a, b) => key(a) - key(b))[Math.floor(xs.length / 2)]!;
+  const m = median(ms, (x) => x.listS! + x.pdfS);
+  const p = median(ps, (x) => x.pdfS);
+  const times = (xs: ReturnType<typeof run>[]) => xs.map((x) => (x.pdfS + (x.listS ?? 0)).toFixed(2)).join(', ');
+  console.log(
+    `call sheet of one manager with ${m.rows.toLocaleString()} tasks; median of ${rounds} rounds (mailroom ${times(ms)} s; plain ${times(ps)} s); load average ${load} at the start`,
+  );
   console.log(
     `plain PDFKit loop, same text        PDF ${p.pdfS.toFixed(2)} s  ${p.pages} pages  ${(p.bytes / 1e6).toFixed(1)} MB  peak RSS ${p.rssMb.toFixed(0)} MB`,
   );
