@@ -587,6 +587,8 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
   if (goal) {
     // Not before the fallback's check, nor before the cohort it added has had its waves.
     awaiting = 'check';
+    // A skip sent between waits ends the next one: here, the wait for the check.
+    if (skip) [checkNow, skip] = [true, false];
     await checking;
     awaiting = 'cohort';
     if (goal.cohortWorkflowId) await condition(() => goal.cohortDone || cancelled);

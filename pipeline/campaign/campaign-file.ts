@@ -221,6 +221,7 @@ function campaignFrom(path: string, loaded: ReturnType<typeof loadSegments>, opt
   checkGoals(c.goals, c.fallback, audience, source!);
   if (opts.fresh) {
     checkOffers(c.offers, audience, source!);
+    checkBookingsCount(c.waves, c.response_kinds, source!);
     if (c.landing) checkLanding(c.landing, dirname(path), source!);
   }
   return {
@@ -274,6 +275,16 @@ function checkCallKeys(wave: Wave, index: number, source: YamlSource): void {
       `${at('template')}: a call wave has one call script, e.g. template: wealth-call-script (no variants)`,
       ExitCode.badInput,
     );
+}
+
+/** A booking made on a call is a response: without `appointment` among the kinds, `to: non-responders` would call or text those who booked. */
+function checkBookingsCount(waves: Wave[], kinds: string[], source: YamlSource): void {
+  const index = waves.findIndex((w) => w.channel === 'call');
+  if (index < 0 || kinds.includes('appointment')) return;
+  throw new UserError(
+    `${source.where(['response_kinds'])}: response_kinds: wave ${waves[index]!.name} is a call wave, whose bookings are appointment responses; add appointment to response_kinds (now ${kinds.join(', ')})`,
+    ExitCode.badInput,
+  );
 }
 
 /** A fallback extends a ranked audience (audience.top) beyond its n, and checks the responses goal's pace. */

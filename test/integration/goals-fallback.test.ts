@@ -3,21 +3,28 @@
 // waits for its lock; the cohort gets the campaign's waves in a child run, and status shows the
 // goal against its pace and the cohort (real Temporal, PostgreSQL, worker processes, the CLI).
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCampaign } from '../../pipeline/campaign/campaign-file.ts';
 import { campaignWorkflowInput, registerCampaign, workflowIdOf } from '../../client/api.ts';
 import { campaignWorkflow } from '../../workflows/campaign.ts';
-import { progressQuery } from '../../workflows/contract.ts';
+import { progressQuery, skipWaitSignal } from '../../workflows/contract.ts';
 import { cohortLockKey, extendAudience } from '../../pipeline/audience/cohorts.ts';
 import { audienceQuery } from '../../pipeline/audience/audience-query.ts';
 import { tempDir } from '../helpers/csv.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { testTarget } from '../helpers/temporal.ts';
+import { testTarget, workflowBundle } from '../helpers/temporal.ts';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.ts';
 import { runCli } from '../helpers/cli.ts';
+
+// The runs of this campaign and of its cohort (each continued as new at the wave boundary),
+// replayed against the current workflow code: a change that would break running campaigns with
+// call waves or a fallback fails here. Re-record with MAILROOM_RECORD_HISTORY=1.
+const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'histories', 'goals-fallback.json');
 
 const SLUG = `goals-${randomBytes(3).toString('hex')}`;
 const CAMPAIGN = `
@@ -30,12 +37,12 @@ audience:
   one_per_household: true
 response_window: 0s
 waves:
-  - { name: calls, channel: call, template: wealth-call-script, due_within: 2s }
+  - { name: calls, channel: call, template: wealth-call-script, due_within: 1s }
   - { name: recall, channel: call, template: wealth-call-script, to: non-responders, due_within: 1s }
 goals:
   contact: { within: 6d }
   responses: { kind: branch_visit, target: 160, by: 20d }
-fallback: { extend_to: 800, check_at: 4s }
+fallback: { extend_to: 800, check_at: 1d }
 `;
 
 async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, limitMs = 90_000): Promise<T> {
@@ -99,6 +106,22 @@ describe('goals and the fallback audience', () => {
       args: [campaignWorkflowInput(campaign, campaignId, { callCheckMs: 500, heartbeatTimeoutMs: 2000 })],
     });
 
+    // The check's deadline, taken at the start, is carried across the continue-as-new at the wave boundary.
+    const started = await until(
+      'the first wave',
+      () => handle.query(progressQuery),
+      (p) => p.waves[0]!.status !== 'waiting',
+    );
+    const checkAt = started.fallback!.checkAt;
+    const waved = await until(
+      "the campaign's own waves to end",
+      () => handle.query(progressQuery),
+      (p) => p.waves.every((w) => w.status === 'done'),
+    );
+    expect(waved.fallback).toEqual({ checkAt, cohorts: [] });
+    expect(waved.waves[0]!.calls).toMatchObject({ overdue: waved.contactable });
+    // The check is a day away; skip-wait brings it forward. Below pace, it extends.
+    await handle.signal(skipWaitSignal);
     await until(
       'the extension to wait for its lock',
       () => db.sql<{ n: number }[]>`
@@ -109,10 +132,6 @@ describe('goals and the fallback audience', () => {
       const p = await handle.query(progressQuery).catch((e: Error) => e.message);
       throw new Error(`${error.message}\nprogress: ${JSON.stringify(p)}\nworker: ${first.output().slice(-3000)}`);
     });
-    // The check ran after the campaign's own waves (and their continue-as-new): below pace, it extends.
-    const before = await handle.query(progressQuery);
-    expect(before.waves.map((w) => w.status)).toEqual(['done', 'done']);
-    expect(before.waves[0]!.calls).toMatchObject({ overdue: before.contactable });
     await first.kill('SIGKILL');
     const second = worker();
     await second.ready;
@@ -201,5 +220,40 @@ describe('goals and the fallback audience', () => {
     const text = await runCli(['status', SLUG], env);
     expect(text.stdout).toMatch(/Goal responses: 0\/160 branch_visit responses by .*below pace/);
     expect(text.stdout).toMatch(/Cohort 2: completed\. 300 members/);
+
+    // The histories hold ids, counts and specs: no customer's or manager's name, no address.
+    const histories: { workflowId: string; startTime: number; history: string }[] = [];
+    for (const workflowId of [
+      workflowIdOf(SLUG),
+      shown.fallback.cohorts.length ? `${workflowIdOf(SLUG)}-cohort-2` : '',
+    ])
+      for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+        const history = await client.workflow.getHandle(workflowId, run.runId).fetchHistory();
+        const encoded = Buffer.from(temporal.api.history.v1.History.encode(history).finish());
+        expect(encoded.toString('utf8')).not.toMatch(/客户|人民路|周敏/);
+        histories.push({ workflowId, startTime: run.startTime.getTime(), history: encoded.toString('base64') });
+      }
+    expect(histories).toHaveLength(4);
+    if (process.env.MAILROOM_RECORD_HISTORY === '1') {
+      mkdirSync(join(FIXTURE, '..'), { recursive: true });
+      const ordered = histories
+        .sort((a, b) => a.startTime - b.startTime)
+        .map((h) => ({ workflowId: h.workflowId, history: h.history }));
+      writeFileSync(FIXTURE, `${JSON.stringify(ordered, null, 1)}\n`);
+    }
+    expect(existsSync(FIXTURE), `${FIXTURE} is missing: record it with MAILROOM_RECORD_HISTORY=1`).toBe(true);
+    const recorded = JSON.parse(readFileSync(FIXTURE, 'utf8')) as { workflowId: string; history: string }[];
+    let replayed = 0;
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: await workflowBundle() },
+      recorded.map((r) => ({
+        workflowId: r.workflowId,
+        history: temporal.api.history.v1.History.decode(Buffer.from(r.history, 'base64')),
+      })),
+    )) {
+      expect(result.error).toBeUndefined();
+      replayed++;
+    }
+    expect(replayed).toBe(4);
   }, 240_000);
 });

@@ -50,7 +50,7 @@ describe('mailroom launch on a campaign file with mistakes', () => {
       [
         `${file}:3: response_kinds[1]: Invalid option: expected one of "click"|"purl_visit"|"qr_scan"|"sms_reply"|"coupon_redemption"|"branch_visit"|"call_outcome"|"appointment"|"order"`,
         `${file}:4: currency: an ISO 4217 code such as CNY, EUR or USD`,
-        `${file}:7: waves[0].channel: Invalid option: expected one of "mail"|"email"|"sms"`,
+        `${file}:7: waves[0].channel: Invalid option: expected one of "mail"|"email"|"sms"|"call"`,
         `${file}:9: waves[1].after: a duration such as 90s, 30m, 36h, 7d or 2w`,
       ].sort(),
     );

@@ -243,6 +243,12 @@ describe('campaign files', () => {
     expect(() => checkWaveTemplates(missing)).toThrow(
       /:4: waves\[0\]\.template: wave a names template "no-such-script"/,
     );
+    // A booking on a call is a response: a campaign with a call wave counts appointments.
+    expect(() =>
+      loadCampaign(
+        campaign([...base, 'response_kinds: [branch_visit]', 'waves: [{ name: a, channel: call, template: s }]']),
+      ),
+    ).toThrow(/:3: response_kinds: wave a is a call wave, whose bookings are appointment responses; add appointment/);
     // A call script is not a letter, email or SMS template.
     const wrong = loadCampaign(
       campaign([...base, 'waves:', '  - { name: a, channel: call, template: wealth-letter }']),
