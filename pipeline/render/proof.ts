@@ -1,13 +1,15 @@
 // Proofs: exactly what given customers would get from each wave — the letter as PDF (and PNG of
 // page 1 when poppler is installed), the email as an .eml file, the SMS text with its encoding
-// and part count — so a marketer can check before anything is sent.
+// and part count, the call script as their account manager would read it — so a marketer can
+// check before anything is sent.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { emailMessage, type EmailEnvelope } from '../send/email-message.ts';
 import type { Sql } from '../../db/connection.ts';
-import type { LoadedCampaign, Wave } from '../campaign/campaign-file.ts';
+import { callWaveSpec, type LoadedCampaign, type Wave } from '../campaign/campaign-file.ts';
+import { loadCallScript } from '../calls/call-script.ts';
 import { findOnPath } from '../../config/executables.ts';
 import { standingOf, type StandingStatus } from '../audience/standing.ts';
 import { contextFor, type MemberRow, type RenderContext } from './context.ts';
@@ -55,8 +57,20 @@ async function proofWave(
   ctx: RenderContext,
   opts: ProofOptions,
 ): Promise<string[]> {
-  const template = loadTemplate(waveTemplateDir(campaign, wave, ctx.variant));
   const base = (name: string) => join(dir, multiple ? `${wave.name}-${name}` : name);
+  if (wave.channel === 'call') {
+    const spec = callWaveSpec(wave);
+    const manager = ctx.customer.attributes[spec.assignBy];
+    const script = loadCallScript(String(wave.template), campaign.dir);
+    const txt = base('call-script.txt');
+    writeFileSync(
+      txt,
+      `${script.render(ctx, typeof manager === 'string' && manager ? manager : spec.unassigned)}\n\n--\n` +
+        `to: ${ctx.customer.phone ?? '(no phone)'}\noutcomes: ${script.outcomes.map((o) => o.label).join(' / ')}\n`,
+    );
+    return [txt];
+  }
+  const template = loadTemplate(waveTemplateDir(campaign, wave, ctx.variant));
   if (template.channel === 'mail') {
     const pdf = base('letter.pdf');
     await renderDocument(template, [ctx], pdf, `${campaign.slug} ${wave.name} proof`);

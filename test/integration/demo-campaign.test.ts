@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCampaign } from '../../pipeline/campaign/campaign-file.ts';
 import { runDemoCampaign } from '../../client/demo-campaign.ts';
+import { writeProofs } from '../../pipeline/render/proof.ts';
 import { runSeed } from '../../dev/seed/run-seed.ts';
 import { anyFreePort } from '../../config/ports.ts';
 import { startSmtpSink, type SmtpSink } from '../../dev/smtp-sink.ts';
@@ -59,6 +60,32 @@ describe('the demo campaign', () => {
     const campaign = { ...sample, waves: sample.waves.map((w) => ({ ...w, quiet_hours: undefined })) };
     const lines: string[] = [];
     const now = new Date();
+    // The proofs the demo writes first: every wave, the call script with the customer's own manager.
+    const [top] = await db.sql<{ id: number; manager: string }[]>`
+      select id, attributes ->> 'account_manager' as manager from customers
+      where country = 'CN' and attributes ? 'account_manager' order by (attributes ->> 'financial_assets')::numeric desc limit 1`;
+    const [proof] = await writeProofs(db.sql, sample, {
+      out: join(dir, 'proofs'),
+      customerIds: [top!.id],
+      asOf: now,
+      secret: 's',
+      trackingUrl: 'http://127.0.0.1:9',
+      from: 'm@example.com',
+    });
+    expect(
+      proof!.files.map((f) =>
+        f
+          .split('/')
+          .at(-1)!
+          .replace(/\.png$/, '.pdf'),
+      ),
+    ).toEqual(expect.arrayContaining(['letter.pdf', 'email.eml', 'sms.txt', 'call-script.txt']));
+    const script = readFileSync(
+      proof!.files.find((f) => f.endsWith('call-script.txt'))!,
+      'utf8',
+    );
+    expect(script).toContain(`专属客户经理${top!.manager}`);
+    expect(script).toMatch(/outcomes: 已预约到访/);
     const run = await runDemoCampaign(db.sql, worker.client, campaign, {
       asOf: now,
       now,
