@@ -116,10 +116,12 @@ export class ResponseStage {
           byext.id as ext_customer, byphone.found as phone_matches, byphone.id as phone_customer,
           byemail.found as email_matches, byemail.id as email_customer, named.id as named_campaign_id
         from import_stage_responses s
+        -- Lookups by unique keys are index probes (limit 1 keeps them so): a batch is small next to
+        -- the customers and members, which a hash join would read whole for every batch.
         left join lateral (
           select m.customer_id, m.campaign_id, c.slug from campaign_members m join campaigns c on c.id = m.campaign_id
-          where m.response_code = s.code) bycode on true
-        left join customers byext on byext.external_id = s.external_id
+          where m.response_code = s.code limit 1) bycode on true
+        left join lateral (select c.id from customers c where c.external_id = s.external_id limit 1) byext on true
         -- Two customers with the same phone (or email) are no match: the next key is tried.
         cross join lateral (
           select count(*)::int as found, min(p.id) as id
