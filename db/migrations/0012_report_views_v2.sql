@@ -29,6 +29,38 @@ alter table campaign_report_settings add column gift_costs jsonb not null defaul
 -- A campaign's sent deliveries by member: the last-touch join and the per-member counts.
 create index deliveries_campaign_member on deliveries (campaign_id, customer_id) include (wave, sent_at) where status = 'sent';
 
+-- Every touch of a member: a sent delivery, or a call that reached the customer (a call task
+-- settled with appointment, declined or call_back; the touch is when that call took place).
+create view campaign_touches as
+select d.campaign_id, d.customer_id, d.wave, d.channel, d.sent_at as touched_at
+from deliveries d
+where d.status = 'sent' and d.sent_at is not null
+union all
+select t.campaign_id, t.customer_id, t.wave, 'call', o.occurred_at
+from call_tasks t
+join call_outcomes o on o.task_id = t.id and o.outcome in ('appointment', 'declined', 'call_back')
+where t.status = 'settled';
+
+-- One row per wave that has touched someone: its date and its attribution window. A sent wave as
+-- in 0008; a call wave once a call has reached a customer, with `sent` the members reached and its
+-- date the wave's start (its first task), so the holdout is anchored at the same date as the
+-- treated; the window is attribution.window, else 30 days as for email and SMS.
+create or replace view campaign_attribution_windows as
+select d.campaign_id, d.wave, d.channel, count(*)::int as sent, min(d.sent_at) as starts_at,
+       min(d.sent_at) + coalesce(s.attribution_window,
+         case when d.channel = 'mail' then interval '90 days' else interval '30 days' end) as ends_at
+from deliveries d
+left join campaign_report_settings s on s.campaign_id = d.campaign_id
+where d.status = 'sent' and d.sent_at is not null
+group by d.campaign_id, d.wave, d.channel, s.attribution_window
+union all
+select t.campaign_id, t.wave, 'call', (count(*) filter (where t.status = 'settled' and t.outcome in ('appointment', 'declined', 'call_back')))::int,
+       min(t.created_at), min(t.created_at) + coalesce(s.attribution_window, interval '30 days')
+from call_tasks t
+left join campaign_report_settings s on s.campaign_id = t.campaign_id
+group by t.campaign_id, t.wave, s.attribution_window
+having count(*) filter (where t.status = 'settled' and t.outcome in ('appointment', 'declined', 'call_back')) > 0;
+
 
 -- `starts_at`/`ends_at`: the campaign's span (campaign_attribution_spans); `kinds`: the response
 -- kinds that count (null: all); `currency`: the campaign's; `waves`: its wave names in file order.
@@ -66,15 +98,16 @@ as $$
     join campaign_members m on m.campaign_id = $1 and m.customer_id = e.customer_id
     group by e.customer_id, m.suppression_reason is not null, m.holdout
   ), credit as (
-    -- The wave of the latest delivery at or before the first response (ties: the later wave of
-    -- the file), as one bigint per delivery (microseconds × 1024 + the wave's place), so a plain
-    -- max() finds it; and every wave that reached the responder.
+    -- The wave of the latest touch (a sent delivery or a call that reached the member) at or
+    -- before the first response (ties: the later wave of the file), as one bigint per touch
+    -- (microseconds × 1024 + the wave's place), so a plain max() finds it; and every wave that
+    -- reached the responder.
     select ev.customer_id,
-           (max((date_part('epoch', d.sent_at) * 1000000)::bigint * 1024 + array_position($6, d.wave))
-              filter (where d.sent_at <= ev.first_response_at)) % 1024 as place,
+           (max((date_part('epoch', d.touched_at) * 1000000)::bigint * 1024 + array_position($6, d.wave))
+              filter (where d.touched_at <= ev.first_response_at)) % 1024 as place,
            array_agg(d.wave) as reached
     from ev
-    join deliveries d on d.campaign_id = $1 and d.customer_id = ev.customer_id and d.status = 'sent'
+    join campaign_touches d on d.campaign_id = $1 and d.customer_id = ev.customer_id
     where ev.first_response_at is not null
     group by ev.customer_id
   )
@@ -116,7 +149,7 @@ cross join lateral (
   from campaign_members m
   join customers cu on cu.id = m.customer_id
   left join mailroom_member_outcomes(c.id, sp.starts_at, sp.ends_at, st.response_kinds, coalesce(st.currency, 'CNY'),
-    coalesce(st.waves, array(select distinct d.wave from deliveries d where d.campaign_id = c.id and d.status = 'sent' order by 1))
+    coalesce(st.waves, array(select distinct w.wave from campaign_attribution_windows w where w.campaign_id = c.id order by 1))
   ) o on o.customer_id = m.customer_id
   left join (
     select d.customer_id, count(*)::int as contacts, min(d.sent_at) as first_contact_at
@@ -178,7 +211,7 @@ select ch.campaign_id, c.slug, 'channel', ch.channel, 'treatment', ch.n,
        coalesce(k.responders, 0), coalesce(k.responders, 0)::float8 / nullif(ch.n, 0), null
 from (
   select campaign_id, channel, count(distinct customer_id)::int as n
-  from deliveries where status = 'sent' group by campaign_id, channel
+  from campaign_touches group by campaign_id, channel
 ) ch
 join campaigns c on c.id = ch.campaign_id
 left join (

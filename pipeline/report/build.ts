@@ -172,14 +172,20 @@ export function buildReport(data: ReportData): CampaignReport {
 
   const ends = data.windows.length ? new Date(Math.max(...data.windows.map((w) => w.ends_at.getTime()))) : null;
   const starts = data.windows.length ? new Date(Math.min(...data.windows.map((w) => w.starts_at.getTime()))) : null;
-  const unsent = s.waves.filter((w) => !data.windows.some((x) => x.wave === w.name)).map((w) => w.name);
+  // A call wave opens its window when a call first reaches a customer.
+  const waiting = s.waves.filter((w) => !data.windows.some((x) => x.wave === w.name));
+  const names = (call: boolean) => waiting.filter((w) => (w.channel === 'call') === call).map((w) => w.name);
+  const unsent = [
+    ...(names(false).length ? [`waves not sent yet: ${names(false).join(', ')}`] : []),
+    ...(names(true).length ? [`call waves with nobody reached yet: ${names(true).join(', ')}`] : []),
+  ];
   const ended = ['completed', 'cancelled'].includes(data.campaign.status);
   const provisionalReason = !starts
     ? 'nothing has been sent yet'
     : ends && data.asOf < ends
       ? `the attribution window is open until ${ends.toISOString().slice(0, 10)}`
       : !ended && unsent.length
-        ? `waves not sent yet: ${unsent.join(', ')}`
+        ? unsent.join('; ')
         : null;
   const provisional = provisionalReason !== null;
   const winner = pickWinner(variantRows, pairs, provisionalReason);

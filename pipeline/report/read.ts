@@ -221,8 +221,8 @@ export async function readReportData(sql: Sql, slug: string): Promise<ReportData
     );
     const channelReach = shared.length
       ? await tx<{ channel: string; n: number }[]>`
-          select channel, count(distinct customer_id)::int as n from deliveries
-          where campaign_id = ${id} and status = 'sent' and channel = any(${shared}::text[]) group by channel`
+          select channel, count(distinct customer_id)::int as n from campaign_touches
+          where campaign_id = ${id} and channel = any(${shared}::text[]) group by channel`
       : [];
     const bandPieces = await tx<{ band: string | null; wave: string; pieces: number }[]>`
       select m.band, d.wave, count(*)::int as pieces

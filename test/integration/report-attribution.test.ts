@@ -10,6 +10,7 @@ import { tempDir, writeCsv } from '../helpers/csv.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { readReportData } from '../../pipeline/report/read.ts';
 import { buildReport, type CampaignReport } from '../../pipeline/report/build.ts';
+import { recordCallOutcome } from '../../pipeline/calls/call-tasks.ts';
 
 let db: TestDatabase;
 const ids: Record<string, number> = {};
@@ -274,5 +275,106 @@ describe('offline responses from mailroom import responses', () => {
     const rate = after.checks.match_rate.find((m) => m.kind === 'responses')!;
     expect(rate).toMatchObject({ imports: 2, read: 13, matched: 8, unmatched: 3 });
     expect(rate.rate).toBeCloseTo(8 / 11, 12);
+  });
+});
+
+const C = `name: camp-c
+waves:
+  - { name: letter, channel: mail, template: x, cost_per_piece: 1 }
+  - { name: calls, channel: call, template: z }
+audience: { holdout: 30 }
+response_kinds: [branch_visit, order]
+`;
+
+describe('call waves', () => {
+  it('a call that reached the customer opens the wave’s window from its start and takes last-touch credit', async () => {
+    const { sql } = db;
+    const k: Record<string, number> = {};
+    for (const name of ['t1', 't2', 't3', 't4', 'h1', 'h2']) {
+      const [row] = await sql<{ id: number }[]>`
+        insert into customers (external_id, full_name) values (${`K-${name}`}, ${name}) returning id`;
+      k[name] = row!.id;
+    }
+    const [camp] = await sql<{ id: number }[]>`
+      insert into campaigns (slug, name, spec, status, workflow_id)
+      values ('camp-c', 'camp-c', ${sql.json({ file: '/x/camp-c.yaml', text: C })}, 'running', 'campaign-camp-c') returning id`;
+    const cid = camp!.id;
+    for (const name of ['t1', 't2', 't3', 't4', 'h1', 'h2'])
+      await sql`insert into campaign_members (campaign_id, customer_id, holdout) values (${cid}, ${k[name]!}, ${name.startsWith('h')})`;
+    for (const name of ['t1', 't2', 't3', 't4']) {
+      await sql`insert into deliveries (campaign_id, wave, customer_id, channel, status, sent_at)
+                values (${cid}, 'letter', ${k[name]!}, 'mail', 'sent', '2026-06-01T00:00:00Z')`;
+      await sql`insert into call_tasks (campaign_id, wave, customer_id, manager, attempts_allowed, created_at)
+                values (${cid}, 'calls', ${k[name]!}, '王经理', 2, '2026-06-02T00:00:00Z')`;
+    }
+    const order = (ref: string, name: string, at: string) =>
+      sql`insert into orders (customer_id, order_ref, amount, occurred_at) values (${k[name]!}, ${ref}, 10, ${at}::timestamptz)`;
+    await order('c-o2', 't2', '2026-06-04T10:00:00Z');
+    await order('c-o3', 't3', '2026-06-02T12:00:00Z'); // before t3's call: the letter's
+    await order('c-h1', 'h1', '2026-06-10T10:00:00Z');
+    await sql`insert into responses (customer_id, kind, source, dedupe_key, occurred_at)
+              values (${k.t1!}, 'branch_visit', 'import', 'c-v1', '2026-06-05T09:00:00Z')`;
+
+    // Tasks but nobody reached yet: no window for the wave, and the report says why it is provisional.
+    const waiting = await report('camp-c');
+    expect(waiting.breakdowns.wave.map((w) => w.value)).toEqual(['letter']);
+    expect(waiting.provisional_reason).toBe('call waves with nobody reached yet: calls');
+    expect(waiting.breakdowns.wave[0]!.treatment).toMatchObject({ n: 4, responders: 3 });
+
+    const call = (name: string, outcome: 'appointment' | 'declined' | 'wrong_number', at: string) =>
+      recordCallOutcome(sql, {
+        campaignId: cid,
+        customerId: k[name]!,
+        wave: 'calls',
+        outcome,
+        appointmentAt: outcome === 'appointment' ? new Date('2026-06-05T09:00:00Z') : null,
+        source: 'test',
+        key: `camp-c:${name}`,
+        occurredAt: new Date(at),
+      });
+    await call('t1', 'appointment', '2026-06-03T10:00:00Z');
+    await call('t2', 'wrong_number', '2026-06-03T11:00:00Z'); // not reached
+    await call('t3', 'declined', '2026-06-04T10:00:00Z'); // reached, after t3's order
+    const r = await report('camp-c');
+    expect(r.provisional_reason).toBeNull();
+    const win = r.attribution.windows.find((w) => w.wave === 'calls')!;
+    expect(win).toMatchObject({
+      channel: 'call',
+      starts_at: '2026-06-02T00:00:00.000Z',
+      ends_at: '2026-07-02T00:00:00.000Z',
+    });
+    const byWave = Object.fromEntries(r.breakdowns.wave.map((w) => [w.value, [w.treatment.n, w.treatment.responders]]));
+    expect(byWave).toEqual({ letter: [4, 2], calls: [2, 1] });
+    const byChannel = Object.fromEntries(
+      r.breakdowns.channel.map((w) => [w.value, [w.treatment.n, w.treatment.responders]]),
+    );
+    expect(byChannel).toEqual({ mail: [4, 2], call: [2, 1] });
+    expect(r.treatment).toMatchObject({ n: 4, responders: 3 });
+    expect(r.holdout).toMatchObject({ n: 2, responders: 1 });
+    // The call wave's curve: the reached members (t3 responded after the wave's start) against the holdout from the same date.
+    const curve = r.curve_by_wave.find((w) => w.wave === 'calls')!;
+    expect(curve.points).toHaveLength(30);
+    expect(curve.points.at(-1)).toMatchObject({ treatment_responders: 2, holdout_responders: 1 });
+    expect(curve.points[2]).toMatchObject({ treatment_responders: 1, holdout_responders: 0 });
+
+    // The views count the call wave as the report does.
+    const views = await sql<{ dimension: string; value: string; n: number; responders: number }[]>`
+      select dimension, value, n, responders from campaign_breakdowns
+      where campaign = 'camp-c' and dimension in ('wave', 'channel') order by dimension, value`;
+    expect(views.map((v) => [v.dimension, v.value, v.n, v.responders])).toEqual([
+      ['channel', 'call', 2, 1],
+      ['channel', 'mail', 4, 2],
+      ['wave', 'calls', 2, 1],
+      ['wave', 'letter', 4, 2],
+    ]);
+    const credited = await sql<{ customer_id: number; credited_wave: string | null; reached_waves: string[] | null }[]>`
+      select customer_id, credited_wave, reached_waves from member_outcomes where campaign = 'camp-c' and responded and "group" = 'treatment'`;
+    expect(
+      Object.fromEntries(credited.map((c) => [c.customer_id, [c.credited_wave, [...c.reached_waves!].sort()]])),
+    ).toEqual({
+      [k.t1!]: ['calls', ['calls', 'letter']],
+      [k.t2!]: ['letter', ['letter']],
+      [k.t3!]: ['letter', ['calls', 'letter']],
+    });
   });
 });
