@@ -10,7 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCampaign } from '../../pipeline/campaign/campaign-file.ts';
 import { campaignWorkflowInput, notifyCallsChanged, registerCampaign, workflowIdOf } from '../../client/api.ts';
 import { campaignWorkflow } from '../../workflows/campaign.ts';
-import { pauseSignal, progressQuery, resumeSignal, type CampaignProgress } from '../../workflows/contract.ts';
+import {
+  cancelSignal,
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  type CampaignProgress,
+} from '../../workflows/contract.ts';
 import { recordCallOutcome } from '../../pipeline/calls/call-tasks.ts';
 import { anyFreePort } from '../../config/ports.ts';
 import { startTwilioSandbox, type TwilioSandbox } from '../../dev/twilio-sandbox.ts';
@@ -197,4 +203,30 @@ describe('a call wave in the campaign workflow', () => {
     expect(text.stdout).toMatch(/recall: 0 reached \(0 appointments\), 0 failed, 0 open, 4 overdue/);
     expect(text.stdout).toMatch(/Calls of wave calls by manager:/);
   }, 180_000);
+
+  it('ends a call wave that waits on its tasks when the campaign is cancelled, and starts no later wave', async () => {
+    const campaign = loadCampaign(join(dir, `${SLUG}.yaml`));
+    const slug = `${SLUG}-cancel`;
+    const campaignId = await registerCampaign(db.sql, campaign, slug);
+    const handle = await worker.client.workflow.start(campaignWorkflow, {
+      taskQueue: target.taskQueue,
+      workflowId: workflowIdOf(slug),
+      args: [{ ...campaignWorkflowInput(campaign, campaignId, { callCheckMs: 60_000 }), slug }],
+    });
+    await until(
+      'the calls to be assigned',
+      () => handle.query(progressQuery),
+      (p) => p.waves[0]!.calls !== undefined,
+    );
+    await handle.signal(cancelSignal);
+    const final = await handle.result();
+    expect(final.status).toBe('cancelled');
+    expect(final.waves.map((w) => w.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    // (The wrong number reported in the first campaign is suppressed for SMS: one member fewer.)
+    expect(final.contactable).toBe(5);
+    expect(final.waves[0]).toMatchObject({ planned: 5, calls: { open: 5 } });
+    expect((await db.sql`select 1 from call_tasks where campaign_id = ${campaignId} and wave = 'recall'`).length).toBe(
+      0,
+    );
+  }, 60_000);
 });
