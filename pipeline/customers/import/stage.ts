@@ -109,7 +109,7 @@ export class StagedWriter {
     const stage =
       kind === 'customers'
         ? await CopyStage.create(conn, 'import_stage_customers', CUSTOMER_STAGE, ['external_id'])
-        : await CopyStage.create(conn, 'import_stage_orders', ORDER_STAGE);
+        : await CopyStage.create(conn, 'import_stage_orders', ORDER_STAGE, ['order_ref']);
     return new StagedWriter(conn, stage, kind, importId, opts.source, opts.timezone, owned);
   }
 
@@ -141,7 +141,7 @@ export class StagedWriter {
         return await this.indexJoins(() => this.applyCustomers());
       }
       await this.stage.analyze(['n', 'order_ref', 'customer_external_id']);
-      return await this.applyOrders();
+      return await this.indexJoins(() => this.applyOrders());
     } finally {
       await this.stage.truncate();
     }
@@ -232,10 +232,11 @@ export class StagedWriter {
     };
   }
 
-  /** The staged rows other than those written: their keys were written by an earlier row. */
-  private async notWritten(written: number[] | null): Promise<number[]> {
+  /** The staged rows other than those written (or `refused` otherwise): their keys were written
+   * by an earlier row. `written` is null when every staged row was written or refused. */
+  private async notWritten(written: number[] | null, refused: number[] = []): Promise<number[]> {
     if (!written) return [];
-    const done = new Set(written);
+    const done = new Set([...written, ...refused]);
     const staged = await this.conn<{ n: number }[]>`select n from ${this.conn(this.stage.table)} order by n`;
     return staged.map((r) => r.n).filter((n) => !done.has(n));
   }
@@ -243,7 +244,7 @@ export class StagedWriter {
   private async applyOrders(): Promise<BatchOutcome> {
     const importId = this.importId;
     const [result] = await this.conn<
-      { inserted: number; updated: number; duplicates: number[]; unknown_customers: number[] }[]
+      { inserted: number; updated: number; unknown_customers: number[]; written: number[] | null }[]
     >`
       with resolved as materialized (
         select s.*, c.id as customer_id,
@@ -259,7 +260,7 @@ export class StagedWriter {
           occurred_at = r.occurred, channel = coalesce(r.channel, o.channel), last_import_id = ${importId}
         from src r
         where o.order_ref = r.order_ref and o.last_import_id is distinct from ${importId}
-        returning o.order_ref
+        returning r.n
       ),
       inserted as (
         insert into orders (customer_id, order_ref, amount, currency, occurred_at, channel, last_import_id)
@@ -270,20 +271,30 @@ export class StagedWriter {
         returning order_ref
       ),
       written as (
-        select r.n from (select order_ref from updated union all select order_ref from inserted) w
-        join src r on r.order_ref = w.order_ref
-      )
+        select n from updated
+        union all
+        -- The first staged row of each inserted key whose customer is known, through indexes.
+        select s.n from inserted w
+        cross join lateral (
+          select s.n from import_stage_orders s
+          where s.order_ref = w.order_ref
+            and exists (select 1 from customers c where c.external_id = s.customer_external_id)
+          order by s.n limit 1
+        ) s
+      ),
+      unknown as (select n from resolved where customer_id is null)
       select (select count(*) from inserted)::int as inserted,
         (select count(*) from updated)::int as updated,
-        coalesce((select array_agg(n order by n) from resolved where customer_id is null), '{}') as unknown_customers,
-        coalesce((select array_agg(r.n order by r.n) from resolved r
-                  where r.customer_id is not null and not exists (select 1 from written w where w.n = r.n)), '{}')
-          as duplicates`;
+        coalesce((select array_agg(n order by n) from unknown), '{}') as unknown_customers,
+        case when (select count(*) from written) + (select count(*) from unknown)
+                  < (select count(*) from import_stage_orders)
+             then coalesce((select array_agg(n) from written), '{}') end as written`;
+    const unknownCustomers = result!.unknown_customers;
     return {
       inserted: result!.inserted,
       updated: result!.updated,
-      duplicates: result!.duplicates,
-      unknownCustomers: result!.unknown_customers,
+      duplicates: await this.notWritten(result!.written, unknownCustomers),
+      unknownCustomers,
     };
   }
 
