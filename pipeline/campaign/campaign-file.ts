@@ -13,6 +13,7 @@ import { percentSchema, type SegmentRegistry } from '../audience/segments.ts';
 import { landingCandidates, landingFolder } from '../render/landing-files.ts';
 import { RESPONSE_KINDS } from '../audience/compile.ts';
 import { campaignName, duration } from './names.ts';
+import { checkBooking } from '../calls/booking.ts';
 
 export { durationMs } from './names.ts';
 
@@ -222,6 +223,8 @@ function campaignFrom(path: string, loaded: ReturnType<typeof loadSegments>, opt
   if (opts.fresh) {
     checkOffers(c.offers, audience, source!);
     checkBookingsCount(c.waves, c.response_kinds, source!);
+    // The landing page's booking slots (`booking:`), read by the page with its own schema.
+    checkBooking(path, source!.text);
     if (c.landing) checkLanding(c.landing, dirname(path), source!);
   }
   return {

@@ -289,6 +289,17 @@ describe('campaign files', () => {
     );
   });
 
+  it('check the landing page booking slots at launch, naming the line and the field', () => {
+    const withBooking = (booking: string) =>
+      campaign([...base, 'waves: [{ name: a, channel: mail, template: t }]', `booking: ${booking}`]);
+    expect(() =>
+      loadCampaign(withBooking('{ slots: { times: ["09:30", "14:00"], per_slot: 4 }, within: 14d }')),
+    ).not.toThrow();
+    expect(() => loadCampaign(withBooking('{ slots: { times: ["9.30"], per_slot: 4 } }'))).toThrow(
+      /:4: booking\.slots\.times\[0\]: /,
+    );
+  });
+
   it('measure a goal against a straight line from the start to its deadline', () => {
     const day = 86_400_000;
     expect(paceAt(160, 0, 20 * day, 10 * day)).toBe(80);
