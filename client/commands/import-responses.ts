@@ -73,7 +73,9 @@ function report(file: string, s: ResponseImportSummary, json: boolean): void {
     });
     return;
   }
-  say(`Imported responses from ${file} (${s.encoding}, source ${s.source}) in ${s.seconds.toFixed(1)} s`);
+  say(
+    `Imported responses from ${file} (${s.encoding}, ${s.source ? `source ${s.source}` : 'sources from the file'}) in ${s.seconds.toFixed(1)} s`,
+  );
   say(
     formatTable([
       { read: s.read, matched: s.matched, duplicates: s.duplicates, unmatched: s.unmatched, rejected: s.rejected },
@@ -81,7 +83,7 @@ function report(file: string, s: ResponseImportSummary, json: boolean): void {
   );
   const by = Object.entries(s.matchedBy).filter(([, n]) => n > 0);
   if (by.length) say(`Matched by: ${by.map(([key, n]) => `${key} ${n}`).join(', ')}`);
-  if (s.duplicates) say(`Duplicates (a source_id already imported from ${s.source}) were left as they were.`);
+  if (s.duplicates) say('Duplicates (a source_id already imported from the same source) were left as they were.');
   if (s.ignoredColumns.length) say(`Columns ignored: ${s.ignoredColumns.join(', ')}`);
   if (s.rejectsPath) say(`Unmatched and rejected rows, with their row numbers and reasons: ${s.rejectsPath}`);
 }
@@ -95,7 +97,7 @@ export function registerImportResponses(importCommand: Command): void {
     )
     .option(
       '--source <name>',
-      'the system the file comes from (its source_id values are unique within it); default: the file name',
+      'the system the file comes from (its source_id values are unique within it); required unless the file has a source column',
     )
     .option('--mapping <file>', 'YAML mapping of your column names to response fields (see README)')
     .option('--encoding <name>', 'file encoding (utf8, gbk, …); detected when omitted')

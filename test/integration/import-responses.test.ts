@@ -13,7 +13,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 const SECRET = 'import-responses-test-secret';
 const log = pino({ level: 'silent' });
 
-const HEADER: string[] = RESPONSE_FIELDS.filter((f) => f !== 'currency');
+const HEADER: string[] = RESPONSE_FIELDS.filter((f) => f !== 'currency' && f !== 'source');
 
 describe('mailroom import responses', () => {
   let db: TestDatabase;
@@ -167,24 +167,24 @@ describe('mailroom import responses', () => {
       dir,
       'gbk.csv',
       [
-        ['流水号', '类型', '发生时间', '手机号', '金额', '门店', '备注'],
-        ['G1', '到店', '2026-11-26 09:30', '13800001111', '', '滨海支行', '老客户'],
-        ['G2', '优惠券核销', '2026-11-26 10:00', '139-1234-5678', '￥50', '中山路店', ''],
-        ['G3', '退货', '2026-11-26 10:00', '13800001111', '', '', ''],
+        ['来源', '流水号', '类型', '发生时间', '手机号', '金额', '门店', '备注'],
+        ['网点登记', 'G1', '到店', '2026-11-26 09:30', '13800001111', '', '滨海支行', '老客户'],
+        ['收银', 'G2', '优惠券核销', '2026-11-26 10:00', '139-1234-5678', '￥50', '中山路店', ''],
+        ['收银', 'G3', '退货', '2026-11-26 10:00', '13800001111', '', '', ''],
       ],
       'gbk',
     );
     const s = await importFile(file, { source: undefined, timezone: 'Europe/London' });
     expect(s).toMatchObject({ read: 3, matched: 2, duplicates: 0, unmatched: 0, rejected: 1, encoding: 'gbk' });
-    expect(s.source).toBe('gbk.csv');
+    expect(s.source).toBeNull();
     expect(s.ignoredColumns).toEqual(['备注']);
     const got = await db.sql`
       select dedupe_key, kind, customer_id, value, details ->> 'branch' as branch,
         to_char(occurred_at at time zone 'UTC', 'HH24:MI') as utc
-      from responses where source = 'import:gbk.csv' order by dedupe_key`;
+      from responses where dedupe_key in ('import:网点登记:G1', 'import:收银:G2') order by details ->> 'source_id'`;
     expect(got.map((r) => [r.dedupe_key, r.kind, Number(r.customer_id), r.value, r.branch, r.utc])).toEqual([
-      ['import:gbk.csv:G1', 'branch_visit', ids.C2, null, '滨海支行', '09:30'],
-      ['import:gbk.csv:G2', 'coupon_redemption', ids.C1, '50.00', '中山路店', '10:00'],
+      ['import:网点登记:G1', 'branch_visit', ids.C2, null, '滨海支行', '09:30'],
+      ['import:收银:G2', 'coupon_redemption', ids.C1, '50.00', '中山路店', '10:00'],
     ]);
     const [reject] = parseRejects(readFileSync(s.rejectsPath!, 'utf8'));
     expect(reject).toMatchObject({ row: '4', 流水号: 'G3' });
@@ -218,12 +218,18 @@ describe('mailroom import responses', () => {
     });
     try {
       await program.parseAsync(['node', 'mailroom', 'import', 'responses', file, '--source', 'crm', '--json']);
+      const noSource = await program
+        .parseAsync(['node', 'mailroom', 'import', 'responses', file, '--json'])
+        .catch((e: unknown) => e);
+      expect(noSource).toBeInstanceOf(UserError);
+      expect((noSource as UserError).exitCode).toBe(ExitCode.usage);
+      expect((noSource as UserError).message).toMatch(/with --source NAME/);
       const noKey = writeCsv(dir, 'nokey.csv', [
         ['source_id', 'kind', 'occurred_at', 'name'],
         ['X', 'order', '2026-11-28', '王'],
       ]);
       const failure = await program
-        .parseAsync(['node', 'mailroom', 'import', 'responses', noKey, '--json'])
+        .parseAsync(['node', 'mailroom', 'import', 'responses', noKey, '--source', 'crm', '--json'])
         .catch((e: unknown) => e);
       expect(failure).toBeInstanceOf(UserError);
       expect((failure as UserError).exitCode).toBe(ExitCode.badInput);

@@ -4,6 +4,7 @@ import { ExitCode, UserError } from '../../../config/errors.ts';
 import { normaliseHeader, type MappingFile } from '../../customers/import/mapping.ts';
 
 export const RESPONSE_FIELDS = [
+  'source',
   'source_id',
   'kind',
   'occurred_at',
@@ -26,6 +27,7 @@ export type MatchKey = (typeof MATCH_KEYS)[number];
 export type MatchedBy = 'code' | 'customer' | 'phone' | 'email';
 
 const ALIASES: Record<ResponseField, string[]> = {
+  source: ['system', 'source_system', '来源', '数据来源', '来源系统'],
   source_id: [
     'id',
     'record_id',

@@ -15,11 +15,12 @@ import { RejectsWriter } from '../../customers/import/rejects.ts';
 import { storeMissingCodes } from '../member-codes.ts';
 import { mapResponseColumns, type MatchedBy, type ResponseColumns, type ResponseField } from './columns.ts';
 import { ResponseStage, type RowOutcome } from './stage.ts';
-import { responseCopyLine, validateResponseRow, type ResponseRowSettings } from './validate-row.ts';
+import { parseSourceName, responseCopyLine, validateResponseRow, type ResponseRowSettings } from './validate-row.ts';
 
 export interface ResponseImportOptions {
   file: string;
-  /** The system the file comes from; with each row's source_id it says which rows are the same. Default: the file's name. */
+  /** The system the file comes from, for rows that do not name theirs in a `source` column; with each
+   * row's source_id it says which rows are the same response. One of the two is required. */
   source?: string | undefined;
   mappingPath?: string | undefined;
   encoding?: string | undefined;
@@ -43,7 +44,8 @@ export interface ResponseImportSummary {
   rejected: number;
   /** Matched rows by the key that found the customer. */
   matchedBy: Record<MatchedBy, number>;
-  source: string;
+  /** The --source given, or null when the file's source column names each row's. */
+  source: string | null;
   rejectsPath: string | null;
   importId: number;
   encoding: string;
@@ -125,6 +127,7 @@ export async function runResponseImport(sql: Sql, opts: ResponseImportOptions): 
       opts.currency ?? mappingFile.defaults.currency ?? 'CNY',
       parseCurrency,
     ),
+    source: undefined,
     latestDay: new Date(Date.now() + 86_400_000).toISOString().slice(0, 10),
   };
   const timezone = settingOf(
@@ -132,12 +135,7 @@ export async function runResponseImport(sql: Sql, opts: ResponseImportOptions): 
     opts.timezone ?? mappingFile.defaults.timezone ?? 'Asia/Shanghai',
     parseTimezone,
   );
-  const sourceName = (opts.source ?? basename(opts.file)).trim();
-  if (!sourceName || sourceName.length > 100 || /[\u0000-\u001f]/.test(sourceName))
-    throw new UserError(
-      `--source ${JSON.stringify(opts.source)} must be a name of 1 to 100 characters`,
-      ExitCode.usage,
-    );
+  const sourceName = opts.source === undefined ? undefined : settingOf('--source', opts.source.trim(), parseSourceName);
   const batchSize = opts.batchSize ?? 10_000;
 
   const source = await openCsv(opts.file, opts.encoding);
@@ -153,6 +151,12 @@ export async function runResponseImport(sql: Sql, opts: ResponseImportOptions): 
       ExitCode.badInput,
     );
   const columns = mapResponseColumns(headers, mappingFile, opts.mappingPath);
+  if (sourceName === undefined && !columns.index.has('source'))
+    throw new UserError(
+      `name the system ${opts.file} comes from with --source NAME (e.g. --source pos, --source erp), or give the file a source column: with each row's source_id it tells a response already imported from a new one, whatever the files are called`,
+      ExitCode.usage,
+    );
+  settings.source = sourceName;
   source.reader.width = headers.length;
 
   // Codes are matched set-based against campaign_members.response_code: store the missing ones first.
@@ -165,7 +169,7 @@ export async function runResponseImport(sql: Sql, opts: ResponseImportOptions): 
   const rejects = new RejectsWriter(opts.rejectsPath ?? rejectsPathFor(opts.file), headers);
   const matchedBy: Record<MatchedBy, number> = { code: 0, customer: 0, phone: 0, email: 0 };
   const summary = { read: 0, matched: 0, duplicates: 0, unmatched: 0, rejected: 0 };
-  const stage = await ResponseStage.open(sql, importId, { source: `import:${sourceName}`, timezone });
+  const stage = await ResponseStage.open(sql, importId, { timezone });
 
   const apply = async (p: Pending) => {
     const { outcomes, written } = await stage.write(p.copy.length ? p.copy.join('\n') + '\n' : '');
@@ -236,7 +240,7 @@ export async function runResponseImport(sql: Sql, opts: ResponseImportOptions): 
   return {
     ...summary,
     matchedBy,
-    source: sourceName,
+    source: sourceName ?? null,
     rejectsPath,
     importId,
     encoding,

@@ -11,6 +11,7 @@ import type { MatchedBy } from './columns.ts';
 /** The staging table's columns, in the order of responseCopyLine (validate-row.ts). */
 const STAGE_COLUMNS: StageColumn[] = [
   { name: 'n', type: 'int' },
+  { name: 'source', type: 'text' },
   { name: 'source_id', type: 'text' },
   { name: 'kind', type: 'text' },
   { name: 'occurred_at', type: 'timestamptz' },
@@ -49,12 +50,11 @@ export class ResponseStage {
   private constructor(
     private readonly stage: CopyStage,
     private readonly importId: number,
-    private readonly source: string,
   ) {
     this.conn = stage.conn;
   }
 
-  static async open(sql: Sql, importId: number, opts: { source: string; timezone: string }): Promise<ResponseStage> {
+  static async open(sql: Sql, importId: number, opts: { timezone: string }): Promise<ResponseStage> {
     const conn = await sql.reserve();
     try {
       const stage = await CopyStage.create(conn, 'import_stage_responses', STAGE_COLUMNS);
@@ -64,7 +64,7 @@ export class ResponseStage {
       await conn`truncate import_match_responses`;
       // COPY reads a time without an offset in the session's time zone: the import's.
       await conn`select set_config('TimeZone', ${opts.timezone}, false)`;
-      return new ResponseStage(stage, importId, opts.source);
+      return new ResponseStage(stage, importId);
     } catch (error) {
       conn.release();
       throw error;
@@ -82,8 +82,8 @@ export class ResponseStage {
       const written = await insertImportedResponses(
         this.conn,
         this.conn`
-          select s.n, m.campaign_id, m.customer_id, s.kind, ${this.source} as source,
-            ${`${this.source}:`} || s.source_id as dedupe_key,
+          select s.n, m.campaign_id, m.customer_id, s.kind, 'import:' || s.source as source,
+            'import:' || s.source || ':' || s.source_id as dedupe_key,
             s.occurred_at, s.value,
             jsonb_strip_nulls(jsonb_build_object(
               'matched_by', m.matched_by, 'source_id', s.source_id, 'import_id', ${this.importId}::bigint,

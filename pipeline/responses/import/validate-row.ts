@@ -20,11 +20,14 @@ export interface ResponseRowSettings {
   country: string;
   /** Currency of values when the file has no currency column. */
   currency: string;
+  /** The source of rows that name none (--source); rows must name theirs when there is none. */
+  source: string | undefined;
   /** The last calendar day (YYYY-MM-DD) a response may have happened on: tomorrow, for time zones. */
   latestDay: string;
 }
 
 export interface ResponseRecord {
+  source: string;
   source_id: string;
   kind: ImportedKind;
   /** ISO date-time; without an offset it is local time in the import's time zone. */
@@ -76,6 +79,13 @@ export function parseKind(value: string): ImportedKind {
   throw new FieldError(`is not a kind of response that can be imported: use one of ${IMPORTED_KINDS.join(', ')}`);
 }
 
+/** The name of the system a response comes from: with its source_id it identifies the response. */
+export function parseSourceName(value: string): string {
+  const v = cleanLine(value, 100);
+  if (v.includes(':')) throw new FieldError('must not contain ":"');
+  return v;
+}
+
 function parseCode(value: string): string {
   const code = normaliseCode(cleanLine(value, 40));
   if (!code) throw new FieldError('is not a response code (the 10 letters and digits printed on the piece)');
@@ -124,6 +134,7 @@ export function validateResponseRow(
   };
   const value = get('value', (v) => parseDecimal(v, { allowNegative: true, maxScale: 2, maxIntegerDigits: 12 }));
   const record: ResponseRecord = {
+    source: get('source', parseSourceName, settings.source === undefined) ?? settings.source ?? '',
     source_id: get('source_id', line(200), true) ?? '',
     kind: get('kind', parseKind, true) ?? 'order',
     occurred_at: get('occurred_at', occurredAt, true) ?? '',
@@ -148,6 +159,7 @@ export function validateResponseRow(
 export function responseCopyLine(r: ResponseRecord, n: number): string {
   return copyLine([
     String(n),
+    r.source,
     r.source_id,
     r.kind,
     r.occurred_at,
