@@ -106,12 +106,14 @@ async function customerCard(ctx: TrackingContext, v: View): Promise<string> {
   if (!v.recordable || r.status === 'already' || r.status === 'recorded')
     return `<section aria-label="客户">${who}${facts}</section>`;
 
-  // The gifts that can be handed out: the entitled one first, then others still in stock.
-  const options = r.member.holdout
+  // The gifts that can be handed out: the entitled one first, then others still in stock; none
+  // for the holdout or a band without a gift.
+  const entitledKey = r.entitled?.key;
+  const options = !entitledKey
     ? []
     : stock
-        .filter((g) => g.offer === r.entitled?.key || (g.stock !== null && (g.remaining ?? 0) > 0))
-        .sort((a, b) => Number(b.offer === r.entitled?.key) - Number(a.offer === r.entitled?.key))
+        .filter((g) => g.offer === entitledKey || (g.stock !== null && (g.remaining ?? 0) > 0))
+        .sort((a, b) => Number(b.offer === entitledKey) - Number(a.offer === entitledKey))
         .map((g) => ({ key: g.offer, text: g.text, left: g.remaining, open: g.remaining === null || g.remaining > 0 }));
   const firstOpen = options.find((o) => o.open)?.key;
   const radios = options

@@ -288,6 +288,15 @@ describe('booking from the letter and the branch staff page', { timeout: 180_000
       await db.sql`select details from responses where customer_id = ${f.ids.W7!} and kind = 'branch_visit'`;
     expect(row!.details).toMatchObject({ gift: null, holdout: true });
 
+    // A band without a gift: no gift is offered, not even one still in stock.
+    const [plan] = await db.sql<{ id: number }[]>`
+      insert into customers (external_id, full_name, family_name, gender) values ('PLAN1', '周平', '周', 'male') returning id`;
+    await db.sql`insert into campaign_members (campaign_id, customer_id, rank, band) values (${f.campaignId}, ${plan!.id}, 200, 'asset-plan')`;
+    const noGift = await (await lookup('PLAN1')).text();
+    expect(noGift).toContain('本档无礼品');
+    expect(noGift).not.toContain('name="gift"');
+    expect(noGift).toContain('>登记到访</button>');
+
     const outsider = await (await lookup('OUTSIDER')).text();
     expect(outsider).toContain('不在本次活动中，不登记到访，不发放礼品');
     // A customer of another campaign, through this campaign's link: not in it, nothing recorded.
