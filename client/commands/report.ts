@@ -25,7 +25,7 @@ export function registerReport(program: Command): void {
   program
     .command('report <name>')
     .description(
-      "a campaign's results from the database: rates with 95 % intervals for the treated and the holdout, lift and its test, incremental responders, cost per response and per incremental response, ROI, breakdowns by wave, channel, band, variant, segment, tier and province, the response curves and checks",
+      "a campaign's results from the database: rates with 95 % intervals for the treated and the holdout, lift and its test, incremental responders, cost per response and per incremental response, ROI, breakdowns by wave, channel, band, variant, segment, cohort, tier and province, the response curves and checks",
     )
     .option('--json', 'print as JSON')
     .option('--csv <dir>', 'write one CSV file per table into DIR')
@@ -128,6 +128,7 @@ export function printReport(r: CampaignReport): void {
     ['By band', 'by_band', 'band'],
     ['By variant (each against the holdout)', 'by_variant', 'variant'],
     ['By segment', 'by_segment', 'segment'],
+    ['By cohort (1 = the launch snapshot, 2 = added by the fallback)', 'by_cohort', 'cohort'],
     ['By tier', 'by_tier', 'tier'],
     ['By province', 'by_province', 'province'],
   ] as const) {

@@ -14,7 +14,7 @@
 --   mailroom_gift_costs(id)        gifts handed out at branch visits, per band and offer, and their cost
 --
 -- New views: campaign_gift_costs, campaign_wave_response_curve; member_outcomes gains segment, tier,
--- province and reached_waves; campaign_breakdowns gains segment and channel. campaign_results and
+-- province, reached_waves and cohort; campaign_breakdowns gains segment, cohort and channel. campaign_results and
 -- campaign_response_curve (0008) read member_outcomes and stay as they are.
 --
 -- Imported responses (`mailroom import responses`) are rows of `responses`: those matched by
@@ -121,8 +121,9 @@ $$;
 
 -- One row per member of a campaign (suppressed members included, as group 'suppressed'): its
 -- dimensions, its contacts, and its outcomes from mailroom_member_outcomes. Same columns as in
--- 0008, in the same order, and then the customer's segment, tier and province and the waves that
--- reached a responder. first_response_kind is looked up only when it is asked for.
+-- 0008, in the same order, and then the customer's segment, tier and province, the waves that
+-- reached a responder (sent deliveries and calls that reached them) and the member's cohort.
+-- first_response_kind is looked up only when it is asked for.
 create or replace view member_outcomes as
 select c.id as campaign_id, c.slug as campaign, x.*
 from campaigns c
@@ -145,7 +146,9 @@ cross join lateral (
          coalesce(o.orders, 0) as attributed_orders, coalesce(o.revenue, 0) as attributed_revenue,
          coalesce(o.after_window_responses, 0) as after_window_responses,
          o.credited_wave, o.response_day,
-         cu.attributes ->> 'segment' as segment, cu.attributes ->> 'tier' as tier, cu.province, o.reached_waves
+         cu.attributes ->> 'segment' as segment, cu.attributes ->> 'tier' as tier, cu.province, o.reached_waves,
+         -- campaign_members.cohort comes with 0013, after this file: read by name, 1 until then.
+         coalesce((to_jsonb(m) ->> 'cohort')::int, 1) as cohort
   from campaign_members m
   join customers cu on cu.id = m.customer_id
   left join mailroom_member_outcomes(c.id, sp.starts_at, sp.ends_at, st.response_kinds, coalesce(st.currency, 'CNY'),
@@ -185,7 +188,8 @@ select c.id as campaign_id, c.slug as campaign, g.band, g.offer, g.gifts, g.unit
 from campaigns c cross join lateral mailroom_gift_costs(c.id) g;
 
 -- The same counts by band, variant, segment (the customer's `segment` attribute), tier, province,
--- and (treated only: members reached, responders credited by last touch) wave and channel.
+-- cohort (1 = the launch snapshot, 2 = ranks added by the fallback), and (treated only:
+-- members reached, responders credited by last touch) wave and channel.
 create or replace view campaign_breakdowns as
 select o.campaign_id, o.campaign, dims.dimension, dims.value, o."group", count(*)::int as n,
        count(*) filter (where o.responded)::int as responders,
@@ -193,7 +197,8 @@ select o.campaign_id, o.campaign, dims.dimension, dims.value, o."group", count(*
        sum(o.attributed_revenue) as attributed_revenue
 from member_outcomes o
 cross join lateral (values
-  ('band', o.band), ('variant', o.variant), ('tier', o.tier), ('province', o.province), ('segment', o.segment)
+  ('band', o.band), ('variant', o.variant), ('tier', o.tier), ('province', o.province), ('segment', o.segment),
+  ('cohort', o.cohort::text)
 ) as dims (dimension, value)
 where o."group" <> 'suppressed'
 group by o.campaign_id, o.campaign, dims.dimension, dims.value, o."group"

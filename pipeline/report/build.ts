@@ -34,7 +34,7 @@ function cellOf(
 
 function breakdown(
   cells: OutcomeCell[],
-  dimension: 'band' | 'variant' | 'segment' | 'tier' | 'province',
+  dimension: 'band' | 'variant' | 'segment' | 'tier' | 'province' | 'cohort',
   holdoutAll: GroupRate,
 ): BreakdownRow[] {
   const values = [
@@ -348,6 +348,7 @@ export function buildReport(data: ReportData): CampaignReport {
       variant_pairs: pairs,
       channel: channelRows,
       segment: breakdown(cells, 'segment', holdoutRate),
+      cohort: breakdown(cells, 'cohort', holdoutRate),
       tier: breakdown(cells, 'tier', holdoutRate),
       province: breakdown(cells, 'province', holdoutRate),
     },

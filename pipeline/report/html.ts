@@ -248,6 +248,7 @@ ${breakdownTable('variant', 'variant', r.breakdowns.variant)}
 ${pairs}
 <p>Winner: ${esc(r.winner.variant ?? '—')} (${esc(r.winner.reason)})</p>
 ${breakdownTable('segment', 'segment', r.breakdowns.segment)}
+${breakdownTable('cohort', 'cohort', r.breakdowns.cohort)}
 ${breakdownTable('tier', 'tier', r.breakdowns.tier)}
 ${breakdownTable('province', 'province', r.breakdowns.province)}
 <h2>Checks</h2><ul>${checks.join('')}</ul>

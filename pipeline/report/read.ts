@@ -40,7 +40,7 @@ export interface AttributionWindow {
 /** One grouping of the member outcomes: `dimension` 'all' is the whole group. */
 export interface OutcomeCell {
   group: 'treatment' | 'holdout' | 'suppressed';
-  dimension: 'all' | 'band' | 'variant' | 'segment' | 'tier' | 'province' | 'wave' | 'day';
+  dimension: 'all' | 'band' | 'variant' | 'segment' | 'tier' | 'province' | 'cohort' | 'wave' | 'day';
   value: string | null;
   n: number;
   responders: number;
@@ -116,12 +116,13 @@ export async function storeReportSettings(sql: Sql, campaignId: number, s: Repor
 
 // grouping() sets a bit per column left out, the first column being the highest bit.
 const SETS: Record<number, OutcomeCell['dimension']> = {
-  0b11111: 'all',
-  0b01111: 'band',
-  0b10111: 'variant',
-  0b11011: 'segment',
-  0b11101: 'tier',
-  0b11110: 'province',
+  0b111111: 'all',
+  0b011111: 'band',
+  0b101111: 'variant',
+  0b110111: 'segment',
+  0b111011: 'tier',
+  0b111101: 'province',
+  0b111110: 'cohort',
 };
 
 /** Above this many members the joins are hashed: the planner misjudges the per-member groups. */
@@ -166,24 +167,25 @@ export async function readReportData(sql: Sql, slug: string): Promise<ReportData
       where ${span !== null}`;
     // Each member's dimensions grouped finely first (in parallel), then the small result rolled up.
     const rows = await tx<(Omit<OutcomeCell, 'dimension'> & { set: number })[]>`
-      select "group", coalesce(band, variant, segment, tier, province) as value,
-             grouping(band, variant, segment, tier, province) as set,
+      select "group", coalesce(band, variant, segment, tier, province, cohort::text) as value,
+             grouping(band, variant, segment, tier, province, cohort) as set,
              sum(n)::int as n, sum(responders)::int as responders, sum(traceable_responders)::int as traceable_responders,
              coalesce(sum(orders), 0)::int as orders,
              coalesce(round(sum(revenue) * 10 ^ ${digits}::int), 0)::bigint as revenue_minor,
              coalesce(sum(after_window), 0)::int as after_window
       from (
         select case when m.suppression_reason is not null then 'suppressed' when m.holdout then 'holdout' else 'treatment' end as "group",
-               m.band, m.variant, cu.attributes ->> 'segment' as segment, cu.attributes ->> 'tier' as tier, cu.province,
+               m.band, m.variant, cu.attributes ->> 'segment' as segment, cu.attributes ->> 'tier' as tier, cu.province, m.cohort,
                count(*) as n, count(o.first_response_at) as responders, count(*) filter (where o.traceable_responses > 0) as traceable_responders,
                sum(o.orders) as orders, sum(o.revenue) as revenue, sum(o.after_window_responses) as after_window
         from campaign_members m
         join customers cu on cu.id = m.customer_id
         left join report_outcomes o on o.customer_id = m.customer_id
         where m.campaign_id = ${id}
-        group by 1, 2, 3, 4, 5, 6
+        group by 1, 2, 3, 4, 5, 6, 7
       ) f
-      group by grouping sets (("group"), ("group", band), ("group", variant), ("group", segment), ("group", tier), ("group", province))`;
+      group by grouping sets (("group"), ("group", band), ("group", variant), ("group", segment), ("group", tier), ("group", province),
+                              ("group", cohort))`;
     const cells: OutcomeCell[] = rows.map(({ set, ...r }) => ({ ...r, dimension: SETS[set]! }));
     // Responders by the wave credited (last touch) and by day since the first wave's date.
     const timed = await tx<{ group: OutcomeCell['group']; value: string | null; set: number; responders: number }[]>`

@@ -110,6 +110,8 @@ export interface CampaignReport {
     channel: BreakdownRow[];
     /** By the customer's `segment` attribute. */
     segment: BreakdownRow[];
+    /** By the cohort the member joined in: 1 = the launch snapshot, 2 = ranks added by the fallback. */
+    cohort: BreakdownRow[];
     tier: BreakdownRow[];
     province: BreakdownRow[];
   };

@@ -99,6 +99,7 @@ export function reportTables(r: CampaignReport): Record<string, Row[]> {
       p_value_holm: p.p_value_holm,
     })),
     by_segment: breakdownRows(r.breakdowns.segment, 'segment'),
+    by_cohort: breakdownRows(r.breakdowns.cohort, 'cohort'),
     by_tier: breakdownRows(r.breakdowns.tier, 'tier'),
     by_province: breakdownRows(r.breakdowns.province, 'province'),
     curve: r.curve.map((p) => ({ ...p })),

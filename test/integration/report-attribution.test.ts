@@ -198,7 +198,7 @@ describe('SQL views', () => {
       { dimension: string; value: string; group: string; n: number; responders: number }[]
     >`
       select dimension, value, "group", n, responders from campaign_breakdowns where campaign = 'camp-a'`;
-    for (const dim of ['band', 'segment', 'tier', 'province', 'wave', 'channel'] as const)
+    for (const dim of ['band', 'segment', 'cohort', 'tier', 'province', 'wave', 'channel'] as const)
       for (const row of r.breakdowns[dim]) {
         const at = (group: string) =>
           breakdowns.find((b) => b.dimension === dim && b.value === row.value && b.group === group);
@@ -299,8 +299,10 @@ describe('call waves', () => {
       insert into campaigns (slug, name, spec, status, workflow_id)
       values ('camp-c', 'camp-c', ${sql.json({ file: '/x/camp-c.yaml', text: C })}, 'running', 'campaign-camp-c') returning id`;
     const cid = camp!.id;
+    // t4 and h2 joined with the fallback's second cohort.
     for (const name of ['t1', 't2', 't3', 't4', 'h1', 'h2'])
-      await sql`insert into campaign_members (campaign_id, customer_id, holdout) values (${cid}, ${k[name]!}, ${name.startsWith('h')})`;
+      await sql`insert into campaign_members (campaign_id, customer_id, holdout, cohort)
+                values (${cid}, ${k[name]!}, ${name.startsWith('h')}, ${name === 't4' || name === 'h2' ? 2 : 1})`;
     for (const name of ['t1', 't2', 't3', 't4']) {
       await sql`insert into deliveries (campaign_id, wave, customer_id, channel, status, sent_at)
                 values (${cid}, 'letter', ${k[name]!}, 'mail', 'sent', '2026-06-01T00:00:00Z')`;
@@ -351,6 +353,19 @@ describe('call waves', () => {
     expect(byChannel).toEqual({ mail: [4, 2], call: [2, 1] });
     expect(r.treatment).toMatchObject({ n: 4, responders: 3 });
     expect(r.holdout).toMatchObject({ n: 2, responders: 1 });
+    // By cohort; the overall groups above stay intent-to-treat over both.
+    expect(
+      r.breakdowns.cohort.map((c) => [
+        c.value,
+        c.treatment.n,
+        c.treatment.responders,
+        c.holdout!.n,
+        c.holdout!.responders,
+      ]),
+    ).toEqual([
+      ['1', 3, 3, 1, 1],
+      ['2', 1, 0, 1, 0],
+    ]);
     // The call wave's curve: the reached members (t3 responded after the wave's start) against the holdout from the same date.
     const curve = r.curve_by_wave.find((w) => w.wave === 'calls')!;
     expect(curve.points).toHaveLength(30);
@@ -360,10 +375,13 @@ describe('call waves', () => {
     // The views count the call wave as the report does.
     const views = await sql<{ dimension: string; value: string; n: number; responders: number }[]>`
       select dimension, value, n, responders from campaign_breakdowns
-      where campaign = 'camp-c' and dimension in ('wave', 'channel') order by dimension, value`;
+      where campaign = 'camp-c' and dimension in ('wave', 'channel', 'cohort') and "group" = 'treatment'
+      order by dimension, value`;
     expect(views.map((v) => [v.dimension, v.value, v.n, v.responders])).toEqual([
       ['channel', 'call', 2, 1],
       ['channel', 'mail', 4, 2],
+      ['cohort', '1', 3, 3],
+      ['cohort', '2', 1, 0],
       ['wave', 'calls', 2, 1],
       ['wave', 'letter', 4, 2],
     ]);

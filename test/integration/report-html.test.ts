@@ -97,6 +97,9 @@ describe('mailroom report', () => {
     expect(readdirSync(csv).sort()).toContain('by_band.csv');
     expect(readFileSync(join(csv, 'by_band.csv'), 'utf8')).toContain('礼品A');
     expect(readFileSync(join(csv, 'by_segment.csv'), 'utf8')).toContain('零售');
+    // Everyone joined with the launch snapshot: one cohort row holding the whole treated group.
+    expect(readFileSync(join(csv, 'by_cohort.csv'), 'utf8')).toMatch(/^\ufeffcohort,treated_n,/);
+    expect(report.breakdowns.cohort.map((c) => [c.value, c.treatment.n])).toEqual([['1', report.treatment.n]]);
     // Ranks 1, 7, …, 115 of band 礼品A visited and took its gift: 20 × 325.09.
     expect(report.cost.gifts).toBe(6501.8);
     expect(report.cost.total).toBeCloseTo(report.cost.pieces + 6501.8, 9);
