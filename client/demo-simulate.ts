@@ -30,7 +30,7 @@ const LATER_CALL: [CallOutcome, number][] = [
 /** Who comes to the branch: most who booked; a few treated and held-out customers on their own. */
 const SHOW_UP = { booked: 0.75, treated: 0.03, holdout: 0.06 };
 /** Offline: wealth-product subscriptions (orders) and trial-coupon redemptions at the counter. */
-const ORDER_RATE = { treated: 0.09, holdout: 0.05 };
+const ORDER_RATE = { treated: 0.09, holdout: 0.06 };
 const COUPON_RATE = 0.05;
 
 /** A number in [0, 1) from the campaign, the customer and what is decided. */
@@ -177,9 +177,24 @@ export async function writeOfflineFiles(sql: Sql, slug: string, dir: string, now
     from campaign_members m join campaigns c on c.id = m.campaign_id join customers cu on cu.id = m.customer_id
     where c.slug = ${slug} and m.suppression_reason is null order by m.customer_id`;
   const at = now.toISOString();
-  const buyers = members.filter(
-    (m) => unit(slug, 'order', m.customer_id) < (m.holdout ? ORDER_RATE.holdout : ORDER_RATE.treated),
-  );
+  // The share of each group, by a hash order: a small holdout still has its buyers.
+  type Member = (typeof members)[number];
+  const share = (group: Member[], rate: number) =>
+    group
+      .map((m) => ({ m, u: unit(slug, 'order', m.customer_id) }))
+      .sort((a, b) => a.u - b.u)
+      .slice(0, Math.ceil(group.length * rate))
+      .map((x) => x.m);
+  const buyers = [
+    ...share(
+      members.filter((m) => !m.holdout),
+      ORDER_RATE.treated,
+    ),
+    ...share(
+      members.filter((m) => m.holdout),
+      ORDER_RATE.holdout,
+    ),
+  ];
   const orders = join(dir, `${slug}-orders.csv`);
   writeFileSync(
     orders,

@@ -128,7 +128,8 @@ export function registerDemo(program: Command): void {
             run.slug +
             '`.',
         );
-      say(`Print files of the letter wave: ${join(ctx.paths.print, run.slug, 'letter')}`);
+      const letters = run.final.waves.find((w) => w.channel === 'mail')?.printDir;
+      if (letters) say(`Print files of the letter wave: ${letters}`);
       say(`Email outbox: ${state.smtp?.outbox ?? 'SMTP_URL'}    SMS outbox: ${state.sms?.outbox ?? 'Twilio'}`);
       say(`\nTemporal UI   ${state.temporal.uiUrl ?? '(external cluster)'}`);
       say(`DATABASE_URL  ${state.databaseUrl}`);
