@@ -1,12 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Command } from 'commander';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { registerImportResponses } from '../../client/commands/import-responses.ts';
-import { ExitCode, UserError } from '../../config/errors.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESPONSE_FIELDS } from '../../pipeline/responses/import/columns.ts';
 import { runResponseImport } from '../../pipeline/responses/import/run.ts';
 import { responseCode } from '../../pipeline/render/codes.ts';
+import { runCli } from '../helpers/cli.ts';
 import { parseRejects, tempDir, writeCsv } from '../helpers/csv.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
@@ -202,43 +200,25 @@ describe('mailroom import responses', () => {
     expect(s).toMatchObject({ read: 1, matched: 1, matchedBy: { customer: 1 } });
   });
 
-  it('registers `import responses`: the summary as JSON, and exit code 3 for a file without a matching key column', async () => {
-    const program = new Command('mailroom').exitOverride();
-    registerImportResponses(program.command('import'));
+  it('`mailroom import responses` prints the summary as JSON and exits 0, 2 without a source, 3 without a matching-key column', async () => {
+    const cli = (args: string[]) =>
+      runCli(['import', 'responses', ...args, '--json'], { DATABASE_URL: db.url, MAILROOM_SECRET: SECRET });
     const file = writeCsv(dir, 'cli.csv', [
       ['source_id', 'kind', 'occurred_at', 'email'],
       ['E1', 'branch_visit', '2026-11-28 09:00', 'li.na@example.com'],
       ['E2', 'branch_visit', '2026-11-28 09:00', 'nobody@example.com'],
     ]);
-    vi.stubEnv('DATABASE_URL', db.url);
-    const out: string[] = [];
-    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      out.push(String(chunk));
-      return true;
-    });
-    try {
-      await program.parseAsync(['node', 'mailroom', 'import', 'responses', file, '--source', 'crm', '--json']);
-      const noSource = await program
-        .parseAsync(['node', 'mailroom', 'import', 'responses', file, '--json'])
-        .catch((e: unknown) => e);
-      expect(noSource).toBeInstanceOf(UserError);
-      expect((noSource as UserError).exitCode).toBe(ExitCode.usage);
-      expect((noSource as UserError).message).toMatch(/with --source NAME/);
-      const noKey = writeCsv(dir, 'nokey.csv', [
-        ['source_id', 'kind', 'occurred_at', 'name'],
-        ['X', 'order', '2026-11-28', '王'],
-      ]);
-      const failure = await program
-        .parseAsync(['node', 'mailroom', 'import', 'responses', noKey, '--source', 'crm', '--json'])
-        .catch((e: unknown) => e);
-      expect(failure).toBeInstanceOf(UserError);
-      expect((failure as UserError).exitCode).toBe(ExitCode.badInput);
-      expect((failure as UserError).message).toMatch(/no column for a matching key/);
-    } finally {
-      write.mockRestore();
-      vi.unstubAllEnvs();
-    }
-    expect(JSON.parse(out.join(''))).toMatchObject({
+    const noKey = writeCsv(dir, 'nokey.csv', [
+      ['source_id', 'kind', 'occurred_at', 'name'],
+      ['X', 'order', '2026-11-28', '王'],
+    ]);
+    const [ok, noSource, noKeyColumn] = await Promise.all([
+      cli([file, '--source', 'crm']),
+      cli([file]),
+      cli([noKey, '--source', 'crm']),
+    ]);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({
       read: 2,
       matched: 1,
       duplicates: 0,
@@ -247,5 +227,9 @@ describe('mailroom import responses', () => {
       source: 'crm',
       matchedBy: { email: 1 },
     });
+    expect(noSource.code).toBe(2);
+    expect(noSource.stderr).toMatch(/with --source NAME/);
+    expect(noKeyColumn.code).toBe(3);
+    expect(noKeyColumn.stderr).toMatch(/no column for a matching key/);
   });
 });
