@@ -100,6 +100,8 @@ export const callOutcomeSchema = z
     /** What makes this outcome the same outcome when it comes again (a form token, a sheet row). */
     key: z.string().min(1).max(300),
     occurredAt: z.date().default(() => new Date()),
+    /** The appointment response's source and details, when not a call's (an online booking: landing, by online). */
+    response: z.object({ source: z.string().min(1), details: z.record(z.string(), z.unknown()) }).optional(),
   })
   .refine((o) => o.taskId !== undefined || (o.campaignId !== undefined && o.customerId !== undefined), {
     message: 'name the task, or the campaign and the customer',
@@ -197,9 +199,9 @@ export async function recordCallOutcome(sql: Sql, input: CallOutcomeInput): Prom
         customerId: task.customer_id,
         deliveryId: null,
         kind: 'appointment',
-        source: 'calls',
+        source: o.response?.source ?? 'calls',
         dedupeKey: `appointment:call:${task.id}`,
-        details: { wave: task.wave, at: o.appointmentAt!.toISOString(), by: 'call' },
+        details: { wave: task.wave, at: o.appointmentAt!.toISOString(), by: 'call', ...o.response?.details },
       });
     if (o.outcome === 'wrong_number')
       // The number reaches someone else: no SMS to it either, until the customer's record is corrected.

@@ -218,13 +218,38 @@ describe('a call wave in the campaign workflow', () => {
       () => handle.query(progressQuery),
       (p) => p.waves[0]!.calls !== undefined,
     );
+    // An online booking settles the task too, its appointment recorded as the landing page's.
+    const [first] = await db.sql<{ customer_id: number }[]>`
+      select customer_id from call_tasks where campaign_id = ${campaignId} order by customer_id limit 1`;
+    expect(
+      await recordCallOutcome(db.sql, {
+        campaignId,
+        customerId: first!.customer_id,
+        outcome: 'appointment',
+        appointmentAt: new Date('2026-12-05T02:00:00Z'),
+        recordedBy: '在线预约',
+        source: 'online',
+        key: 'booking:1',
+        response: { source: 'landing', details: { by: 'online', booking: 1 } },
+      }),
+    ).toMatchObject({ applied: true, status: 'settled' });
+    const [booked] = await db.sql<{ source: string; details: { by: string; booking: number } }[]>`
+      select source, details from responses where campaign_id = ${campaignId} and kind = 'appointment'`;
+    expect(booked).toMatchObject({ source: 'landing', details: { by: 'online', booking: 1 } });
+    // Told of it, the wave counts it at once (its periodic look is a minute away).
+    expect(await notifyCallsChanged(worker.client, slug)).toBe(true);
+    await until(
+      'the booking to be seen',
+      () => handle.query(progressQuery),
+      (p) => p.waves[0]!.calls?.reached === 1,
+    );
     await handle.signal(cancelSignal);
     const final = await handle.result();
     expect(final.status).toBe('cancelled');
     expect(final.waves.map((w) => w.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
     // (The wrong number reported in the first campaign is suppressed for SMS: one member fewer.)
     expect(final.contactable).toBe(5);
-    expect(final.waves[0]).toMatchObject({ planned: 5, calls: { open: 5 } });
+    expect(final.waves[0]).toMatchObject({ planned: 5, calls: { open: 4, reached: 1, appointments: 1 } });
     expect((await db.sql`select 1 from call_tasks where campaign_id = ${campaignId} and wave = 'recall'`).length).toBe(
       0,
     );
