@@ -54,7 +54,7 @@ describe('mailroom import customers: messy files', () => {
     writeFileSync(file2, ['external_id,full_name,city', ...plain.map((l) => l.replace(/^SQ/, 'SP'))].join('\n'));
     const run2 = JSON.parse((await cli([file2])).stdout);
     expect(run2).toMatchObject({ read: 1000, inserted: 999, rejected: 1 });
-  });
+  }, 180_000); // two CLI runs: each starts a Node process, slow on a busy machine
 
   it('a value longer than the limit (5 MB) rejects its row without swallowing its neighbours', async () => {
     const lines = ['external_id,full_name,notes', 'OV1,甲,a', 'OV2,乙,b', `OV3,丙,"${'x'.repeat(5_000_000)}"`];
