@@ -145,11 +145,22 @@ export async function readReportData(sql: Sql, slug: string): Promise<ReportData
       select now() as as_of, greatest((select max(created_at) from responses), (select max(created_at) from orders)) as latest,
              (select count(*)::int from campaign_members where campaign_id = ${id}) as members`;
     if (members > LARGE) await tx`set local enable_nestloop = off`;
-    const waves = await tx<WaveDeliveries[]>`
-      select wave, channel, count(*) filter (where status = 'sent')::int as sent, count(*) filter (where status = 'failed')::int as failed,
-             count(*) filter (where status = 'uncertain' or recovery is not null)::int as uncertain,
-             count(*) filter (where status = 'printed')::int as printed, count(*) filter (where status = 'pending')::int as pending
-      from deliveries where campaign_id = ${id} group by wave, channel`;
+    // The deliveries by wave and by the member's band in one scan: the wave counts and the pieces per band.
+    const byBand = await tx<(WaveDeliveries & { band: string | null; pieces: number })[]>`
+      select m.band, d.wave, d.channel, count(*) filter (where d.status = 'sent')::int as sent,
+             count(*) filter (where d.status = 'failed')::int as failed,
+             count(*) filter (where d.status = 'uncertain' or d.recovery is not null)::int as uncertain,
+             count(*) filter (where d.status = 'printed')::int as printed, count(*) filter (where d.status = 'pending')::int as pending,
+             count(*) filter (where d.status in ('sent', 'printed') and m.customer_id is not null)::int as pieces
+      from deliveries d left join campaign_members m on m.campaign_id = d.campaign_id and m.customer_id = d.customer_id
+      where d.campaign_id = ${id} group by 1, 2, 3`;
+    const waves: WaveDeliveries[] = [];
+    for (const { band: _band, pieces: _pieces, ...r } of byBand) {
+      const w = waves.find((x) => x.wave === r.wave && x.channel === r.channel);
+      if (!w) waves.push({ ...r });
+      else for (const k of ['sent', 'failed', 'uncertain', 'printed', 'pending'] as const) w[k] += r[k];
+    }
+    const bandPieces = byBand.filter((r) => r.pieces > 0).map(({ band, wave, pieces }) => ({ band, wave, pieces }));
     const windows = await tx<AttributionWindow[]>`
       select wave, channel, sent, starts_at, ends_at from campaign_attribution_windows where campaign_id = ${id} order by starts_at, wave`;
     const span = windows.length
@@ -226,10 +237,6 @@ export async function readReportData(sql: Sql, slug: string): Promise<ReportData
           select channel, count(distinct customer_id)::int as n from campaign_touches
           where campaign_id = ${id} and channel = any(${shared}::text[]) group by channel`
       : [];
-    const bandPieces = await tx<{ band: string | null; wave: string; pieces: number }[]>`
-      select m.band, d.wave, count(*)::int as pieces
-      from deliveries d join campaign_members m on m.campaign_id = d.campaign_id and m.customer_id = d.customer_id
-      where d.campaign_id = ${id} and d.status in ('sent', 'printed') group by 1, 2`;
     const gifts = await tx<{ band: string | null; offer: string; gifts: number }[]>`
       select band, offer, gifts from mailroom_gift_costs(${id})`;
     // Other campaigns whose attribution span meets this one's: usually none, and then no join at all.
