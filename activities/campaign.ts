@@ -14,7 +14,7 @@ import { sendBatch, type BatchResult } from '../pipeline/send/ledger.ts';
 import { inQuietHours } from '../pipeline/send/quiet-hours.ts';
 import { exportMailWave, recordMailing, type MailWaveJob } from '../pipeline/send/mail-wave.ts';
 import { waveTarget } from '../pipeline/audience/wave-target.ts';
-import { cohortMailed, cohortRanges, cohortSendTotals } from '../pipeline/audience/cohorts.ts';
+import { cohortRanges, cohortSendTotals } from '../pipeline/audience/cohorts.ts';
 import { createCallWaveActivities } from './call-waves.ts';
 import { createCohortActivities } from './cohorts.ts';
 import { applyFeedback, type FeedbackResult } from '../pipeline/responses/feedback.ts';
@@ -206,9 +206,7 @@ export function createCampaignActivities(deps: CampaignDeps) {
         throw ApplicationFailure.nonRetryable(
           `the posting date ${input.date} is not a date of the calendar (YYYY-MM-DD)`,
         );
-      const mailed = await recordMailing(sql, input.campaignId, input.wave, input.date);
-      if (input.cohort === undefined) return mailed;
-      return { mailed: await cohortMailed(sql, input.campaignId, input.wave, input.cohort) };
+      return recordMailing(sql, input.campaignId, input.wave, input.date, input.cohort);
     },
 
     /** Keeps the campaign row's status and per-wave counts current for reports and `mailroom status` after the workflow ends. */

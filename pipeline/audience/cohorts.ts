@@ -99,12 +99,3 @@ export async function cohortSendTotals(
       and d.customer_id between ${range.fromCustomerId} and ${range.toCustomerId} and m.cohort = ${cohort}::int`;
   return totals!;
 }
-
-/** A mail wave's letters posted to one cohort's members. */
-export async function cohortMailed(sql: Sql, campaignId: number, wave: string, cohort: number): Promise<number> {
-  const [row] = await sql<{ n: number }[]>`
-    select count(*)::int as n
-    from deliveries d join campaign_members m on m.campaign_id = d.campaign_id and m.customer_id = d.customer_id
-    where d.campaign_id = ${campaignId} and d.wave = ${wave} and d.channel = 'mail' and d.status = 'sent' and m.cohort = ${cohort}::int`;
-  return row!.n;
-}

@@ -98,11 +98,24 @@ export async function insertPrinted(sql: Sql, campaignId: number, wave: string, 
 }
 
 /** The operator posted the wave on `date` (YYYY-MM-DD): printed pieces become sent; returns the wave's sent count. */
-export async function markMailed(sql: Sql, campaignId: number, wave: string, date: string): Promise<number> {
+export async function markMailed(
+  sql: Sql,
+  campaignId: number,
+  wave: string,
+  date: string,
+  cohort?: number,
+): Promise<number> {
+  // A campaign with a fallback prints each cohort's letters on their own; a posting confirmed for
+  // one cohort must not mark the other's printed pieces as posted.
+  const inCohort =
+    cohort === undefined
+      ? sql`true`
+      : sql`customer_id in (select customer_id from campaign_members where campaign_id = ${campaignId} and cohort = ${cohort})`;
   await sql`
     update deliveries set status = 'sent', sent_at = ${date}::date::timestamptz, updated_at = now()
-    where campaign_id = ${campaignId} and wave = ${wave} and channel = 'mail' and status = 'printed'`;
+    where campaign_id = ${campaignId} and wave = ${wave} and channel = 'mail' and status = 'printed' and ${inCohort}`;
   const [row] = await sql<{ n: number }[]>`
-    select count(*)::int as n from deliveries where campaign_id = ${campaignId} and wave = ${wave} and channel = 'mail' and status = 'sent'`;
+    select count(*)::int as n from deliveries
+    where campaign_id = ${campaignId} and wave = ${wave} and channel = 'mail' and status = 'sent' and ${inCohort}`;
   return row!.n;
 }

@@ -63,6 +63,7 @@ export async function recordMailing(
   campaignId: number,
   wave: string,
   date: string,
+  cohort?: number,
 ): Promise<{ mailed: number }> {
-  return { mailed: await markMailed(sql, campaignId, wave, date) };
+  return { mailed: await markMailed(sql, campaignId, wave, date, cohort) };
 }
