@@ -123,7 +123,11 @@ export function printReport(r: CampaignReport): void {
     'p (Holm)': (x: Row) => pValue(x.p_value_holm as number | null),
   });
   for (const [title, key, dim] of [
-    ['By wave (contacted; responders credited to the last wave before their first response)', 'by_wave', 'wave'],
+    [
+      'By wave (sent to, or for a call wave reached by a call; responders credited to the last wave before their first response)',
+      'by_wave',
+      'wave',
+    ],
     ['By channel (reached; responders credited to its waves)', 'by_channel', 'channel'],
     ['By band', 'by_band', 'band'],
     ['By variant (each against the holdout)', 'by_variant', 'variant'],
