@@ -1,6 +1,8 @@
 // The typed client for scripts, and what the CLI uses: launch (after validating everything),
 // progress, and the controls. Campaigns are identified by their name (slug); the workflow id is
 // campaign-<slug>.
+import { giftStock, type GiftStock } from '../pipeline/visits/branch-visit.ts';
+import { storedCampaign } from '../pipeline/calls/stored-campaign.ts';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
@@ -279,6 +281,8 @@ export async function confirmMailing(client: Client, slug: string, wave: string,
 export interface CampaignDetails {
   managers: Record<string, ManagerProgress[]>;
   goals: GoalStanding[];
+  /** Per band's offer that carries stock or a unit cost: handed out at branch visits, left, and their cost. */
+  gifts: GiftStock[];
 }
 
 export async function campaignDetails(
@@ -289,8 +293,11 @@ export async function campaignDetails(
 ): Promise<CampaignDetails> {
   const [row] = await sql<{ id: number; spec: { file: string; text: string }; snapshot_at: Date | null }[]>`
     select id, spec, snapshot_at from campaigns where slug = ${slug}`;
-  const details: CampaignDetails = { managers: {}, goals: [] };
+  const details: CampaignDetails = { managers: {}, goals: [], gifts: [] };
   if (!row) return details;
+  details.gifts = (await giftStock(sql, await storedCampaign(sql, slug))).filter(
+    (g) => g.stock !== null || g.unit_cost !== null,
+  );
   for (const w of state.waves.filter((w) => w.channel === 'call'))
     details.managers[w.name] = await progressByManager(sql, row.id, w.name);
   const doc = YamlSource.parse(row.spec.file, row.spec.text).toJS() as { goals?: unknown } | null;

@@ -41,7 +41,7 @@ export function powerLine(power: PowerCheck): string {
   return `${power.warn ? 'Warning' : 'Power'}: ${power.message}.`;
 }
 
-/** Each call wave's tasks per manager, each goal against its pace, and the cohorts the fallback added. */
+/** Each call wave's tasks per manager, each goal against its pace, the gifts in stock, and the cohorts the fallback added. */
 export function printDetails(p: Printable, details: CampaignDetails | undefined): void {
   for (const [wave, managers] of Object.entries(details?.managers ?? {})) {
     if (!managers.length) continue;
@@ -65,6 +65,22 @@ export function printDetails(p: Printable, details: CampaignDetails | undefined)
     const what = g.goal === 'contact' ? 'contacted' : `${g.kind} responses`;
     say(
       `Goal ${g.goal}: ${g.done}/${g.target} ${what} by ${shownTime(g.by)}; the pace asks ${g.pace} now: ${g.onPace ? 'on pace' : 'below pace'}.`,
+    );
+  }
+  const gifts = details?.gifts ?? [];
+  if (gifts.length) {
+    say('Gifts handed out at branch visits:');
+    say(
+      formatTable(
+        gifts.map((g) => ({
+          band: g.offer,
+          gift: g.text,
+          stock: g.stock ?? '',
+          'handed out': g.used,
+          left: g.remaining ?? '',
+          cost: g.cost ?? '',
+        })),
+      ),
     );
   }
   const f = p.fallback;
@@ -204,7 +220,7 @@ export function registerCampaign(program: Command): void {
       process.exitCode = statusExitCode(p);
       // Managers' progress and the goals come from the database; without it, status shows the rest.
       const details = await withDatabase(ctx, (sql) => campaignDetails(sql, name, p)).catch((error: unknown) => {
-        ctx.say(`(calls by manager and goals not shown: ${(error as Error).message})`);
+        ctx.say(`(calls by manager, goals and gifts not shown: ${(error as Error).message})`);
         return undefined;
       });
       if (flags.json) return printJson({ ...p, ...(details ?? {}) });

@@ -10,6 +10,7 @@ import { SECRET, createCampaignFixture, type Fixture } from '../helpers/calls-fi
 import { storedCampaign } from '../../pipeline/calls/stored-campaign.ts';
 import { giftStock, registerVisit } from '../../pipeline/visits/branch-visit.ts';
 import { responseCode } from '../../pipeline/render/codes.ts';
+import { campaignDetails, type CampaignState } from '../../client/api.ts';
 
 describe('branch visits', { timeout: 240_000 }, () => {
   let db: TestDatabase;
@@ -121,6 +122,14 @@ describe('branch visits', { timeout: 240_000 }, () => {
         unit_cost: 107.98,
         cost: 107.98,
       },
+    ]);
+  });
+
+  it("shows the same stock and cost in the campaign's status details", async () => {
+    const details = await campaignDetails(db.sql, f.slug, { waves: [] } as unknown as CampaignState);
+    expect(details.gifts.map((g) => [g.offer, g.stock, g.used, g.remaining, g.cost])).toEqual([
+      ['gift-appliance', 2, 2, 0, 650.18],
+      ['gift-oil', 100, 1, 99, 107.98],
     ]);
   });
 
