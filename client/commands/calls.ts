@@ -5,7 +5,8 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { stringify } from 'csv-stringify/sync';
-import { context, withDatabase } from '../connect.ts';
+import { context, withDatabase, withTemporalClient } from '../connect.ts';
+import { notifyCallsChanged } from '../api.ts';
 import { formatTable, printJson, say } from '../output.ts';
 import { ExitCode, UserError } from '../../config/errors.ts';
 import { installationSecret } from '../../config/secret.ts';
@@ -230,6 +231,13 @@ export function registerCalls(program: Command): void {
           rejectsPath: flags.rejects,
         }),
       );
+      // A call wave waiting on these tasks looks at them now rather than at its next periodic check.
+      const told =
+        s.campaigns.length === 0
+          ? []
+          : await withTemporalClient(ctx, (client) =>
+              Promise.all(s.campaigns.map((slug) => notifyCallsChanged(client, slug))),
+            ).catch(() => s.campaigns.map(() => false));
       if (flags.json) return printJson(s);
       say(`Call outcomes from ${file} (${s.encoding}):`);
       say(
@@ -245,5 +253,10 @@ export function registerCalls(program: Command): void {
       );
       if (s.unmatchedColumns.length) say(`Columns ignored: ${s.unmatchedColumns.join(', ')}`);
       if (s.rejectsPath) say(`Rejected rows, with their row numbers and reasons: ${s.rejectsPath}`);
+      const untold = s.campaigns.filter((_, i) => !told[i]);
+      if (untold.length)
+        say(
+          `Not told at once (the campaign is not running, or Temporal is unreachable): ${untold.join(', ')}; a running call wave sees the outcomes at its next periodic check.`,
+        );
     });
 }

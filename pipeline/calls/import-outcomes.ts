@@ -61,6 +61,8 @@ export interface OutcomeImportSummary {
   rejectsPath: string | null;
   encoding: string;
   unmatchedColumns: string[];
+  /** The campaigns whose tasks an applied row changed: their call waves are told to look again. */
+  campaigns: string[];
 }
 
 function columnOf(header: string): Column | null {
@@ -148,7 +150,9 @@ export async function importCallOutcomes(sql: Sql, opts: OutcomeImportOptions): 
     rejectsPath: null,
     encoding: displayEncoding(csv.encoding.encoding),
     unmatchedColumns: unmatched,
+    campaigns: [],
   };
+  const changedTasks = new Set<number>();
   const campaignIds = new Map<string, number | null>();
   const campaignId = async (slug: string) => {
     if (!campaignIds.has(slug)) {
@@ -261,8 +265,10 @@ export async function importCallOutcomes(sql: Sql, opts: OutcomeImportOptions): 
       key: `sheet:${identity}`,
       ...(calledAt ? { occurredAt: calledAt } : {}),
     });
-    if (result.applied) summary.applied++;
-    else if (result.reason === 'replayed') summary.replayed++;
+    if (result.applied) {
+      summary.applied++;
+      if (result.taskId !== null) changedTasks.add(result.taskId);
+    } else if (result.reason === 'replayed') summary.replayed++;
     else if (result.reason === 'closed') summary.closed++;
     else {
       reasons.push(
@@ -275,5 +281,11 @@ export async function importCallOutcomes(sql: Sql, opts: OutcomeImportOptions): 
   }
   summary.rejected = rejects.count;
   summary.rejectsPath = await rejects.close();
+  if (changedTasks.size)
+    summary.campaigns = (
+      await sql<{ slug: string }[]>`
+        select distinct c.slug from call_tasks t join campaigns c on c.id = t.campaign_id
+        where t.id = any(${[...changedTasks]}::bigint[]) order by c.slug`
+    ).map((r) => r.slug);
   return summary;
 }

@@ -148,7 +148,7 @@ describe('a call wave in the campaign workflow', () => {
     const env = { DATABASE_URL: db.url, TEMPORAL_ADDRESS: target.address, TEMPORAL_NAMESPACE: target.namespace };
     const imported = await runCli(['calls', 'import', sheet, '--json'], env);
     expect(imported.code, imported.stderr).toBe(0);
-    expect(JSON.parse(imported.stdout)).toMatchObject({ applied: 3, rejected: 0 });
+    expect(JSON.parse(imported.stdout)).toMatchObject({ applied: 3, rejected: 0, campaigns: [SLUG] });
     // Settled: reached (1, 3, 5, 6) or failed (4, the wrong number); 2 is still to call.
     await until('the sheet to be seen', progress, (p) => wave(p, 'calls').calls?.settled === 5);
     expect(wave(await progress(), 'calls').status).toBe('calling');
