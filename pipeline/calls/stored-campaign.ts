@@ -16,7 +16,7 @@ export interface Offer {
   unitCost: number | null;
 }
 
-/** A call wave's keys (issue 12): `{ name, channel: call, template, assign_by, unassigned, due_within, attempts }`. */
+/** A call wave's keys as the stored campaign file has them: `{ name, channel: call, template, assign_by, unassigned, due_within, attempts }`. */
 export const callWaveSchema = z.looseObject({
   name: z.string(),
   channel: z.literal('call'),

@@ -1,4 +1,4 @@
-// The field checks of issue 10: ISO countries, control characters, postal code against province,
+// The field checks of the customer import: ISO countries, control characters, postal code against province,
 // and the mobile-number shortcut, which must agree with libphonenumber on every prefix.
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { describe, expect, it } from 'vitest';
