@@ -25,3 +25,25 @@ export function progressBar(label: string, total: number, opts: { unit?: string;
     stop: () => bar.stop(),
   };
 }
+
+/** An import's bar: bytes of the file read, with the rows read and rows per second. */
+export function importProgress(label: string): {
+  onProgress: (p: { bytes: number; totalBytes: number; read: number }) => void;
+  stop: () => void;
+} {
+  let bar: Progress | undefined;
+  const started = Date.now();
+  return {
+    onProgress: ({ bytes, totalBytes, read }) => {
+      bar ??= progressBar(label, totalBytes, {
+        format: `${label} [{bar}] {percentage}% | {rows} rows | {rate} rows/s | {eta_formatted} left`,
+      });
+      const seconds = (Date.now() - started) / 1000;
+      bar.update(bytes, {
+        rows: read.toLocaleString('en'),
+        rate: seconds > 0 ? Math.round(read / seconds).toLocaleString('en') : '–',
+      });
+    },
+    stop: () => bar?.stop(),
+  };
+}

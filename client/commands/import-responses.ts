@@ -5,7 +5,7 @@ import { existingSecret } from '../../config/secret.ts';
 import { logger } from '../../config/logger.ts';
 import { context, withDatabase } from '../connect.ts';
 import { formatTable, printJson, say } from '../output.ts';
-import { progressBar } from '../progress.ts';
+import { importProgress } from '../progress.ts';
 import { positiveInt } from '../parse-options.ts';
 import { runResponseImport, type ResponseImportSummary } from '../../pipeline/responses/import/run.ts';
 
@@ -24,8 +24,7 @@ interface Flags {
 async function importResponses(file: string, flags: Flags): Promise<void> {
   const ctx = context({ quiet: flags.json === true });
   const summary = await withDatabase(ctx, async (sql) => {
-    let bar: ReturnType<typeof progressBar> | undefined;
-    const started = Date.now();
+    const progress = importProgress('Importing responses');
     const result = await runResponseImport(sql, {
       file,
       source: flags.source,
@@ -38,18 +37,9 @@ async function importResponses(file: string, flags: Flags): Promise<void> {
       batchSize: flags.batchSize,
       secret: existingSecret(ctx.env, ctx.paths),
       log: logger(),
-      onProgress: ({ bytes, totalBytes, read }) => {
-        bar ??= progressBar('Importing responses', totalBytes, {
-          format: `Importing responses [{bar}] {percentage}% | {rows} rows | {rate} rows/s | {eta_formatted} left`,
-        });
-        const seconds = (Date.now() - started) / 1000;
-        bar.update(bytes, {
-          rows: read.toLocaleString('en'),
-          rate: seconds > 0 ? Math.round(read / seconds).toLocaleString('en') : '–',
-        });
-      },
+      onProgress: progress.onProgress,
     });
-    bar?.stop();
+    progress.stop();
     return result;
   });
   report(file, summary, flags.json === true);

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { context, withDatabase } from '../connect.ts';
 import { formatTable, printJson, say } from '../output.ts';
-import { progressBar } from '../progress.ts';
+import { importProgress } from '../progress.ts';
 import { runImport, type ImportSummary } from '../../pipeline/customers/import/run-import.ts';
 import type { ImportKind } from '../../pipeline/customers/import/mapping.ts';
 import { positiveInt } from '../parse-options.ts';
@@ -22,8 +22,7 @@ interface ImportFlags {
 async function importCommand(kind: ImportKind, file: string, flags: ImportFlags): Promise<void> {
   const ctx = context({ quiet: flags.json === true });
   const summary = await withDatabase(ctx, async (sql) => {
-    let bar: ReturnType<typeof progressBar> | undefined;
-    const started = Date.now();
+    const progress = importProgress(`Importing ${kind}`);
     const result = await runImport(sql, {
       kind,
       file,
@@ -34,18 +33,9 @@ async function importCommand(kind: ImportKind, file: string, flags: ImportFlags)
       currency: flags.currency,
       rejectsPath: flags.rejects,
       batchSize: flags.batchSize,
-      onProgress: ({ bytes, totalBytes, read }) => {
-        bar ??= progressBar(`Importing ${kind}`, totalBytes, {
-          format: `Importing ${kind} [{bar}] {percentage}% | {rows} rows | {rate} rows/s | {eta_formatted} left`,
-        });
-        const seconds = (Date.now() - started) / 1000;
-        bar.update(bytes, {
-          rows: read.toLocaleString('en'),
-          rate: seconds > 0 ? Math.round(read / seconds).toLocaleString('en') : '–',
-        });
-      },
+      onProgress: progress.onProgress,
     });
-    bar?.stop();
+    progress.stop();
     return result;
   });
   report(kind, file, summary, flags.json === true);

@@ -41,7 +41,8 @@ export type CustomerField = (typeof CUSTOMER_FIELDS)[number];
 export type OrderField = (typeof ORDER_FIELDS)[number];
 export type ImportKind = 'customers' | 'orders';
 
-const CUSTOMER_ALIASES: Record<CustomerField, string[]> = {
+/** Header aliases of the customer fields (English and Chinese); the response import matches by some of them. */
+export const CUSTOMER_ALIASES: Record<CustomerField, string[]> = {
   external_id: [
     'customer_id',
     'customer_no',

@@ -17,8 +17,8 @@ import type { BatchResult } from './validate-batch.ts';
 import { inlineValidator, threadValidator, type Validator } from './validate-pool.ts';
 import type { RowSettings } from './validate-row.ts';
 
-export interface ImportOptions {
-  kind: ImportKind;
+/** What every CSV import (customers, orders, responses) is told: the file, how to read it, where rejects go. */
+export interface CsvImportOptions {
   file: string;
   mappingPath?: string | undefined;
   encoding?: string | undefined;
@@ -26,13 +26,17 @@ export interface ImportOptions {
   timezone?: string | undefined;
   currency?: string | undefined;
   rejectsPath?: string | undefined;
-  /** Where rows imported with a warning are listed (default FILE.warnings.csv). */
-  warningsPath?: string | undefined;
   /** Rows per COPY and set-based statement (default 10,000). */
   batchSize?: number | undefined;
+  onProgress?: (progress: { bytes: number; totalBytes: number; read: number }) => void;
+}
+
+export interface ImportOptions extends CsvImportOptions {
+  kind: ImportKind;
+  /** Where rows imported with a warning are listed (default FILE.warnings.csv). */
+  warningsPath?: string | undefined;
   /** Validation threads; 0 validates in the importing thread (default: by file size and cores). */
   threads?: number | undefined;
-  onProgress?: (progress: { bytes: number; totalBytes: number; read: number }) => void;
 }
 
 export interface ImportSummary {

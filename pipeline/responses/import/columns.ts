@@ -1,7 +1,7 @@
 // The columns of a responses file: which header feeds which field, from built-in names in English
 // and Chinese or a mapping file (the same YAML form as for customers: `columns:` and `defaults:`).
 import { ExitCode, UserError } from '../../../config/errors.ts';
-import { normaliseHeader, type MappingFile } from '../../customers/import/mapping.ts';
+import { CUSTOMER_ALIASES, normaliseHeader, type MappingFile } from '../../customers/import/mapping.ts';
 
 export const RESPONSE_FIELDS = [
   'source',
@@ -57,19 +57,9 @@ const ALIASES: Record<ResponseField, string[]> = {
     '交易时间',
   ],
   code: ['response_code', 'coupon_code', 'promo_code', 'piece_code', '响应码', '回应码', '券码', '优惠码', '识别码'],
-  external_id: [
-    'customer_id',
-    'customer_no',
-    'customer_number',
-    'member_id',
-    'member_no',
-    '客户编号',
-    '客户号',
-    '会员号',
-    '会员编号',
-  ],
-  phone: ['mobile', 'mobile_phone', 'cell', 'telephone', 'tel', '手机', '手机号', '手机号码', '电话'],
-  email: ['e_mail', 'email_address', '邮箱', '电子邮箱', '电子邮件'],
+  external_id: CUSTOMER_ALIASES.external_id,
+  phone: CUSTOMER_ALIASES.phone,
+  email: CUSTOMER_ALIASES.email,
   value: ['amount', 'total', 'revenue', '金额', '消费金额', '订单金额'],
   currency: ['币种', '货币'],
   branch: ['branch_name', 'store', 'shop', 'outlet', '网点', '门店', '支行', '营业厅'],

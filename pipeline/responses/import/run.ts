@@ -16,24 +16,15 @@ import { storeMissingCodes } from '../member-codes.ts';
 import { mapResponseColumns, type MatchedBy, type ResponseColumns, type ResponseField } from './columns.ts';
 import { ResponseStage, type RowOutcome } from './stage.ts';
 import { parseSourceName, responseCopyLine, validateResponseRow, type ResponseRowSettings } from './validate-row.ts';
+import type { CsvImportOptions } from '../../customers/import/run-import.ts';
 
-export interface ResponseImportOptions {
-  file: string;
+export interface ResponseImportOptions extends CsvImportOptions {
   /** The system the file comes from, for rows that do not name theirs in a `source` column; with each
    * row's source_id it says which rows are the same response. One of the two is required. */
   source?: string | undefined;
-  mappingPath?: string | undefined;
-  encoding?: string | undefined;
-  region?: string | undefined;
-  timezone?: string | undefined;
-  currency?: string | undefined;
-  rejectsPath?: string | undefined;
-  /** Rows per COPY and set-based match (default 10,000). */
-  batchSize?: number | undefined;
   /** The installation secret, to store the response codes of members who have none yet (absent: none are stored). */
   secret?: string | undefined;
   log: Logger;
-  onProgress?: (progress: { bytes: number; totalBytes: number; read: number }) => void;
 }
 
 export interface ResponseImportSummary {
