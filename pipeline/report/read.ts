@@ -176,6 +176,8 @@ export async function readReportData(sql: Sql, slug: string): Promise<ReportData
       select * from mailroom_member_outcomes(${id}, ${span?.starts ?? null}, ${span?.ends ?? null},
         ${settings.responseKinds}::text[], ${settings.currency}, ${waveNames}::text[])
       where ${span !== null}`;
+    // Its row counts for the planner: the per-wave curve below is then grouped by hashing, not sorted.
+    await tx`analyze report_outcomes`;
     // Each member's dimensions grouped finely first (in parallel), then the small result rolled up.
     const rows = await tx<(Omit<OutcomeCell, 'dimension'> & { set: number })[]>`
       select "group", coalesce(band, variant, segment, tier, province, cohort::text) as value,
