@@ -5,7 +5,7 @@ import { callWaveSpec } from '../pipeline/campaign/campaign-file.ts';
 import { waveTarget } from '../pipeline/audience/wave-target.ts';
 import { assignCallTasks, callWaveCounts, markOverdue, type AssignResult } from '../pipeline/calls/call-tasks.ts';
 import type { CallCounts } from '../workflows/contract.ts';
-import { waveOf, type CampaignPartDeps } from './campaign.ts';
+import { waveOf, type CampaignPartDeps } from './campaign-reader.ts';
 
 export function createCallWaveActivities(deps: CampaignPartDeps) {
   const { sql, campaignOf, now } = deps;

@@ -5,10 +5,9 @@ import { Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Sql } from '../db/connection.ts';
 import { mailroomPaths } from '../config/paths.ts';
-import { loadCampaignText, waveTemplateName, type LoadedCampaign } from '../pipeline/campaign/campaign-file.ts';
+import { waveTemplateName } from '../pipeline/campaign/campaign-file.ts';
 import { snapshotAudience } from '../pipeline/audience/snapshot.ts';
 import { contextFor } from '../pipeline/render/context.ts';
-import type { LoadedTemplate } from '../pipeline/render/templates.ts';
 import { waveTemplate } from '../pipeline/campaign/validate-campaign.ts';
 import { sendBatch, type BatchResult } from '../pipeline/send/ledger.ts';
 import { inQuietHours } from '../pipeline/send/quiet-hours.ts';
@@ -17,6 +16,7 @@ import { waveTarget } from '../pipeline/audience/wave-target.ts';
 import { cohortRanges, cohortSendTotals } from '../pipeline/audience/cohorts.ts';
 import { createCallWaveActivities } from './call-waves.ts';
 import { createCohortActivities } from './cohorts.ts';
+import { campaignReader, waveOf } from './campaign-reader.ts';
 import { applyFeedback, type FeedbackResult } from '../pipeline/responses/feedback.ts';
 import { summarizeCampaign, type CampaignSummary } from '../pipeline/responses/summary.ts';
 import { isCalendarDate, type CampaignProgress } from '../workflows/contract.ts';
@@ -46,41 +46,6 @@ export interface SnapshotSummary {
   suppressed: number;
   /** Customer-id ranges of about `batchSize` contactable members each. */
   ranges: [number, number][];
-}
-
-export interface Prepared {
-  text: string;
-  campaign: LoadedCampaign;
-  templates: Map<string, LoadedTemplate>;
-}
-
-/**
- * The campaign as launched, read from its row. Every batch of a wave needs the campaign and its
- * templates; the stored text of a launched campaign does not change, so each worker parses it
- * (and compiles templates) once.
- */
-export function campaignReader(sql: Sql): (campaignId: number) => Promise<Prepared> {
-  const prepared = new Map<number, Prepared>();
-  return async (campaignId: number): Promise<Prepared> => {
-    const [row] = await sql<
-      { slug: string; spec: { file: string; text: string } }[]
-    >`select slug, spec from campaigns where id = ${campaignId}`;
-    if (!row) throw ApplicationFailure.nonRetryable(`campaign ${campaignId} does not exist`);
-    const known = prepared.get(campaignId);
-    if (known?.text === row.spec.text) return known;
-    // A recurring campaign's runs share one file; each run is its own campaign, named by its row.
-    const campaign = { ...loadCampaignText(row.spec.file, row.spec.text), slug: row.slug };
-    const fresh = { text: row.spec.text, campaign, templates: new Map<string, LoadedTemplate>() };
-    prepared.set(campaignId, fresh);
-    return fresh;
-  };
-}
-
-/** What the activities of one part of a campaign (its calls, its cohorts) are made from. */
-export interface CampaignPartDeps {
-  sql: Sql;
-  campaignOf: (campaignId: number) => Promise<Prepared>;
-  now: () => Date;
 }
 
 export function createCampaignActivities(deps: CampaignDeps) {
@@ -228,10 +193,4 @@ export function createCampaignActivities(deps: CampaignDeps) {
       return summarizeCampaign(sql, campaign, input.campaignId, input.cancelled ? 'cancelled' : 'completed');
     },
   };
-}
-
-export function waveOf(campaign: LoadedCampaign, name: string) {
-  const wave = campaign.waves.find((w) => w.name === name);
-  if (!wave) throw ApplicationFailure.nonRetryable(`campaign ${campaign.slug} has no wave ${name}`);
-  return wave;
 }

@@ -4,7 +4,7 @@ import { Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { cohortRanges, extendAudience } from '../pipeline/audience/cohorts.ts';
 import { paceAt, respondersOfKind } from '../pipeline/campaign/goals.ts';
-import type { CampaignPartDeps } from './campaign.ts';
+import type { CampaignPartDeps } from './campaign-reader.ts';
 
 export interface GoalPace {
   responses: number;
