@@ -6,13 +6,12 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import puppeteer from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { launchBrowser } from '../helpers/browser.ts';
 import type { CampaignReport } from '../../pipeline/report/index.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 let db: TestDatabase;
 let dir: string;
 
@@ -115,20 +114,7 @@ describe('mailroom report', () => {
       met: false,
     });
 
-    const browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      userDataDir: mkdtempSync(join(tmpdir(), 'chromium-profile-')),
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchBrowser();
     try {
       const page = await browser.newPage();
       const url = pathToFileURL(html).href;
