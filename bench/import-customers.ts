@@ -5,7 +5,7 @@
 // `insert … select … on conflict` into a scratch table shaped like customers (its indexes and
 // generated postal key included), so the two figures are comparable.
 //
-//   npm run bench:import -- [--rows 1000000] [--batch-size 10000] [--threads N] [--reuse-file]
+//   npm run bench:import -- [--rows 1000000] [--batch-size 10000] [--connections N] [--reuse-file]
 //
 // Uses DATABASE_URL's server or the running `mailroom dev` stack (start one with
 // `npx mailroom dev --detach`); the import goes into a scratch database, mailroom_bench.
@@ -21,7 +21,7 @@ import { connectDatabase } from '../db/connection.ts';
 import { migrate } from '../db/migrate.ts';
 import { readStackState } from '../dev/stack-state.ts';
 import { generateCustomer } from '../dev/seed/generate.ts';
-import { runImport } from '../pipeline/customers/import/run-import.ts';
+import { runImportInThread } from '../pipeline/customers/import/import-thread.ts';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,7 +30,7 @@ function arg(name: string, fallback: number): number {
 
 const rows = arg('rows', 1_000_000);
 const batchSize = arg('batch-size', 10_000);
-const threadsArg = process.argv.includes('--threads') ? arg('threads', 1) : undefined;
+const connectionsArg = process.argv.includes('--connections') ? arg('connections', 2) : undefined;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
 async function writeCsv(path: string): Promise<void> {
@@ -114,7 +114,8 @@ else {
 const admin = connectDatabase(serverUrl.replace(/\/[^/?]+(\?|$)/, '/postgres$1'), { max: 1 });
 await admin`drop database if exists mailroom_bench with (force)`;
 await admin`create database mailroom_bench`;
-const sql = connectDatabase(serverUrl.replace(/\/[^/?]+(\?|$)/, '/mailroom_bench$1'), { max: 2 });
+const benchUrl = serverUrl.replace(/\/[^/?]+(\?|$)/, '/mailroom_bench$1');
+const sql = connectDatabase(benchUrl, { max: 2 });
 await migrate(sql);
 const [{ version }] = (await sql`select current_setting('server_version') as version`) as unknown as [
   { version: string },
@@ -127,11 +128,12 @@ const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().r
 const byTenth: string[] = [];
 let nextTenth = 1;
 t = Date.now();
-const summary = await runImport(sql, {
+// As `mailroom import customers` runs it: in a thread with a bounded heap, on its own connections.
+const summary = await runImportInThread(benchUrl, {
   kind: 'customers',
   file,
   batchSize,
-  threads: threadsArg,
+  connections: connectionsArg,
   rejectsPath: join(dataDir, 'customers.rejects.csv'),
   onProgress: ({ bytes, totalBytes }) => {
     while (nextTenth <= 10 && bytes >= (totalBytes * nextTenth) / 10) {
@@ -156,7 +158,6 @@ console.log(`  RSS:     ${mb(baseline)} before, peak ${mb(peak)}`);
 console.log(`  RSS by progress: ${byTenth.join(', ')}`);
 
 // The bare load: what PostgreSQL needs for the same file, with no checks beyond the table's.
-const benchUrl = serverUrl.replace(/\/[^/?]+(\?|$)/, '/mailroom_bench$1');
 await sql`create table bench_stage (
   external_id text, full_name text, family_name text, given_name text, gender text, email text, phone text,
   address_line1 text, address_line2 text, district text, city text, province text, postal_code text,

@@ -1,25 +1,36 @@
 // The `mailroom` command line.
 import { Command, CommanderError } from 'commander';
 import { ExitCode, UserError } from '../config/errors.ts';
-import { registerCampaign } from './commands/campaign.ts';
-import { registerReport } from './commands/report.ts';
-import { registerDb } from './commands/db.ts';
-import { registerDemo } from './commands/demo.ts';
-import { registerDev } from './commands/dev.ts';
-import { registerDoctor } from './commands/doctor.ts';
-import { registerImport } from './commands/import.ts';
-import { registerPrint } from './commands/print.ts';
-import { registerProof } from './commands/proof.ts';
-import { registerSchedule } from './commands/schedule.ts';
-import { registerSeed } from './commands/seed.ts';
-import { registerSegment } from './commands/segment.ts';
-import { registerServer } from './commands/server.ts';
-import { registerSetup } from './commands/setup.ts';
-import { registerWorker } from './commands/worker.ts';
-import { registerContacts } from './commands/contacts.ts';
-import { registerCustomers } from './commands/customers.ts';
-import { registerCalls } from './commands/calls.ts';
-import { registerVisit } from './commands/visit.ts';
+
+type Register = (program: Command) => void;
+
+// Each module of commands with the top-level commands it registers, in the order of `--help`.
+// Only the module of the command being run is loaded: a command then carries no memory or
+// start-up time for the others (an import does not load the renderer or the Temporal client).
+const COMMANDS: { names: string[]; load: () => Promise<Register> }[] = [
+  { names: ['dev'], load: async () => (await import('./commands/dev.ts')).registerDev },
+  { names: ['worker'], load: async () => (await import('./commands/worker.ts')).registerWorker },
+  { names: ['server'], load: async () => (await import('./commands/server.ts')).registerServer },
+  { names: ['db'], load: async () => (await import('./commands/db.ts')).registerDb },
+  { names: ['import'], load: async () => (await import('./commands/import.ts')).registerImport },
+  { names: ['seed'], load: async () => (await import('./commands/seed.ts')).registerSeed },
+  { names: ['segment'], load: async () => (await import('./commands/segment.ts')).registerSegment },
+  { names: ['print'], load: async () => (await import('./commands/print.ts')).registerPrint },
+  { names: ['proof'], load: async () => (await import('./commands/proof.ts')).registerProof },
+  {
+    names: ['launch', 'status', 'pause', 'resume', 'cancel', 'skip-wait', 'mail'],
+    load: async () => (await import('./commands/campaign.ts')).registerCampaign,
+  },
+  { names: ['report'], load: async () => (await import('./commands/report.ts')).registerReport },
+  { names: ['schedule'], load: async () => (await import('./commands/schedule.ts')).registerSchedule },
+  { names: ['setup'], load: async () => (await import('./commands/setup.ts')).registerSetup },
+  { names: ['doctor'], load: async () => (await import('./commands/doctor.ts')).registerDoctor },
+  { names: ['demo'], load: async () => (await import('./commands/demo.ts')).registerDemo },
+  { names: ['contacts'], load: async () => (await import('./commands/contacts.ts')).registerContacts },
+  { names: ['customers'], load: async () => (await import('./commands/customers.ts')).registerCustomers },
+  { names: ['calls'], load: async () => (await import('./commands/calls.ts')).registerCalls },
+  { names: ['visit'], load: async () => (await import('./commands/visit.ts')).registerVisit },
+];
 
 const program = new Command('mailroom')
   .description(
@@ -31,25 +42,9 @@ const program = new Command('mailroom')
   // `dev --json` and `dev status --json` are different options of different commands.
   .enablePositionalOptions();
 
-registerDev(program);
-registerWorker(program);
-registerServer(program);
-registerDb(program);
-registerImport(program);
-registerSeed(program);
-registerSegment(program);
-registerPrint(program);
-registerProof(program);
-registerCampaign(program);
-registerReport(program);
-registerSchedule(program);
-registerSetup(program);
-registerDoctor(program);
-registerDemo(program);
-registerContacts(program);
-registerCustomers(program);
-registerCalls(program);
-registerVisit(program);
+// `mailroom --help`, a misspelt command and the like see every command.
+const named = COMMANDS.find((c) => c.names.includes(process.argv[2] ?? ''));
+for (const c of named ? [named] : COMMANDS) (await c.load())(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -146,7 +146,7 @@ export async function runDemoCampaign(sql: Sql, client: Client, sample: LoadedCa
 /** The core system's orders and the counter's coupon redemptions, brought in as `mailroom import` does. */
 async function importOffline(sql: Sql, slug: string, opts: DemoOptions) {
   const files = await writeOfflineFiles(sql, slug, opts.dir, new Date());
-  const orders = await runImport(sql, { kind: 'orders', file: files.orders, threads: 0 });
+  const orders = await runImport(sql, { kind: 'orders', file: files.orders });
   opts.say(
     `Demo: imported ${orders.inserted} wealth-product orders from the core system (${files.holdoutOrders} by held-out customers): mailroom import orders ${files.orders}`,
   );

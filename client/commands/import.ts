@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { context, withDatabase } from '../connect.ts';
 import { formatTable, printJson, say } from '../output.ts';
 import { importProgress } from '../progress.ts';
-import { runImport, type ImportSummary } from '../../pipeline/customers/import/run-import.ts';
+import type { ImportSummary } from '../../pipeline/customers/import/run-import.ts';
+import { runImportInThread } from '../../pipeline/customers/import/import-thread.ts';
 import type { ImportKind } from '../../pipeline/customers/import/mapping.ts';
 import { positiveInt } from '../parse-options.ts';
 import { registerImportResponses } from './import-responses.ts';
@@ -21,9 +22,9 @@ interface ImportFlags {
 
 async function importCommand(kind: ImportKind, file: string, flags: ImportFlags): Promise<void> {
   const ctx = context({ quiet: flags.json === true });
-  const summary = await withDatabase(ctx, async (sql) => {
+  const summary = await withDatabase(ctx, async (_sql, url) => {
     const progress = importProgress(`Importing ${kind}`);
-    const result = await runImport(sql, {
+    const result = await runImportInThread(url, {
       kind,
       file,
       mappingPath: flags.mapping,

@@ -1,8 +1,8 @@
-// An import from start to finish: the main thread streams the file and feeds the database,
-// worker threads validate (validate-pool.ts), accepted rows go through COPY into a staging table
-// and are applied a batch at a time with set-based statements (stage.ts), refused rows go to the
-// rejects file. read = inserted + updated + rejected, always.
-import { availableParallelism } from 'node:os';
+// An import from start to finish: the file is streamed and validated a batch at a time, accepted
+// rows go through COPY into a staging table and are applied with set-based statements (stage.ts)
+// on two connections at once for larger files, refused rows go to the rejects file.
+// read = inserted + updated + rejected, always. The CLI runs this in a thread with a bounded heap
+// (import-thread.ts).
 import { basename, dirname, extname, join } from 'node:path';
 import { ExitCode, UserError } from '../../../config/errors.ts';
 import type { Sql } from '../../../db/connection.ts';
@@ -12,9 +12,8 @@ import { displayEncoding } from './encoding.ts';
 import { loadMappingFile, mapColumns, mappingFileSchema, type ImportKind } from './mapping.ts';
 import { RejectsWriter } from './rejects.ts';
 import { FieldError, parseCountry, parseCurrency, parseTimezone } from '../fields.ts';
-import { StagedWriter } from './stage.ts';
-import type { BatchResult } from './validate-batch.ts';
-import { inlineValidator, threadValidator, type Validator } from './validate-pool.ts';
+import { StagedWriter, type BatchOutcome } from './stage.ts';
+import { validateInSlices, type BatchResult } from './validate-batch.ts';
 import type { RowSettings } from './validate-row.ts';
 
 /** What every CSV import (customers, orders, responses) is told: the file, how to read it, where rejects go. */
@@ -35,8 +34,8 @@ export interface ImportOptions extends CsvImportOptions {
   kind: ImportKind;
   /** Where rows imported with a warning are listed (default FILE.warnings.csv). */
   warningsPath?: string | undefined;
-  /** Validation threads; 0 validates in the importing thread (default: by file size and cores). */
-  threads?: number | undefined;
+  /** Connections that write batches at once (default: 2 for files of 2 MB or more, else 1). */
+  connections?: number | undefined;
 }
 
 export interface ImportSummary {
@@ -51,6 +50,11 @@ export interface ImportSummary {
   encoding: string;
   unmatchedColumns: string[];
   seconds: number;
+}
+
+/** The pool's size (postgres.js keeps its options on the instance). */
+function poolSize(sql: Sql): number {
+  return (sql as unknown as { options?: { max?: number } }).options?.max ?? 1;
 }
 
 export function defaultRejectsPath(file: string): string {
@@ -70,10 +74,12 @@ interface Pending {
   raws: string[];
 }
 
-// Files smaller than this are validated in the importing thread: a thread takes longer to start.
-const THREAD_MIN_BYTES = 2 * 1024 * 1024;
-// Batches read ahead of the database at most: memory stays flat whatever the file's size.
-const MAX_IN_FLIGHT = 2;
+// Files smaller than this are written on one connection: a second would not pay for itself.
+const TWO_CONNECTIONS_MIN_BYTES = 2 * 1024 * 1024;
+// A batch ends at batchSize rows, or at this many characters of the file, so that rows with long
+// fields cannot make one batch large (a typical 10,000-row batch is under 2 MB). Batches in flight
+// are one more than the connections writing them: memory stays flat whatever the file's size.
+const MAX_BATCH_CHARS = 4 * 1024 * 1024;
 
 export async function runImport(sql: Sql, opts: ImportOptions): Promise<ImportSummary> {
   const started = Date.now();
@@ -138,12 +144,21 @@ export async function runImport(sql: Sql, opts: ImportOptions): Promise<ImportSu
   const warnings = new RejectsWriter(opts.warningsPath ?? defaultWarningsPath(opts.file), headers, 'warning');
   const summary = { read: 0, inserted: 0, updated: 0, rejected: 0, warnings: 0 };
   const setup = { kind: opts.kind, mapping, settings };
-  const threads = opts.threads ?? (source.size >= THREAD_MIN_BYTES ? Math.max(1, availableParallelism() - 1) : 0);
-  const validator: Validator = threads > 0 ? threadValidator(setup, threads) : inlineValidator(setup);
-  const writer = await StagedWriter.open(sql, opts.kind, importId, {
-    source: `import:${basename(opts.file)}`,
-    timezone,
-  });
+  const connections = Math.min(
+    opts.connections ?? (source.size >= TWO_CONNECTIONS_MIN_BYTES ? 2 : 1),
+    // One connection of the pool stays free for the import's own bookkeeping.
+    Math.max(1, poolSize(sql) - 1),
+  );
+  const writers: StagedWriter[] = [];
+  try {
+    for (let i = 0; i < connections; i++)
+      writers.push(
+        await StagedWriter.open(sql, opts.kind, importId, { source: `import:${basename(opts.file)}`, timezone }),
+      );
+  } catch (error) {
+    for (const w of writers) await w.close();
+    throw error;
+  }
   const keyField = opts.kind === 'customers' ? 'external_id' : 'order_ref';
 
   const reject = (p: Pending, i: number, reasons: string[]) => {
@@ -151,8 +166,32 @@ export async function runImport(sql: Sql, opts: ImportOptions): Promise<ImportSu
     return rejects.write({ row: p.rows[i]!, line: p.lines[i]!, reasons, fields: p.fields[i]!, raw: p.raws[i]! });
   };
 
-  // Validation results are applied strictly in file order: the duplicate check depends on it.
-  const apply = async (p: Pending, validated: Promise<BatchResult>) => {
+  // The database work is most of an import's time and one connection uses one core, so batches
+  // are written on several connections at once. A batch that shares a key with the batch before
+  // it waits for that one: the first row of a key in file order is always the one written.
+  let previous: { keys: Promise<Set<string>>; written: Promise<BatchOutcome> } | undefined;
+  const writerChains: Promise<unknown>[] = writers.map(() => Promise.resolve());
+  let batchNo = 0;
+  const write = (validated: Promise<BatchResult>): Promise<BatchOutcome> => {
+    const w = batchNo++ % writers.length;
+    const before = previous;
+    const written = writerChains[w]!.then(async () => {
+      const result = await validated;
+      if (before && writers.length > 1) {
+        const earlier = await before.keys;
+        if (result.keys.some((k) => earlier.has(k))) await before.written;
+      }
+      return writers[w]!.write(result.copy);
+    });
+    written.catch(() => {}); // observed by apply
+    writerChains[w] = written;
+    previous = { keys: validated.then((r) => new Set(r.keys)), written };
+    previous.keys.catch(() => {}); // observed by apply
+    return written;
+  };
+
+  // Rejects, warnings, counts and progress are taken batch by batch in file order.
+  const apply = async (p: Pending, validated: Promise<BatchResult>, written: Promise<BatchOutcome>) => {
     const result = await validated;
     for (const r of result.rejects) await reject(p, r.index, r.reasons);
     for (const w of result.warnings) {
@@ -165,7 +204,7 @@ export async function runImport(sql: Sql, opts: ImportOptions): Promise<ImportSu
         raw: p.raws[w.index]!,
       });
     }
-    const outcome = await writer.write(result.copy);
+    const outcome = await written;
     summary.inserted += outcome.inserted;
     summary.updated += outcome.updated;
     if (outcome.duplicates.length || outcome.unknownCustomers.length) {
@@ -190,16 +229,19 @@ export async function runImport(sql: Sql, opts: ImportOptions): Promise<ImportSu
   const inFlight: Promise<void>[] = [];
   let chain: Promise<void> = Promise.resolve();
   let batch: Pending = { rows: [], lines: [], fields: [], raws: [] };
+  let batchChars = 0;
   const dispatch = async () => {
     if (!batch.rows.length) return;
     const p = batch;
     batch = { rows: [], lines: [], fields: [], raws: [] };
-    const validated = validator.validate({ rows: p.rows, fields: p.fields });
+    batchChars = 0;
+    const validated = validateInSlices(setup, { rows: p.rows, fields: p.fields });
     validated.catch(() => {}); // observed by apply
-    chain = chain.then(() => apply(p, validated));
+    const written = write(validated);
+    chain = chain.then(() => apply(p, validated, written));
     inFlight.push(chain);
     chain.catch(() => {}); // observed below
-    if (inFlight.length >= MAX_IN_FLIGHT) await inFlight.shift();
+    if (inFlight.length > writers.length) await inFlight.shift();
   };
 
   try {
@@ -221,13 +263,15 @@ export async function runImport(sql: Sql, opts: ImportOptions): Promise<ImportSu
         batch.lines.push(rec.line);
         batch.fields.push(rec.fields);
         batch.raws.push(rec.raw);
-        if (batch.rows.length >= batchSize) await dispatch();
+        batchChars += rec.raw.length;
+        if (batch.rows.length >= batchSize || batchChars >= MAX_BATCH_CHARS) await dispatch();
       }
     await dispatch();
     await chain;
   } finally {
-    await validator.close();
-    await writer.close();
+    // Every write has ended (or failed) before its connection goes back to the pool.
+    await Promise.allSettled(writerChains);
+    for (const w of writers) await w.close();
   }
   const rejectsPath = await rejects.close();
   const warningsPath = await warnings.close();

@@ -176,7 +176,9 @@ export class StagedWriter {
           updated_at = now(),
           last_import_id = ${importId}
         from src i
-        where c.external_id = i.external_id and c.last_import_id is distinct from ${importId}
+        -- Not "is distinct from": most rows carry this import's id by the end, so the planner would
+        -- estimate one row and read all of customers for every batch instead of probing its index.
+        where c.external_id = i.external_id and coalesce(c.last_import_id, 0) <> ${importId}
         returning c.id, i.n, i.consent_mail, i.consent_email, i.consent_sms
       ),
       inserted as (
@@ -259,7 +261,7 @@ export class StagedWriter {
         update orders o set customer_id = r.customer_id, amount = r.amount, currency = r.currency,
           occurred_at = r.occurred, channel = coalesce(r.channel, o.channel), last_import_id = ${importId}
         from src r
-        where o.order_ref = r.order_ref and o.last_import_id is distinct from ${importId}
+        where o.order_ref = r.order_ref and coalesce(o.last_import_id, 0) <> ${importId}
         returning r.n
       ),
       inserted as (

@@ -7,7 +7,7 @@ import type { PiecePages } from './render-document.ts';
 import type { RenderJob } from './render-worker.ts';
 import { UserError, type ExitCodeValue } from '../../../config/errors.ts';
 
-const BOOTSTRAP = fileURLToPath(new URL('./worker-bootstrap.mjs', import.meta.url));
+const BOOTSTRAP = fileURLToPath(new URL('../../../bin/worker-thread.mjs', import.meta.url));
 const MODULE = new URL('./render-worker.ts', import.meta.url).href;
 
 export class RenderPool {

@@ -1,0 +1,63 @@
+// An import run in a thread of its own with a bounded heap. Left alone, V8 lets a long import's
+// heap grow to several hundred MB of short-lived rows before it collects them; with a bound it
+// collects sooner and the process stays flat (batches are bounded in rows and bytes, so the live
+// data fit well inside). The thread opens its own connections; progress comes back as messages
+// and a UserError keeps its message and exit code.
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { UserError, type ExitCodeValue } from '../../../config/errors.ts';
+import type { ImportOptions, ImportSummary } from './run-import.ts';
+
+const BOOTSTRAP = fileURLToPath(new URL('../../../bin/worker-thread.mjs', import.meta.url));
+const MODULE = new URL('./import-thread-worker.ts', import.meta.url).href;
+
+/** The import thread's heap: old generation (MB), young generation (MB). */
+export const IMPORT_HEAP = { oldMb: 96, youngMb: 8 };
+
+export type ThreadImportOptions = Omit<ImportOptions, 'onProgress'> & Pick<ImportOptions, 'onProgress'>;
+
+export type ImportThreadMessage =
+  | { progress: { bytes: number; totalBytes: number; read: number } }
+  | { summary: ImportSummary }
+  | { error: { message: string; stack?: string | undefined; exitCode?: ExitCodeValue | undefined } };
+
+export function runImportInThread(databaseUrl: string, opts: ThreadImportOptions): Promise<ImportSummary> {
+  const { onProgress, ...cloneable } = opts;
+  const worker = new Worker(BOOTSTRAP, {
+    workerData: { module: MODULE, databaseUrl, opts: cloneable },
+    resourceLimits: { maxOldGenerationSizeMb: IMPORT_HEAP.oldMb, maxYoungGenerationSizeMb: IMPORT_HEAP.youngMb },
+  });
+  return new Promise<ImportSummary>((resolve, reject) => {
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      fn();
+    };
+    worker.on('message', (msg: ImportThreadMessage) => {
+      if ('progress' in msg) onProgress?.(msg.progress);
+      else if ('summary' in msg) settle(() => resolve(msg.summary));
+      else
+        settle(() => {
+          const e = msg.error;
+          const error = e.exitCode !== undefined ? new UserError(e.message, e.exitCode) : new Error(e.message);
+          if (e.stack && e.exitCode === undefined) error.stack = e.stack;
+          reject(error);
+        });
+    });
+    worker.on('error', (error) =>
+      settle(() =>
+        reject(
+          (error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? new Error(
+                `the import ran out of its ${IMPORT_HEAP.oldMb} MB heap; try a smaller --batch-size (${opts.batchSize ?? 10_000} now)`,
+              )
+            : error,
+        ),
+      ),
+    );
+    worker.on('exit', (code) =>
+      settle(() => reject(new Error(`the import thread stopped (exit ${code}) before it finished`))),
+    );
+  });
+}
