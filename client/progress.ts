@@ -7,7 +7,11 @@ export interface Progress {
   stop(): void;
 }
 
-export function progressBar(label: string, total: number, opts: { unit?: string; format?: string } = {}): Progress {
+export function progressBar(
+  label: string,
+  total: number,
+  opts: { unit?: string; format?: string; payload?: Record<string, unknown> } = {},
+): Progress {
   if (!process.stderr.isTTY) return { update() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
     {
@@ -19,7 +23,7 @@ export function progressBar(label: string, total: number, opts: { unit?: string;
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(total, 0);
+  bar.start(total, 0, opts.payload);
   return {
     update: (value, payload) => bar.update(value, payload),
     stop: () => bar.stop(),
@@ -37,6 +41,7 @@ export function importProgress(label: string): {
     onProgress: ({ bytes, totalBytes, read }) => {
       bar ??= progressBar(label, totalBytes, {
         format: `${label} [{bar}] {percentage}% | {rows} rows | {rate} rows/s | {eta_formatted} left`,
+        payload: { rows: '0', rate: '–' },
       });
       const seconds = (Date.now() - started) / 1000;
       bar.update(bytes, {
