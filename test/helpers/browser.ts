@@ -35,6 +35,11 @@ export async function phonePage(browser: Browser): Promise<Page> {
 
 /** The focused element as TAG:name:text, e.g. INPUT:q: or BUTTON::查找客户. */
 export async function focused(page: Page): Promise<string> {
+  // What the person sees: `autofocus` is applied at the browser's next rendering step, which on a
+  // busy machine can come after the load event, so let two frames render first.
+  await page.evaluate(
+    'new Promise((done) => { requestAnimationFrame(() => requestAnimationFrame(done)); setTimeout(done, 2000); })',
+  );
   return (await page.evaluate(
     "(e => e ? `${e.tagName}:${e.getAttribute('name') ?? ''}:${e.textContent ?? ''}` : '')(document.activeElement)",
   )) as string;
