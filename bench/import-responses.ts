@@ -26,7 +26,7 @@ import { generateCustomer } from '../dev/seed/generate.ts';
 import { Random } from '../dev/seed/random.ts';
 import { upsertCustomers } from '../pipeline/customers/upsert-customers.ts';
 import { responseCode } from '../pipeline/render/codes.ts';
-import { runResponseImport } from '../pipeline/responses/import/run.ts';
+import { runResponseImportInThread } from '../pipeline/customers/import/import-thread.ts';
 import { storeMissingCodes } from '../pipeline/responses/member-codes.ts';
 
 function arg(name: string, fallback: number): number {
@@ -188,11 +188,11 @@ const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().r
 const byTenth: string[] = [];
 let nextTenth = 1;
 t = Date.now();
-const summary = await runResponseImport(sql, {
+// As `mailroom import responses` runs it: in a thread with a bounded heap, on its own connections.
+const summary = await runResponseImportInThread(benchUrl, {
   file,
   source: 'bench-pos',
   secret: SECRET,
-  log,
   batchSize,
   rejectsPath: join(dataDir, 'responses.rejects.csv'),
   onProgress: ({ bytes, totalBytes }) => {

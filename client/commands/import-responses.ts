@@ -2,12 +2,12 @@
 // outcomes, orders, appointments) from a till, an ERP or a spreadsheet.
 import type { Command } from 'commander';
 import { existingSecret } from '../../config/secret.ts';
-import { logger } from '../../config/logger.ts';
 import { context, withDatabase } from '../connect.ts';
 import { formatTable, printJson, say } from '../output.ts';
 import { importProgress } from '../progress.ts';
 import { positiveInt } from '../parse-options.ts';
-import { runResponseImport, type ResponseImportSummary } from '../../pipeline/responses/import/run.ts';
+import type { ResponseImportSummary } from '../../pipeline/responses/import/run.ts';
+import { runResponseImportInThread } from '../../pipeline/customers/import/import-thread.ts';
 
 interface Flags {
   source?: string;
@@ -23,9 +23,9 @@ interface Flags {
 
 async function importResponses(file: string, flags: Flags): Promise<void> {
   const ctx = context({ quiet: flags.json === true });
-  const summary = await withDatabase(ctx, async (sql) => {
+  const summary = await withDatabase(ctx, async (_sql, url) => {
     const progress = importProgress('Importing responses');
-    const result = await runResponseImport(sql, {
+    const result = await runResponseImportInThread(url, {
       file,
       source: flags.source,
       mappingPath: flags.mapping,
@@ -36,7 +36,6 @@ async function importResponses(file: string, flags: Flags): Promise<void> {
       rejectsPath: flags.rejects,
       batchSize: flags.batchSize,
       secret: existingSecret(ctx.env, ctx.paths),
-      log: logger(),
       onProgress: progress.onProgress,
     });
     progress.stop();

@@ -6,7 +6,8 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { UserError, type ExitCodeValue } from '../../../config/errors.ts';
-import type { ImportOptions, ImportSummary } from './run-import.ts';
+import type { ResponseImportOptions, ResponseImportSummary } from '../../responses/import/run.ts';
+import type { CsvImportOptions, ImportOptions, ImportSummary } from './run-import.ts';
 
 const BOOTSTRAP = fileURLToPath(new URL('../../../bin/worker-thread.mjs', import.meta.url));
 const MODULE = new URL('./import-thread-worker.ts', import.meta.url).href;
@@ -15,20 +16,42 @@ const MODULE = new URL('./import-thread-worker.ts', import.meta.url).href;
 // that it costs as much CPU as the import itself.
 export const IMPORT_HEAP = { oldMb: 128, youngMb: 32 };
 
-export type ThreadImportOptions = Omit<ImportOptions, 'onProgress'> & Pick<ImportOptions, 'onProgress'>;
+type Progress = CsvImportOptions['onProgress'];
+
+/** What the thread runs: customers or orders (runImport), or offline responses (runResponseImport). */
+export type ImportJob =
+  | { job: 'records'; opts: Omit<ImportOptions, 'onProgress'> }
+  | { job: 'responses'; opts: Omit<ResponseImportOptions, 'onProgress' | 'log'> };
 
 export type ImportThreadMessage =
   | { progress: { bytes: number; totalBytes: number; read: number } }
-  | { summary: ImportSummary }
+  | { summary: ImportSummary | ResponseImportSummary }
   | { error: { message: string; stack?: string | undefined; exitCode?: ExitCodeValue | undefined } };
 
-export function runImportInThread(databaseUrl: string, opts: ThreadImportOptions): Promise<ImportSummary> {
-  const { onProgress, ...cloneable } = opts;
+export function runImportInThread(databaseUrl: string, opts: ImportOptions): Promise<ImportSummary> {
+  const { onProgress, ...rest } = opts;
+  return runInThread(databaseUrl, { job: 'records', opts: rest }, onProgress) as Promise<ImportSummary>;
+}
+
+/** The responses import in the thread; the thread logs through its own logger. */
+export function runResponseImportInThread(
+  databaseUrl: string,
+  opts: Omit<ResponseImportOptions, 'log'>,
+): Promise<ResponseImportSummary> {
+  const { onProgress, ...rest } = opts;
+  return runInThread(databaseUrl, { job: 'responses', opts: rest }, onProgress) as Promise<ResponseImportSummary>;
+}
+
+function runInThread(
+  databaseUrl: string,
+  job: ImportJob,
+  onProgress: Progress,
+): Promise<ImportSummary | ResponseImportSummary> {
   const worker = new Worker(BOOTSTRAP, {
-    workerData: { module: MODULE, databaseUrl, opts: cloneable },
+    workerData: { module: MODULE, databaseUrl, job },
     resourceLimits: { maxOldGenerationSizeMb: IMPORT_HEAP.oldMb, maxYoungGenerationSizeMb: IMPORT_HEAP.youngMb },
   });
-  return new Promise<ImportSummary>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     let settled = false;
     const settle = (fn: () => void) => {
       if (settled) return;
@@ -51,7 +74,7 @@ export function runImportInThread(databaseUrl: string, opts: ThreadImportOptions
         reject(
           (error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY'
             ? new Error(
-                `the import ran out of its ${IMPORT_HEAP.oldMb} MB heap; try a smaller --batch-size (${opts.batchSize ?? 10_000} now)`,
+                `the import ran out of its ${IMPORT_HEAP.oldMb} MB heap; try a smaller --batch-size (${job.opts.batchSize ?? 10_000} now)`,
               )
             : error,
         ),

@@ -79,7 +79,7 @@ const TWO_CONNECTIONS_MIN_BYTES = 2 * 1024 * 1024;
 // A batch ends at batchSize rows, or at this many characters of the file, so that rows with long
 // fields cannot make one batch large (a typical 10,000-row batch is under 2 MB). Batches in flight
 // are one more than the connections writing them: memory stays flat whatever the file's size.
-const MAX_BATCH_CHARS = 4 * 1024 * 1024;
+export const MAX_BATCH_CHARS = 4 * 1024 * 1024;
 
 export async function runImport(sql: Sql, opts: ImportOptions): Promise<ImportSummary> {
   const started = Date.now();

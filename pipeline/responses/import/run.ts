@@ -16,7 +16,7 @@ import { storeMissingCodes } from '../member-codes.ts';
 import { mapResponseColumns, type MatchedBy, type ResponseColumns, type ResponseField } from './columns.ts';
 import { ResponseStage, type RowOutcome } from './stage.ts';
 import { parseSourceName, responseCopyLine, validateResponseRow, type ResponseRowSettings } from './validate-row.ts';
-import type { CsvImportOptions } from '../../customers/import/run-import.ts';
+import { MAX_BATCH_CHARS, type CsvImportOptions } from '../../customers/import/run-import.ts';
 
 export interface ResponseImportOptions extends CsvImportOptions {
   /** The system the file comes from, for rows that do not name theirs in a `source` column; with each
@@ -188,10 +188,13 @@ export async function runResponseImport(sql: Sql, opts: ResponseImportOptions): 
   const inFlight: Promise<void>[] = [];
   let chain: Promise<void> = Promise.resolve();
   let batch = empty();
+  // Batches end at batchSize rows or MAX_BATCH_CHARS characters of the file, as for customers.
+  let batchChars = 0;
   const dispatch = async () => {
     if (!batch.items.length) return;
     const p = batch;
     batch = empty();
+    batchChars = 0;
     chain = chain.then(() => apply(p));
     inFlight.push(chain);
     chain.catch(() => {}); // observed below
@@ -213,7 +216,8 @@ export async function runResponseImport(sql: Sql, opts: ResponseImportOptions): 
       if (result.ok) batch.copy.push(responseCopyLine(result.record, row));
       else item.reasons = result.reasons;
       batch.items.push(item);
-      if (batch.items.length >= batchSize) await dispatch();
+      batchChars += rec.raw.length;
+      if (batch.items.length >= batchSize || batchChars >= MAX_BATCH_CHARS) await dispatch();
     }
     await dispatch();
     await chain;
