@@ -19,7 +19,7 @@ import {
   type LaunchOptions,
 } from './api.ts';
 import { followCampaign } from './follow.ts';
-import { formatTable } from './output.ts';
+import { giftStockTable } from './gift-stock-table.ts';
 import { FINAL_WAVE_STATUSES, type WaveProgress } from '../workflows/contract.ts';
 import { storedCampaign } from '../pipeline/calls/stored-campaign.ts';
 import { giftStock } from '../pipeline/visits/branch-visit.ts';
@@ -45,18 +45,7 @@ async function printStanding(sql: Sql, slug: string, state: CampaignState, say: 
         `(pace now ${g.pace}: ${g.onPace ? 'on pace' : 'behind'})`,
     );
   const stock = await giftStock(sql, await storedCampaign(sql, slug));
-  say(
-    formatTable(
-      stock.map((s) => ({
-        gift: s.offer,
-        text: s.text,
-        stock: s.stock ?? '',
-        handed_out: s.used,
-        left: s.remaining ?? '',
-        cost: s.cost?.toFixed(2) ?? '',
-      })),
-    ),
-  );
+  say(giftStockTable(stock));
 }
 
 export async function runDemoCampaign(sql: Sql, client: Client, sample: LoadedCampaign, opts: DemoOptions) {

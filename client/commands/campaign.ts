@@ -15,6 +15,7 @@ import {
 import type { PowerCheck } from '../../pipeline/report/power.ts';
 import { callsText, countsText, followCampaign, shownTime, waveNext } from '../follow.ts';
 import { formatTable, printJson, say } from '../output.ts';
+import { giftStockTable } from '../gift-stock-table.ts';
 import { ExitCode, UserError } from '../../config/errors.ts';
 import { loadCampaign } from '../../pipeline/campaign/campaign-file.ts';
 import { installationSecret } from '../../config/secret.ts';
@@ -70,18 +71,7 @@ export function printDetails(p: Printable, details: CampaignDetails | undefined)
   const gifts = details?.gifts ?? [];
   if (gifts.length) {
     say('Gifts handed out at branch visits:');
-    say(
-      formatTable(
-        gifts.map((g) => ({
-          band: g.offer,
-          gift: g.text,
-          stock: g.stock ?? '',
-          'handed out': g.used,
-          left: g.remaining ?? '',
-          cost: g.cost ?? '',
-        })),
-      ),
-    );
+    say(giftStockTable(gifts));
   }
   const f = p.fallback;
   if (f) {

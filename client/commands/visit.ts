@@ -1,7 +1,8 @@
 // `mailroom visit CAMPAIGN --code C | --phone P | --customer ID`: a customer at the branch.
 import type { Command } from 'commander';
 import { context, withDatabase } from '../connect.ts';
-import { formatTable, printJson, say } from '../output.ts';
+import { printJson, say } from '../output.ts';
+import { giftStockTable } from '../gift-stock-table.ts';
 import { ExitCode, UserError } from '../../config/errors.ts';
 import { installationSecret } from '../../config/secret.ts';
 import { storedCampaign } from '../../pipeline/calls/stored-campaign.ts';
@@ -109,7 +110,7 @@ export function registerVisit(program: Command): void {
       if (flags.stock) {
         const stock = await withDatabase(ctx, async (sql) => giftStock(sql, await storedCampaign(sql, slug)));
         if (flags.json) return printJson({ campaign: slug, gifts: stock });
-        return say(formatTable(stock.map((g) => ({ ...g }))));
+        return say(giftStockTable(stock));
       }
       const by: VisitLookup =
         flags.code !== undefined
