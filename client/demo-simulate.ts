@@ -38,6 +38,18 @@ function unit(...parts: (string | number)[]): number {
   return createHash('sha256').update(parts.join(':')).digest().readUInt32BE(0) / 2 ** 32;
 }
 
+/**
+ * The first ceil(rate × n) of `group` in a hash order: a small group (the holdout) still has its
+ * share, where a coin per member could leave it with none.
+ */
+function shareOf<T extends { customer_id: number }>(group: T[], rate: number, ...parts: string[]): T[] {
+  return group
+    .map((m) => ({ m, u: unit(...parts, m.customer_id) }))
+    .sort((a, b) => a.u - b.u)
+    .slice(0, Math.ceil(group.length * rate))
+    .map((x) => x.m);
+}
+
 function pick(u: number, table: [CallOutcome, number][], otherwise: CallOutcome): CallOutcome {
   let upTo = 0;
   for (const [outcome, share] of table) if (u < (upTo += share)) return outcome;
@@ -122,10 +134,19 @@ export async function simulateVisits(
     from campaign_members m join customers cu on cu.id = m.customer_id
     where m.campaign_id = ${campaign.id} and m.suppression_reason is null
     order by m.rank nulls last, m.customer_id`;
-  const visitors = members.filter((m) => {
-    const u = unit(campaign.slug, 'visit', m.customer_id);
-    return u < (m.holdout ? SHOW_UP.holdout : m.booked ? SHOW_UP.booked : SHOW_UP.treated);
-  });
+  const heldOut = new Set(
+    shareOf(
+      members.filter((m) => m.holdout),
+      SHOW_UP.holdout,
+      campaign.slug,
+      'visit',
+    ),
+  );
+  const visitors = members.filter((m) =>
+    m.holdout
+      ? heldOut.has(m)
+      : unit(campaign.slug, 'visit', m.customer_id) < (m.booked ? SHOW_UP.booked : SHOW_UP.treated),
+  );
   const seen: SimulatedVisits = { recorded: 0, holdout: 0, outOfStock: 0, already: 0 };
   await inTurn(visitors, async (m, i) => {
     const by: VisitLookup =
@@ -177,22 +198,18 @@ export async function writeOfflineFiles(sql: Sql, slug: string, dir: string, now
     from campaign_members m join campaigns c on c.id = m.campaign_id join customers cu on cu.id = m.customer_id
     where c.slug = ${slug} and m.suppression_reason is null order by m.customer_id`;
   const at = now.toISOString();
-  // The share of each group, by a hash order: a small holdout still has its buyers.
-  type Member = (typeof members)[number];
-  const share = (group: Member[], rate: number) =>
-    group
-      .map((m) => ({ m, u: unit(slug, 'order', m.customer_id) }))
-      .sort((a, b) => a.u - b.u)
-      .slice(0, Math.ceil(group.length * rate))
-      .map((x) => x.m);
   const buyers = [
-    ...share(
+    ...shareOf(
       members.filter((m) => !m.holdout),
       ORDER_RATE.treated,
+      slug,
+      'order',
     ),
-    ...share(
+    ...shareOf(
       members.filter((m) => m.holdout),
       ORDER_RATE.holdout,
+      slug,
+      'order',
     ),
   ];
   const orders = join(dir, `${slug}-orders.csv`);
