@@ -162,9 +162,12 @@ export async function refreshTallies(
   else {
     // The members whose customers changed in transactions this campaign's rows have not seen.
     const [{ changed } = { changed: [] }] = await tx<{ changed: number[] }[]>`
-      select coalesce(array_agg(distinct c.customer_id), '{}') as changed from report_changes c
-      join campaign_members m on m.campaign_id = ${campaignId} and m.customer_id = c.customer_id
-      where not pg_visible_in_snapshot(c.xid, ${cache.snapshot}::pg_snapshot)`;
+      with changes as materialized (
+        select distinct customer_id from report_changes where not pg_visible_in_snapshot(xid, ${cache.snapshot}::pg_snapshot)
+      )
+      -- Looked up among the members by the primary key, not by joining every member.
+      select coalesce(array_agg(m.customer_id), '{}') as changed from campaign_members m
+      where m.campaign_id = ${campaignId} and m.customer_id = any(array(select customer_id from changes))`;
     const [{ members } = { members: 0 }] = await tx<{ members: number }[]>`
       select coalesce(sum(n), 0)::int as members from report_tallies
       where campaign_id = ${campaignId} and tally = 'cell' and dimension = 'all'`;

@@ -156,5 +156,21 @@ describe('the kept report outcomes', () => {
     // Changes every kept campaign has taken in are removed.
     const [{ left } = { left: -1 }] = await sql<{ left: number }[]>`select count(*)::int as left from report_changes`;
     expect(left).toBe(0);
+
+    // A campaign deleted with its deliveries takes its counters and kept rows with it.
+    const [other] = await sql<{ id: number }[]>`
+      insert into campaigns (slug, name, spec, status, workflow_id)
+      values ('gone', 'gone', ${sql.json({ file: '/x/gone.yaml', text: SPEC.replace('kept', 'gone') })}, 'running', 'campaign-gone')
+      returning id`;
+    await sql`insert into campaign_members (campaign_id, customer_id, rank) values (${other!.id}, ${customer[1]!}, 1)`;
+    await sql`
+      insert into deliveries (campaign_id, wave, customer_id, channel, status, sent_at)
+      values (${other!.id}, 'letter', ${customer[1]!}, 'mail', 'sent', '2026-10-01')`;
+    await readReportData(sql, 'gone');
+    await sql`delete from campaigns where id = ${other!.id}`;
+    const [{ counters, rows } = { counters: -1, rows: -1 }] = await sql<{ counters: number; rows: number }[]>`
+      select (select count(*)::int from delivery_counts where campaign_id = ${other!.id}) as counters,
+             (select count(*)::int from report_member_rows where campaign_id = ${other!.id}) as rows`;
+    expect({ counters, rows }).toEqual({ counters: 0, rows: 0 });
   });
 });
