@@ -6,7 +6,7 @@
 import type { Sql } from '../../db/connection.ts';
 import { ExitCode, UserError } from '../../config/errors.ts';
 import { readReportSettings, type ReportSettings } from './settings.ts';
-import { refreshTallies, runLocked, type Refresh } from './tallies.ts';
+import { refreshTallies, runLocked, spanOf, type Refresh } from './tallies.ts';
 
 export interface CampaignRow {
   id: number;
@@ -138,12 +138,7 @@ export async function readReportData(sql: Sql, slug: string): Promise<ReportData
       from delivery_counts where campaign_id = ${id} group by 1, 2 having sum(n) > 0 order by 1, 2`;
     const windows = await tx<AttributionWindow[]>`
       select wave, channel, sent, starts_at, ends_at from campaign_attribution_windows where campaign_id = ${id} order by starts_at, wave`;
-    const span = windows.length
-      ? {
-          starts: new Date(Math.min(...windows.map((w) => w.starts_at.getTime()))),
-          ends: new Date(Math.max(...windows.map((w) => w.ends_at.getTime()))),
-        }
-      : null;
+    const span = spanOf(windows);
     // Every member's outcome, brought up to date with what changed since the last report (see
     // db/migrations/0016_report_tallies.sql), and added up.
     const refresh = await refreshTallies(tx, id, settings, windows);

@@ -58,6 +58,16 @@ export async function runLocked<T>(sql: Sql, work: (tx: Sql) => Promise<T>): Pro
   }
 }
 
+/** From the first window's start to the last one's end; nothing counts before the first wave is sent. */
+export function spanOf(windows: TallyWindow[]): { starts: Date; ends: Date } | null {
+  return windows.length
+    ? {
+        starts: new Date(Math.min(...windows.map((w) => w.starts_at.getTime()))),
+        ends: new Date(Math.max(...windows.map((w) => w.ends_at.getTime()))),
+      }
+    : null;
+}
+
 export async function refreshTallies(
   tx: Sql,
   campaignId: number,
@@ -65,12 +75,7 @@ export async function refreshTallies(
   windows: TallyWindow[],
 ): Promise<Refresh> {
   const waveNames = settings.waves.map((w) => w.name);
-  const span = windows.length
-    ? {
-        starts: new Date(Math.min(...windows.map((w) => w.starts_at.getTime()))),
-        ends: new Date(Math.max(...windows.map((w) => w.ends_at.getTime()))),
-      }
-    : null;
+  const span = spanOf(windows);
   const key = {
     kinds: settings.responseKinds,
     currency: settings.currency,
