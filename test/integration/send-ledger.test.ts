@@ -247,10 +247,12 @@ describe('sending email through the deliveries ledger (real SMTP server)', () =>
         from: '+15005550006',
         template: () => smsTemplate,
       });
-      // Everyone inside quiet hours: nothing is sent or recorded, everyone is deferred.
+      // Everyone inside quiet hours: nothing is sent or recorded, everyone is deferred. At a fixed
+      // instant: quiet hours of 00:00–23:59 leave out the minute 23:59, which the clock reaches daily.
+      const noonInChina = new Date('2026-12-01T04:00:00Z');
       const quiet = await sendBatch(
         spec('sms'),
-        deps({ channel: sms, defer: (row) => inQuietHours(new Date(), row.timezone, { from: '00:00', to: '23:59' }) }),
+        deps({ channel: sms, defer: (row) => inQuietHours(noonInChina, row.timezone, { from: '00:00', to: '23:59' }) }),
       );
       expect(quiet).toMatchObject({ sent: 0, deferred: 5 });
       expect(sandbox.messages.size).toBe(0);
