@@ -121,8 +121,9 @@ describe('recurring campaigns (real Temporal Schedules, PostgreSQL and SMTP serv
       expect(run.slug).toBe(runSlug(name, run.scheduled_at, 'second', 'Asia/Shanghai'));
       expect(run.slug).toMatch(new RegExp(`^${name}-\\d{8}-\\d{6}$`));
       const handle = worker.client.workflow.getHandle(`campaign-${run.slug}`);
-      expect((await handle.describe()).status.name).toBe('COMPLETED');
+      // The run writes 'completed' to the database one step before its workflow ends: wait for the end.
       const result = (await handle.result()) as CampaignProgress;
+      expect((await handle.describe()).status.name).toBe('COMPLETED');
       expect(result).toMatchObject({ status: 'completed', contactable: 4 });
       expect(result.waves[0]).toMatchObject({ sent: 4, failed: 0 });
     }
