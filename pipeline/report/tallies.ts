@@ -9,7 +9,7 @@ import type { ReportSettings } from './settings.ts';
 const LOCK_KEY = 7_305_002_016;
 
 /** Days a campaign's rows are kept without a report. */
-export const KEEP_DAYS = 7;
+const KEEP_DAYS = 7;
 
 /** Above this many members a rebuild hashes its joins. */
 const LARGE = 20_000;
@@ -160,7 +160,7 @@ export async function refreshTallies(
     const computed = await tx`create temporary table report_new_rows on commit drop as ${rows(null)}`;
     await tx`insert into report_member_rows select * from report_new_rows`;
     await tally(1, 'report_member_rows');
-    if (members > LARGE) await tx`set local enable_nestloop = on`;
+    if (members > LARGE) await tx`set local enable_nestloop to default`;
     return { rebuilt: true, members: computed.count };
   };
   if (!cache?.same) refresh = await rebuild();
